@@ -1,0 +1,1 @@
+"""costmodel: features, the neural cost model, training data and training."""

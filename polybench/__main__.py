@@ -1,0 +1,104 @@
+"""`python -m polybench`: list the suite, run and time a kernel, compare two dumps."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from polybench.dump import RTOL, DumpError, compare, parse
+from polybench.manifest import KERNELS, SIZES, kernel
+from polybench.run import DEFAULT_CFLAGS, BuildError, build, time_binary
+
+
+def _list(args: argparse.Namespace) -> int:
+    rows = [
+        {
+            "name": k.name,
+            "category": k.category,
+            "dtype": k.dtype,
+            "source": str(k.source),
+            "liveouts": list(k.liveouts),
+            "sizes": {s: k.sizes(s) for s in SIZES},
+        }
+        for k in KERNELS.values()
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for r in rows:
+            print(f"{r['name']:<15} {r['category']:<24} {r['dtype']:<7} {r['sizes']['LARGE']}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    k = kernel(args.kernel)
+    cflags = shlex.split(args.cflags) if args.cflags is not None else list(DEFAULT_CFLAGS)
+    binary = build(k, args.size, cc=args.cc, cflags=cflags, source=args.source)
+    timing = time_binary(binary, args.repeat)
+    gflops = k.flops(k.sizes(args.size)) / timing.median / 1e9
+    result = {
+        "kernel": k.name,
+        "size": args.size.upper(),
+        "cc": args.cc,
+        "cflags": cflags,
+        "median_s": timing.median,
+        "min_s": timing.min,
+        "max_s": timing.max,
+        "gflops": gflops,
+        "times": list(timing.times),
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(
+            f"{k.name} {args.size.upper()}: median {timing.median:.6f} s "
+            f"(min {timing.min:.6f}, max {timing.max:.6f}, n={args.repeat}), {gflops:.2f} GFLOP/s"
+        )
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    a = parse(Path(args.a).read_text())
+    b = parse(Path(args.b).read_text())
+    mismatch = compare(a, b, rtol=args.rtol)
+    if mismatch:
+        print(f"differ: {mismatch}")
+        return 1
+    print(f"same: {', '.join(a)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m polybench`."""
+    parser = argparse.ArgumentParser(prog="python -m polybench", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("list", help="list the kernels")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_list)
+    p = sub.add_parser("run", help="build, run and time a kernel")
+    p.add_argument("kernel", choices=sorted(KERNELS), metavar="KERNEL")
+    p.add_argument("--size", default="LARGE", type=str.upper, choices=SIZES)
+    p.add_argument("--cc", default="gcc", help="C compiler (default gcc)")
+    p.add_argument("--cflags", default=None, help=f"compiler flags (default {' '.join(DEFAULT_CFLAGS)!r})")
+    p.add_argument("--repeat", type=int, default=5, help="number of timed runs (default 5)")
+    p.add_argument("--source", type=Path, default=None, help="build this file instead (e.g. a .looper.c)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_run)
+    p = sub.add_parser("compare", help="compare two array dumps")
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("--rtol", type=float, default=RTOL["double"], help="relative tolerance for floating point")
+    p.set_defaults(func=_compare)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (BuildError, DumpError, OSError, RuntimeError) as exc:
+        print(f"polybench: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

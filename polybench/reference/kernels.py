@@ -1,0 +1,3 @@
+"""NumPy references for kernels."""
+
+REFERENCES: dict = {}

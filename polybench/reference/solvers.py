@@ -1,0 +1,3 @@
+"""NumPy references for solvers."""
+
+REFERENCES: dict = {}

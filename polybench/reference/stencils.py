@@ -1,0 +1,3 @@
+"""NumPy references for stencils."""
+
+REFERENCES: dict = {}
