@@ -10,7 +10,8 @@ from pathlib import Path
 
 from polybench.dump import RTOL, DumpError, compare, parse
 from polybench.manifest import KERNELS, SIZES, kernel
-from polybench.run import DEFAULT_CFLAGS, BuildError, build, time_binary
+from codegen.build import DEFAULT_FLAGS, BuildError
+from polybench.run import build, time_binary
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -35,7 +36,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     k = kernel(args.kernel)
-    cflags = shlex.split(args.cflags) if args.cflags is not None else list(DEFAULT_CFLAGS)
+    cflags = shlex.split(args.cflags) if args.cflags is not None else list(DEFAULT_FLAGS)
     binary = build(k, args.size, cc=args.cc, cflags=cflags, source=args.source)
     timing = time_binary(binary, args.repeat)
     gflops = k.flops(k.sizes(args.size)) / timing.median / 1e9
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("kernel", choices=sorted(KERNELS), metavar="KERNEL")
     p.add_argument("--size", default="LARGE", type=str.upper, choices=SIZES)
     p.add_argument("--cc", default="gcc", help="C compiler (default gcc)")
-    p.add_argument("--cflags", default=None, help=f"compiler flags (default {' '.join(DEFAULT_CFLAGS)!r})")
+    p.add_argument("--cflags", default=None, help=f"compiler flags (default {' '.join(DEFAULT_FLAGS)!r})")
     p.add_argument("--repeat", type=int, default=5, help="number of timed runs (default 5)")
     p.add_argument("--source", type=Path, default=None, help="build this file instead (e.g. a .looper.c)")
     p.add_argument("--json", action="store_true", help="machine-readable output")

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shlex
 import statistics
 import subprocess
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from codegen.build import DEFAULT_FLAGS, Compiler, compile_c
 from polybench.dump import parse
 from polybench.manifest import UTILITIES, Kernel
 
-DEFAULT_CFLAGS = ("-O3", "-march=native")
-
-
-class BuildError(RuntimeError):
-    """The compiler rejected a program; the message is the compiler's own."""
-
-
-def cache_dir() -> Path:
-    """Where built binaries are kept (hash-named, so a rebuild never reuses a stale file)."""
-    root = Path(os.environ.get("LOOPER_CACHE", Path(tempfile.gettempdir()) / f"looper-{os.getuid()}"))
-    path = root / "polybench"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+__all__ = ["Timing", "build", "outputs", "run_once", "time_binary"]
 
 
 def build(
@@ -36,29 +22,18 @@ def build(
     *,
     source: Path | None = None,
     cc: str = "gcc",
-    cflags: Sequence[str] = DEFAULT_CFLAGS,
+    cflags: Sequence[str] = DEFAULT_FLAGS,
     defines: Mapping[str, str | int | None] | None = None,
     dump: bool = False,
+    openmp: bool = False,
 ) -> Path:
     """Compile a kernel (or a transformed copy of it, `source`) with the harness; return the binary."""
-    src = Path(source or kernel.source).resolve()
-    args = [f"-I{kernel.source.parent}", f"-I{UTILITIES}", f"-D{size.upper()}_DATASET", "-DPOLYBENCH_TIME"]
+    defs: dict[str, str | int | None] = {f"{size.upper()}_DATASET": None, "POLYBENCH_TIME": None}
     if dump:
-        args.append("-DPOLYBENCH_DUMP_ARRAYS")
-    for name, value in (defines or {}).items():
-        args.append(f"-D{name}" if value is None else f"-D{name}={value}")
-    args += list(cflags)
-    key = hashlib.sha256("\0".join([cc, *args, src.read_text()]).encode()).hexdigest()[:20]
-    out = cache_dir() / f"{kernel.name}-{key}"
-    if out.exists():
-        return out
-    tmp = out.with_suffix(f".tmp{os.getpid()}")
-    cmd = [cc, *args, str(src), str(UTILITIES / "polybench.c"), "-o", str(tmp), "-lm"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise BuildError(f"{shlex.join(cmd)}\n{proc.stderr.strip()}")
-    tmp.replace(out)  # atomic: a concurrent build never sees a half-written binary
-    return out
+        defs["POLYBENCH_DUMP_ARRAYS"] = None
+    defs.update(defines or {})
+    compiler = Compiler(cc, tuple(cflags), openmp, (kernel.source.parent, UTILITIES), defs)
+    return compile_c([Path(source or kernel.source), UTILITIES / "polybench.c"], compiler, name=kernel.name)
 
 
 @dataclass(frozen=True)
