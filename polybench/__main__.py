@@ -8,9 +8,9 @@ import shlex
 import sys
 from pathlib import Path
 
+from codegen.build import DEFAULT_FLAGS, BuildError
 from polybench.dump import RTOL, DumpError, compare, parse
 from polybench.manifest import KERNELS, SIZES, kernel
-from codegen.build import DEFAULT_FLAGS, BuildError
 from polybench.run import build, time_binary
 
 
