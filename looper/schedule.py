@@ -165,17 +165,21 @@ def _aff_text(aff: isl.Aff) -> str:
 
 def initial_rows(scop: Scop) -> Lowered:
     """Rows of the original (2d+1) schedule of every statement."""
+    return Lowered(_rows_of({s.name: s.schedule for s in scop.statements}))
+
+
+def _rows_of(maps: dict[str, isl.Map]) -> dict[str, list[isl.Aff]]:
+    """Per-statement rows of single-piece affine schedule maps of equal dimension."""
     rows: dict[str, list[isl.Aff]] = {}
-    for s in scop.statements:
-        pma = isl.PwMultiAff.from_map(s.schedule)
+    for name, m in maps.items():
+        pma = isl.PwMultiAff.from_map(m)
         if pma.n_piece() != 1:
-            raise ScheduleError(f"{s.name}: the original schedule is not a single affine function")
+            raise ScheduleError(f"{name}: the schedule is not a single affine function")
         ma = pma.as_multi_aff()
-        rows[s.name] = [ma.get_at(i) for i in range(ma.dim(isl.dim_type.out))]
-    lengths = {len(r) for r in rows.values()}
-    if len(lengths) != 1:
-        raise ScheduleError("statements' original schedules differ in dimension")
-    return Lowered(rows)
+        rows[name] = [ma.get_at(i) for i in range(ma.dim(isl.dim_type.out))]
+    if len({len(r) for r in rows.values()}) > 1:
+        raise ScheduleError("the statements' schedules differ in dimension")
+    return rows
 
 
 def _val(ctx: isl.Context, v: int) -> isl.Val:
@@ -205,6 +209,14 @@ def apply(low: Lowered, t: T.Transformation) -> Lowered:
     """Apply one transformation to lowered rows, returning new rows."""
     low = low.copy()
     rows = low.rows
+    if isinstance(t, T.Reschedule):
+        if set(dict(t.maps)) != set(rows):
+            raise ScheduleError("a reschedule must give a map for every statement")
+        try:
+            fresh = _rows_of({name: isl.Map(text, context=rows[name][0].get_ctx()) for name, text in t.maps})
+        except isl.Error as exc:
+            raise ScheduleError(f"unreadable schedule map: {exc}") from None
+        return Lowered(fresh)
     if isinstance(t, T.Interchange):
         lo, hi = sorted((t.first, t.second))
         if lo == hi:

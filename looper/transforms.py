@@ -15,6 +15,11 @@ TILE_SIZES = (8, 16, 32, 64, 128)
 UNROLL_FACTORS = (2, 4, 8, 16)
 
 
+def _lists(value: Any) -> Any:
+    """(Nested) tuples as JSON lists."""
+    return [_lists(v) for v in value] if isinstance(value, tuple) else value
+
+
 @dataclass(frozen=True)
 class Transformation:
     """Base class; `kind` is the JSON tag."""
@@ -26,12 +31,24 @@ class Transformation:
         data = {"kind": self.kind}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            data[f.name] = list(value) if isinstance(value, tuple) else value
+            data[f.name] = _lists(value)
         return data
 
     def __str__(self) -> str:
         args = ", ".join(str(getattr(self, f.name)) for f in dataclasses.fields(self))
         return f"{self.kind}({args})"
+
+
+@dataclass(frozen=True)
+class Reschedule(Transformation):
+    """Replace the whole schedule by given per-statement 2d+1 affine maps (isl strings), e.g. the
+    isl scheduler's result; later transformations act on it like on the original schedule."""
+
+    kind: ClassVar[str] = "reschedule"
+    maps: tuple[tuple[str, str], ...]  # (statement, isl map) pairs
+
+    def __str__(self) -> str:
+        return "reschedule(" + "; ".join(m for _, m in self.maps) + ")"
 
 
 @dataclass(frozen=True)
@@ -139,9 +156,14 @@ class Unroll(Transformation):
 
 KINDS: dict[str, type[Transformation]] = {
     cls.kind: cls
-    for cls in (Fuse, Distribute, Interchange, Reverse, Skew, Shift, Tile, Parallelize, Vectorize, Unroll)
+    for cls in (Reschedule, Fuse, Distribute, Interchange, Reverse, Skew, Shift, Tile, Parallelize, Vectorize, Unroll)
 }
 UNIMODULAR = (Interchange, Reverse, Skew)
+
+
+def _tuples(value: Any) -> Any:
+    """JSON lists back to (nested) tuples."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 def from_json(data: dict[str, Any]) -> Transformation:
@@ -149,7 +171,7 @@ def from_json(data: dict[str, Any]) -> Transformation:
     try:
         cls = KINDS[data["kind"]]
         fields = {f.name for f in dataclasses.fields(cls)}
-        args = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k != "kind"}
+        args = {k: _tuples(v) for k, v in data.items() if k != "kind"}
         unknown = set(args) - fields
         if unknown:
             raise ValueError(f"unknown field(s) {sorted(unknown)}")
