@@ -1,0 +1,112 @@
+"""Verification: build the original and the transformed program, run both, compare their outputs."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from codegen.build import BuildError, Compiler, compile_text
+from polybench.dump import RTOL, DumpError, compare, parse
+from polybench.manifest import UTILITIES
+
+# -O2 keeps verification builds quick; -fopenmp (on by default) makes parallel loops really run in parallel.
+VERIFY_COMPILER = Compiler(flags=("-O2",))
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf)")
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The outcome of comparing a transformed program's outputs with the original's."""
+
+    ok: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def harness_sources(source: str, include_dirs: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+    """For a PolyBench-style program: the harness C file to link and its directory, if it includes polybench.h."""
+    if not re.search(r'#\s*include\s*[<"]polybench\.h[">]', source):
+        return [], []
+    for d in [*include_dirs, UTILITIES]:
+        if (Path(d) / "polybench.h").exists() and (Path(d) / "polybench.c").exists():
+            return [Path(d) / "polybench.c"], [Path(d)]
+    return [], [UTILITIES]
+
+
+def run_program(binary: Path, timeout: float, threads: int = 2) -> str:
+    """Run a program and return what it printed (stdout then stderr); raise RuntimeError on failure."""
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    try:
+        proc = subprocess.run([str(binary)], capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"{binary.name} did not finish within {timeout:g} s") from None
+    if proc.returncode != 0:
+        raise RuntimeError(f"{binary.name} exited with status {proc.returncode}: {proc.stderr.strip()[-500:]}")
+    return proc.stdout + "\n" + proc.stderr
+
+
+def verify_sources(
+    original: str,
+    transformed: str,
+    *,
+    directory: Path,
+    compiler: Compiler = VERIFY_COMPILER,
+    size: str | None = "MINI",
+    rtol: float = RTOL["double"],
+    timeout: float = 120.0,
+) -> Verification:
+    """Compile both texts as programs (in the original's directory context), run and compare them.
+
+    PolyBench-style programs are built with `-D<size>_DATASET -DPOLYBENCH_DUMP_ARRAYS` and
+    compared array by array; other programs are compared on every number they print.
+    """
+    if not re.search(r"\bmain\s*\(", original):
+        return Verification(False, "cannot verify: the file has no main() to run")
+    extra, dirs = harness_sources(original, [directory, *compiler.include_dirs])
+    defines = dict(compiler.defines)
+    if extra or dirs:
+        defines["POLYBENCH_DUMP_ARRAYS"] = None
+        if size:
+            defines[f"{size.upper()}_DATASET"] = None
+    cc = compiler.with_(include_dirs=(directory, *compiler.include_dirs, *dirs), defines=defines)
+    try:
+        outputs = [
+            run_program(compile_text(text, cc, name=name, extra_sources=extra), timeout)
+            for name, text in (("original", original), ("transformed", transformed))
+        ]
+    except (BuildError, RuntimeError) as exc:
+        return Verification(False, str(exc))
+    return _compare_outputs(*outputs, rtol=rtol)
+
+
+def _compare_outputs(expected: str, actual: str, *, rtol: float) -> Verification:
+    try:
+        mismatch = compare(parse(expected), parse(actual), rtol=rtol)
+        if mismatch:
+            return Verification(False, f"outputs differ: {mismatch}")
+        return Verification(True, "outputs match (every live-out array)")
+    except DumpError:
+        pass
+    a = np.array([float(x) for x in _NUMBER.findall(expected)])
+    b = np.array([float(x) for x in _NUMBER.findall(actual)])
+    mismatch = compare({"output": a}, {"output": b}, rtol=rtol)
+    if mismatch:
+        return Verification(False, f"outputs differ: {mismatch}")
+    return Verification(True, f"outputs match ({a.size} printed numbers)")
+
+
+def verify_file(original: Path, transformed_text: str, *, compiler: Compiler = VERIFY_COMPILER,
+                size: str | None = "MINI", rtol: float = RTOL["double"],
+                defines: Mapping[str, str | None] | None = None) -> Verification:
+    """Verify a transformed version of a file on disk against the file."""
+    cc = compiler.with_(defines={**compiler.defines, **(defines or {})})
+    return verify_sources(original.read_text(), transformed_text, directory=original.resolve().parent,
+                          compiler=cc, size=size, rtol=rtol)
