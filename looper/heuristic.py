@@ -101,11 +101,11 @@ def _optimize_nest(schedule: Schedule, deps: Dependences, rep: str, options: Opt
     return schedule
 
 
-def stride_one_order(schedule: Schedule, stmt: str, n: int) -> tuple[int, ...]:
-    """Intra-tile order of the first `n` loops around `stmt` that puts innermost the loop along
+def stride_one_order(schedule: Schedule, stmt: str, n: int, depth: int = 0) -> tuple[int, ...]:
+    """Intra-tile order of the `n` loops from `depth` around `stmt` that puts innermost the loop along
     which most accesses of the band's statements are stride-1 (the last subscript moves)."""
     low = schedule.lowered
-    dims = low.loop_dims(stmt)[:n]
+    dims = low.loop_dims(stmt)[depth : depth + n]
     members = low.members(stmt, dims[0])
     score = [0] * n
     for s in members:

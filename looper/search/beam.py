@@ -1,0 +1,105 @@
+"""Beam search over the candidate levels, scoring each level's candidates in one batch."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from looper.deps import Dependences
+from looper.legality import check
+from looper.schedule import Schedule, ScheduleError
+from looper.search.candidates import Space, levels
+
+
+class Evaluator(Protocol):
+    """Scores schedules; higher is better (a predicted or measured speedup)."""
+
+    def score(self, schedules: Sequence[Schedule]) -> list[float]: ...
+
+
+@dataclass
+class SearchStats:
+    """What the search did: candidates generated, legal and scored, and time per phase."""
+
+    generated: int = 0
+    duplicates: int = 0
+    not_applicable: int = 0
+    illegal: int = 0
+    legal: int = 0
+    scored: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def add_time(self, phase: str, seconds: float) -> None:
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + seconds
+
+
+@dataclass
+class SearchResult:
+    """The best schedule, the final beam with scores, and statistics."""
+
+    best: Schedule
+    score: float
+    beam: list[tuple[Schedule, float]]
+    stats: SearchStats
+    explored: list[tuple[Schedule, float]]  # every scored candidate, in scoring order
+
+
+def beam_search(
+    start: Schedule,
+    deps: Dependences,
+    evaluator: Evaluator,
+    *,
+    beam_width: int = 4,
+    space: Space = Space(),
+    progress: Callable[[str, int, int], None] | None = None,
+) -> SearchResult:
+    """LOOPer's beam search: at each level extend every beam member by one decision (or none),
+    drop illegal and duplicate candidates, score the rest in one batch, keep the best `beam_width`."""
+    stats = SearchStats()
+    t0 = time.perf_counter()
+    start_score = evaluator.score([start])[0]
+    stats.scored += 1
+    stats.add_time("scoring", time.perf_counter() - t0)
+    beam: list[tuple[Schedule, float]] = [(start, start_score)]
+    explored = [(start, start_score)]
+    seen = {start.fingerprint()}
+    plan = levels(space)
+    for index, (phase, generate) in enumerate(plan):
+        t0 = time.perf_counter()
+        fresh: list[Schedule] = []
+        for parent, _ in beam:
+            for steps in generate(parent, space):
+                candidate = parent.then(*steps)
+                stats.generated += 1
+                try:
+                    key = candidate.fingerprint()
+                except ScheduleError:
+                    stats.not_applicable += 1
+                    continue
+                if key in seen:
+                    stats.duplicates += 1
+                    continue
+                seen.add(key)
+                if not check(candidate, deps):
+                    stats.illegal += 1
+                    continue
+                stats.legal += 1
+                fresh.append(candidate)
+        stats.add_time(phase, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        scores = evaluator.score(fresh) if fresh else []
+        stats.scored += len(fresh)
+        stats.add_time("scoring", time.perf_counter() - t0)
+        scored = list(zip(fresh, scores, strict=True))
+        explored += scored
+        # The unchanged children (the beam itself) compete with the new candidates; ties keep
+        # the earlier (simpler) schedule, so the result is deterministic.
+        pool = beam + scored
+        order = sorted(range(len(pool)), key=lambda i: (-pool[i][1], i))
+        beam = [pool[i] for i in order[:beam_width]]
+        if progress:
+            progress(phase, index + 1, len(plan))
+    best, score = beam[0]
+    return SearchResult(best, score, beam, stats, explored)

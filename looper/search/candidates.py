@@ -1,0 +1,171 @@
+"""Candidate generation in LOOPer's phases: fusion, unimodular steps, then parallelization,
+tiling, unrolling and vectorization. Each generator returns the step sequences that extend a
+schedule by one decision of its phase; the search adds the unchanged child itself."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from looper import transforms as T
+from looper.heuristic import stride_one_order
+from looper.schedule import Lowered, Schedule
+
+Steps = tuple[T.Transformation, ...]
+
+
+@dataclass(frozen=True)
+class Space:
+    """Which transformations the search may use (the --notile, --noparallel, ... flags)."""
+
+    fusion: bool = True
+    unimodular: bool = True
+    tile: bool = True
+    parallel: bool = True
+    unroll: bool = True
+    vector: bool = True
+    unimodular_steps: int = 4  # per nest, as LOOPer
+    fusion_steps: int = 2
+    tile_sizes: tuple[int, ...] = T.TILE_SIZES
+    cube_sizes_3d: bool = True  # 3D tiles: only equal sizes in every dimension, plus a few mixes
+    skew_factors: tuple[int, ...] = (1,)
+    unroll_factors: tuple[int, ...] = T.UNROLL_FACTORS
+    max_shift: int = 2
+
+
+@dataclass(frozen=True)
+class Band:
+    """A perfect band: `length` loops from `depth` around `stmt`, enclosing `members`."""
+
+    stmt: str
+    depth: int
+    length: int
+    members: tuple[str, ...]
+
+
+def bands(low: Lowered) -> list[Band]:
+    """Every maximal perfect band (each start depth of each statement), without duplicates."""
+    found: dict[tuple, Band] = {}
+    for s in low.rows:
+        dims = low.loop_dims(s)
+        for d in range(len(dims)):
+            members = tuple(low.members(s, dims[d]))
+            n = 1
+            while d + n < len(dims) and tuple(low.members(s, dims[d + n])) == members:
+                n += 1
+            found.setdefault((members, dims[d]), Band(members[0], low.depth_of(members[0], dims[d]), n, members))
+    return list(found.values())
+
+
+def loops(low: Lowered) -> list[tuple[str, int, tuple[str, ...], bool]]:
+    """Every loop once: (representative statement, depth, members, innermost?)."""
+    seen: set[tuple] = set()
+    result = []
+    for s in low.rows:
+        for depth, d in enumerate(low.loop_dims(s)):
+            members = tuple(low.members(s, d))
+            if (members, d) in seen:
+                continue
+            seen.add((members, d))
+            innermost = not any(low.is_loop(m, e) for m in members for e in range(d + 1, low.n_dims))
+            result.append((members[0], depth, members, innermost))
+    return result
+
+
+def fusion(schedule: Schedule, space: Space) -> Iterator[Steps]:
+    """Fuse adjacent sibling loops (with the shifts that may make it legal), or distribute a loop."""
+    low = schedule.lowered
+    for rep, depth, members, _ in loops(low):
+        d = low.loop_dim(rep, depth)
+        if d + 1 >= low.n_dims or d < 1:
+            continue
+        parent = low.signature(rep, d - 1)
+        here = low.constant(rep, d - 1)
+        later = sorted(
+            {low.constant(s, d - 1) for s in low.rows if low.signature(s, d - 1) == parent} - {here}
+        )
+        after = [b for b in later if b > here]
+        if after:
+            nxt = next(s for s in low.rows if low.signature(s, d - 1) == parent and low.constant(s, d - 1) == after[0])
+            if low.is_loop(nxt, d):
+                for shift in range(space.max_shift + 1):
+                    yield (T.Fuse(rep, nxt, depth, shift),)
+        firsts = {}
+        for s in members:
+            firsts.setdefault(low.constant(s, d + 1), s)
+        for _, s in sorted(firsts.items())[1:]:
+            yield (T.Distribute(s, depth),)
+
+
+def unimodular(schedule: Schedule, space: Space) -> Iterator[Steps]:
+    """One interchange, reversal or skew inside a perfect band."""
+    for band in bands(schedule.lowered):
+        for k in range(band.length):
+            yield (T.Reverse(band.stmt, band.depth + k),)
+        for a, b in itertools.combinations(range(band.length), 2):
+            yield (T.Interchange(band.stmt, band.depth + a, band.depth + b),)
+            for f in space.skew_factors:
+                yield (T.Skew(band.stmt, band.depth + a, band.depth + b, f),)
+
+
+def parallel(schedule: Schedule, space: Space) -> Iterator[Steps]:
+    """Parallelize one of the outermost three loops."""
+    for rep, depth, _, _ in loops(schedule.lowered):
+        if depth < 3:
+            yield (T.Parallelize(rep, depth),)
+
+
+def tiling(schedule: Schedule, space: Space) -> Iterator[Steps]:
+    """2D and 3D rectangular tiles of perfect bands, with the original or the stride-1 point order."""
+    for band in bands(schedule.lowered):
+        for n in (2, 3):
+            if band.length < n:
+                continue
+            orders = {tuple(range(n)), stride_one_order(schedule, band.stmt, n, band.depth)}
+            if n == 2:
+                size_sets = itertools.product(space.tile_sizes, repeat=2)
+            elif space.cube_sizes_3d:
+                size_sets = [(s, s, s) for s in space.tile_sizes] + [(32, 32, 128), (16, 64, 64), (64, 64, 16)]
+            else:
+                size_sets = itertools.product(space.tile_sizes, repeat=3)
+            for sizes in size_sets:
+                if all(s in space.tile_sizes for s in sizes):
+                    for order in sorted(orders):
+                        yield (T.Tile(band.stmt, band.depth, tuple(sizes), order),)
+
+
+def unrolling(schedule: Schedule, space: Space) -> Iterator[Steps]:
+    """Unroll an innermost loop."""
+    for rep, depth, _, innermost in loops(schedule.lowered):
+        if innermost:
+            for f in space.unroll_factors:
+                yield (T.Unroll(rep, depth, f),)
+
+
+def vectorization(schedule: Schedule, space: Space) -> Iterator[Steps]:
+    """Vectorize an innermost loop."""
+    for rep, depth, _, innermost in loops(schedule.lowered):
+        if innermost:
+            yield (T.Vectorize(rep, depth),)
+
+
+Generator = Callable[[Schedule, Space], Iterator[Steps]]
+
+
+def levels(space: Space) -> list[tuple[str, Generator]]:
+    """The search's levels, in LOOPer's order, each a phase name and its generator."""
+    result: list[tuple[str, Generator]] = []
+    if space.fusion:
+        result += [("fusion", fusion)] * space.fusion_steps
+    if space.unimodular:
+        result += [("unimodular", unimodular)] * space.unimodular_steps
+    if space.parallel:
+        result.append(("parallel", parallel))
+    if space.tile:
+        result.append(("tiling", tiling))
+    if space.unroll:
+        result.append(("unrolling", unrolling))
+    if space.vector:
+        result.append(("vectorization", vectorization))
+    return result

@@ -1,0 +1,132 @@
+"""Evaluators that need no compiler and no model: random scores, and an analytical stand-in
+for the learned cost model (memory strides, parallelism, vectorization, tiling reuse)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import islpy as isl
+import numpy as np
+
+from looper.ir import Scop, Statement
+from looper.schedule import Lowered, Schedule
+
+
+class RandomEvaluator:
+    """Uniform random scores, reproducible: a schedule's score depends only on it and the seed."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+
+    def score(self, schedules: Sequence[Schedule]) -> list[float]:
+        return [
+            int.from_bytes(hashlib.sha256(f"{self.seed}:{s.fingerprint()}".encode()).digest()[:8], "big") / 2**64
+            for s in schedules
+        ]
+
+
+class AnalyticalEvaluator:
+    """A hand-written estimate of speedup over the original schedule. It stands in for the learned
+    cost model where none is available; it knows only a few first-order effects."""
+
+    PARALLEL_GAIN = 1.8  # two cores, minus OpenMP overhead
+    VECTOR_GAIN = 1.3  # explicit simd on stride-1 code
+    TILE_GAIN = 1.5  # reuse captured in cache
+    UNROLL_GAIN = 1.03
+    LARGE_STRIDE = 8.0  # cost of an access jumping a row per iteration, relative to stride-1
+
+    def __init__(self, default_param: int = 32) -> None:
+        self.default_param = default_param
+        self._baseline: dict[int, float] = {}
+        self._weights: dict[int, dict[str, float]] = {}
+
+    def score(self, schedules: Sequence[Schedule]) -> list[float]:
+        return [self._baseline_time(s.scop) / self.time(s) for s in schedules]
+
+    def time(self, schedule: Schedule) -> float:
+        """Estimated run time (arbitrary units)."""
+        low = schedule.lowered
+        weights = self._instance_weights(schedule.scop)
+        return sum(weights[s.name] * self._statement_cost(s, low) for s in schedule.scop.statements)
+
+    def _baseline_time(self, scop: Scop) -> float:
+        key = id(scop)
+        if key not in self._baseline:
+            self._baseline[key] = self.time(Schedule(scop))
+        return self._baseline[key]
+
+    def _instance_weights(self, scop: Scop) -> dict[str, float]:
+        key = id(scop)
+        if key not in self._weights:
+            self._weights[key] = {s.name: float(max(1, _count(s.domain, scop, self.default_param)))
+                                  for s in scop.statements}
+        return self._weights[key]
+
+    def _statement_cost(self, stmt: Statement, low: Lowered) -> float:
+        rows = low.rows[stmt.name]
+        dims = low.loop_dims(stmt.name)
+        if not dims or not stmt.depth:
+            return 1.0
+        point = [d for d in dims if rows[d].dim(isl.dim_type.div) == 0]
+        tiled = len(point) < len(dims)
+        direction = _innermost_direction([_coeffs(rows[d], stmt.depth) for d in point])
+        mem = 0.0
+        for access in stmt.accesses:
+            subs = _subscripts(access.relation, stmt.depth)
+            if direction is None or not subs:
+                mem += 2.0
+                continue
+            moves = [abs(float(np.dot(sub, direction))) > 1e-9 for sub in subs]
+            if any(moves[:-1]):
+                mem += self.LARGE_STRIDE / (4.0 if tiled else 1.0)
+            else:
+                mem += 1.0
+        cost = mem / max(1, len(stmt.accesses))
+        if any((stmt.name, d) in low.parallel for d in dims):
+            cost /= self.PARALLEL_GAIN
+        if (stmt.name, dims[-1]) in low.vector:
+            cost /= self.VECTOR_GAIN
+        if tiled:
+            cost /= self.TILE_GAIN
+        if (stmt.name, dims[-1]) in low.unroll:
+            cost /= self.UNROLL_GAIN
+        return cost
+
+
+def _count(domain: isl.Set, scop: Scop, default: int) -> int:
+    """Number of instances with every parameter at its known value (or `default`)."""
+    d = domain
+    for i in range(d.dim(isl.dim_type.param)):
+        name = d.get_dim_name(isl.dim_type.param, i)
+        d = d.fix_val(isl.dim_type.param, i, isl.Val.int_from_si(d.get_ctx(), scop.param_values.get(name, default)))
+    try:
+        return d.count_val().to_python()
+    except isl.Error:
+        return default ** max(1, domain.dim(isl.dim_type.set))
+
+
+def _coeffs(aff: isl.Aff, depth: int) -> list[float]:
+    return [aff.get_coefficient_val(isl.dim_type.in_, i).to_python() for i in range(depth)]
+
+
+def _subscripts(relation: isl.Map, depth: int) -> list[list[float]]:
+    try:
+        pma = isl.PwMultiAff.from_map(relation)
+        if pma.n_piece() != 1:
+            return []
+        ma = pma.as_multi_aff()
+    except isl.Error:
+        return []
+    return [_coeffs(ma.get_at(i), depth) for i in range(ma.dim(isl.dim_type.out))]
+
+
+def _innermost_direction(rows: list[list[float]]) -> np.ndarray | None:
+    """How the statement's iterators move when the innermost loop advances by one, others fixed."""
+    m = np.array(rows, dtype=float)
+    if m.ndim != 2 or m.shape[0] == 0:
+        return None
+    target = np.zeros(m.shape[0])
+    target[-1] = 1.0
+    direction, *_ = np.linalg.lstsq(m, target, rcond=None)
+    return direction
