@@ -1,0 +1,238 @@
+"""The library API: `optimize()` reads a C file, searches each SCoP's schedule, and writes C.
+
+This is the layer that wires the pieces together (frontend, search, evaluators, codegen,
+verification); the core modules below it import none of them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codegen.ast_c import generate
+from codegen.build import Compiler
+from codegen.splice import region_code, splice
+from frontend import read_scops
+from frontend.errors import FrontendError
+from looper.deps import Dependences, compute_dependences
+from looper.heuristic import Options, isl_default
+from looper.ir import Scop
+from looper.legality import check
+from looper.measure import MeasureCache, MeasureEvaluator, Program
+from looper.progress import Progress
+from looper.schedule import Schedule
+from looper.search import AnalyticalEvaluator, Evaluator, RandomEvaluator, SearchResult, Space, beam_search
+from looper.search.candidates import levels
+from looper.verify import Verification, verify_sources
+
+SEARCHES = ("model", "measure", "hybrid", "isl", "random", "none")
+
+
+class InputError(ValueError):
+    """Bad input from the user (unreadable file, malformed schedule JSON, ...)."""
+
+
+@dataclass
+class RegionResult:
+    """What was decided for one SCoP region."""
+
+    scop: Scop
+    schedule: Schedule
+    code: str  # the region's new text, pragma lines included
+    predicted_speedup: float | None = None
+    measured_speedup: float | None = None
+    search: SearchResult | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    """The transformed file and, per region, the chosen schedule and the search's statistics."""
+
+    path: Path | None
+    code: str
+    regions: list[RegionResult]
+    skipped: list[FrontendError]
+    verification: Verification | None = None
+
+    def schedules_json(self) -> dict[str, Any]:
+        """The decisions of every region, for `--emit-schedule` / `--apply-schedule`."""
+        return {
+            "file": str(self.path) if self.path else None,
+            "regions": [{"line": r.scop.region.line if r.scop.region else None, **r.schedule.to_json()}
+                        for r in self.regions],
+        }
+
+
+def model_evaluator(model: str | Path | None = None) -> tuple[Evaluator, str]:
+    """The evaluator behind `search="model"`: the learned cost model if one is available, else the
+    analytical stand-in (named as such in every report)."""
+    try:
+        from costmodel.inference import load_evaluator  # the API layer may use the cost model
+    except ImportError:
+        return AnalyticalEvaluator(), "analytical stand-in"
+    evaluator = load_evaluator(model)
+    if evaluator is None:
+        return AnalyticalEvaluator(), "analytical stand-in"
+    return evaluator, "cost model"
+
+
+def _read(source_or_path: str | Path) -> tuple[str, Path | None]:
+    if isinstance(source_or_path, Path) or ("\n" not in str(source_or_path) and Path(source_or_path).exists()):
+        path = Path(source_or_path)
+        try:
+            return path.read_text(), path
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: error: cannot read: {exc}") from None
+    if "\n" not in str(source_or_path) and str(source_or_path).endswith((".c", ".h")):
+        raise InputError(f"{source_or_path}: error: no such file")
+    return str(source_or_path), None
+
+
+def optimize(
+    source_or_path: str | Path,
+    *,
+    search: str = "model",
+    beam_width: int = 4,
+    space: Space = Space(),
+    include_dirs: Sequence[str | Path] = (),
+    defines: Mapping[str, str | None] | None = None,
+    model: str | Path | None = None,
+    apply: Mapping[str, Any] | None = None,
+    compiler: Compiler = Compiler(),
+    jobs: int = 2,
+    repeat: int = 5,
+    top_k: int = 8,
+    seed: int = 0,
+    strict: bool = False,
+    verify: bool = False,
+    quiet: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> Result:
+    """Optimize every `#pragma scop` region of a C file (or C text) and return the new code.
+
+    `search` is one of SEARCHES; `apply` reuses decisions saved by `Result.schedules_json()`.
+    Regions that are not SCoPs are left untouched (or raise FrontendError when `strict`).
+    """
+    if search not in SEARCHES:
+        raise InputError(f"unknown search {search!r}; choose one of {', '.join(SEARCHES)}")
+    text, path = _read(source_or_path)
+    dirs = [Path(d) for d in include_dirs]
+    defs = dict(defines or {})
+    items = read_scops(path if path else text, include_dirs=dirs, defines=defs)
+    scops = [x for x in items if isinstance(x, Scop)]
+    skipped = [x for x in items if isinstance(x, FrontendError)]
+    if skipped and strict:
+        raise skipped[0]
+    saved = _saved_regions(apply, len(scops))
+    directory = path.resolve().parent if path else Path.cwd()
+    compiler = compiler.with_(include_dirs=(*compiler.include_dirs, *dirs), defines={**compiler.defines, **defs})
+    chosen: dict[int, Schedule] = {}
+    results: list[RegionResult] = []
+    for index, scop in enumerate(scops):
+        started = time.perf_counter()
+        deps = compute_dependences(scop)
+        seconds = {"dependences": time.perf_counter() - started}
+
+        def render(schedule: Schedule, index: int = index) -> str:
+            current = {**{i: Schedule(s) for i, s in enumerate(scops)}, **chosen, index: schedule}
+            return splice(text, [(s, region_code(text, s, generate(current[i]))) for i, s in enumerate(scops)])
+
+        result = _decide(scop, deps, search, saved[index] if saved else None, beam_width=beam_width, space=space,
+                         model=model, program=Program(text, directory, render, compiler), jobs=jobs,
+                         repeat=repeat, top_k=top_k, seed=seed, quiet=quiet)
+        verdict = check(result.schedule, deps)
+        if not verdict:
+            raise InputError(f"{scop.region.where() if scop.region else 'scop'}: error: illegal schedule: "
+                             f"{verdict.reason}")
+        started = time.perf_counter()
+        result.code = region_code(text, scop, generate(result.schedule))
+        result.seconds.update(seconds)
+        result.seconds["codegen"] = time.perf_counter() - started
+        chosen[index] = result.schedule
+        results.append(result)
+        if log:
+            log(f"{scop.name}: {result.schedule}")
+    code = splice(text, [(r.scop, r.code) for r in results])
+    outcome = Result(path, code, results, skipped)
+    if verify:
+        rtol = 1e-4 if any(a.resolved_type == "float" for s in scops for a in s.arrays.values()) else 1e-9
+        outcome.verification = verify_sources(text, code, directory=directory, rtol=rtol,
+                                              compiler=Compiler(flags=("-O2",), include_dirs=compiler.include_dirs,
+                                                                defines=defs))
+    return outcome
+
+
+def _saved_regions(apply: Mapping[str, Any] | None, count: int) -> list[dict] | None:
+    if apply is None:
+        return None
+    regions = apply.get("regions") if isinstance(apply, Mapping) else None
+    if not isinstance(regions, list) or len(regions) != count:
+        raise InputError(f"the schedule file describes {len(regions) if isinstance(regions, list) else 'no'} "
+                         f"regions; the source has {count}")
+    return regions
+
+
+def _decide(scop: Scop, deps: Dependences, search: str, saved: dict | None, *, beam_width: int, space: Space,
+            model: str | Path | None, program: Program, jobs: int, repeat: int, top_k: int, seed: int,
+            quiet: bool) -> RegionResult:
+    """Choose one region's schedule with the requested search."""
+    identity = Schedule(scop)
+    started = time.perf_counter()
+    if saved is not None:
+        try:
+            schedule = Schedule.from_json(scop, saved)
+        except ValueError as exc:
+            raise InputError(f"bad schedule JSON: {exc}") from None
+        return RegionResult(scop, schedule, "", seconds={"search": time.perf_counter() - started})
+    if search == "none":
+        return RegionResult(scop, identity, "")
+    if search == "isl":
+        options = Options(tile=space.tile, parallel=space.parallel, vector=space.vector)
+        schedule = isl_default(identity, deps, options)
+        return RegionResult(scop, schedule, "", seconds={"search": time.perf_counter() - started})
+    if search == "random":
+        found = beam_search(identity, deps, RandomEvaluator(seed), beam_width=beam_width, space=space)
+        return RegionResult(scop, found.best, "", search=found, seconds={"search": time.perf_counter() - started})
+    if search == "measure":
+        with Progress(len(levels(space)), f"measuring {scop.name}", enabled=None if not quiet else False) as bar:
+            evaluator = MeasureEvaluator(program, repeat=repeat, jobs=jobs, cache=MeasureCache())
+            found = beam_search(identity, deps, evaluator, beam_width=beam_width, space=space,
+                                progress=lambda phase, i, n: bar.advance(label=f"measuring {scop.name}: {phase}"))
+        return RegionResult(scop, found.best, "", measured_speedup=found.score, search=found,
+                            seconds={"search": time.perf_counter() - started})
+    evaluator, _ = model_evaluator(model)
+    found = beam_search(identity, deps, evaluator, beam_width=beam_width, space=space)
+    result = RegionResult(scop, found.best, "", predicted_speedup=found.score, search=found,
+                          seconds={"search": time.perf_counter() - started})
+    if search == "hybrid":
+        ranked = sorted(found.explored, key=lambda item: -item[1])
+        top: list[Schedule] = []
+        seen: set[str] = set()
+        for schedule, _ in ranked:
+            if schedule.fingerprint() not in seen:
+                seen.add(schedule.fingerprint())
+                top.append(schedule)
+            if len(top) >= top_k:
+                break
+        with Progress(len(top), f"measuring top {len(top)} of {scop.name}",
+                      enabled=None if not quiet else False) as bar:
+            measurer = MeasureEvaluator(program, repeat=repeat, jobs=jobs, cache=MeasureCache(),
+                                        progress=bar.advance)
+            speedups = measurer.score(top)
+        best = max(range(len(top)), key=lambda i: (speedups[i], -i))
+        if speedups[best] > 1.0:
+            result.schedule, result.measured_speedup = top[best], speedups[best]
+        else:  # nothing measured beats the original: keep it
+            result.schedule, result.measured_speedup = identity, 1.0
+        result.seconds["measure"] = time.perf_counter() - started - result.seconds["search"]
+    return result
+
+
+def dumps(result: Result) -> str:
+    """The chosen schedules as JSON text."""
+    return json.dumps(result.schedules_json(), indent=2)

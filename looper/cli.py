@@ -1,0 +1,180 @@
+"""Command lines: `looper-opt FILE.c` (the compiler pass) and `looper` (the other tools)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import looper
+from codegen.build import Compiler
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad command lines in one line with exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(EXIT_INPUT)
+
+
+def _define(text: str) -> tuple[str, str | None]:
+    name, _, value = text.partition("=")
+    if not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"bad -D definition {text!r}")
+    return name, value if "=" in text else None
+
+
+def opt_parser() -> argparse.ArgumentParser:
+    """The looper-opt command line (polycc-like flags)."""
+    from looper.api import SEARCHES
+
+    p = _Parser(prog="looper-opt", description="Optimize the #pragma scop regions of a C file.")
+    p.add_argument("file", type=Path, help="C source file")
+    p.add_argument("-o", dest="output", type=Path, help="output file (default: <name>.looper.c)")
+    p.add_argument("-I", dest="include", action="append", default=[], metavar="DIR", help="include directory")
+    p.add_argument("-D", dest="define", action="append", default=[], type=_define, metavar="NAME[=VALUE]",
+                   help="macro definition (also used when building for --verify and measurement)")
+    p.add_argument("--search", choices=SEARCHES, default="model",
+                   help="how to choose transformations (default: model)")
+    p.add_argument("--beam-width", type=int, default=4, help="beam width of the search (default 4)")
+    p.add_argument("--notile", action="store_true", help="no tiling")
+    p.add_argument("--noparallel", action="store_true", help="no OpenMP parallel loops")
+    p.add_argument("--nounroll", action="store_true", help="no unrolling")
+    p.add_argument("--novector", action="store_true", help="no simd loops")
+    p.add_argument("--model", type=Path, help="cost model checkpoint (default: the shipped model)")
+    p.add_argument("--explain", action="store_true", help="print the chosen sequence and the beam's top candidates")
+    p.add_argument("--emit-schedule", type=Path, metavar="FILE.json", help="save the chosen schedules")
+    p.add_argument("--apply-schedule", type=Path, metavar="FILE.json", help="reuse saved schedules (no search)")
+    p.add_argument("--verify", action="store_true", help="build and run original and output, compare results")
+    p.add_argument("--dump-scop", action="store_true", help="print each region as Polly JSCoP JSON and stop")
+    p.add_argument("--strict", action="store_true", help="fail on a region that is not a SCoP")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel builds when measuring")
+    p.add_argument("--repeat", type=int, default=5, help="timed runs per candidate when measuring (default 5)")
+    p.add_argument("--cc", default="gcc", help="C compiler for measurement and --verify (default gcc)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random search")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, no warnings")
+    p.add_argument("--version", action="version", version=f"looper-opt {looper.__version__}")
+    return p
+
+
+def main_opt(argv: list[str] | None = None) -> int:
+    """Entry point of `looper-opt`."""
+    args = opt_parser().parse_args(argv)
+    try:
+        return _run_opt(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # report, never a traceback (unless asked for one)
+        from frontend.errors import FrontendError
+        from looper.api import InputError
+
+        if isinstance(exc, FrontendError | InputError):
+            print(str(exc), file=sys.stderr)
+            return EXIT_INPUT
+        if os.environ.get("LOOPER_DEBUG"):
+            raise
+        print(f"looper-opt: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    if not args.quiet:
+        print(text, file=sys.stderr)
+
+
+def _run_opt(args: argparse.Namespace) -> int:
+    from looper.api import InputError, optimize
+    from looper.search import Space
+
+    path: Path = args.file
+    if not path.is_file():
+        print(f"{path}: error: no such file", file=sys.stderr)
+        return EXIT_INPUT
+    defines = dict(args.define)
+    if args.dump_scop:
+        from frontend.jscop import dump_scops
+
+        print(dump_scops(path, include_dirs=[Path(d) for d in args.include], defines=defines))
+        return EXIT_OK
+    apply = None
+    if args.apply_schedule:
+        try:
+            apply = json.loads(args.apply_schedule.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"{args.apply_schedule}: error: cannot read schedule: {exc}") from None
+    space = Space(tile=not args.notile, parallel=not args.noparallel, unroll=not args.nounroll,
+                  vector=not args.novector)
+    result = optimize(
+        path, search=args.search, beam_width=args.beam_width, space=space, include_dirs=args.include,
+        defines=defines, model=args.model, apply=apply, compiler=Compiler(cc=args.cc), jobs=args.jobs,
+        repeat=args.repeat, seed=args.seed, strict=args.strict, verify=args.verify, quiet=args.quiet,
+    )
+    for err in result.skipped:
+        _say(args, f"{err}\n{path}: warning: region left untouched (not a static control part)")
+    if args.explain:
+        _explain(result, args)
+    if args.verify and result.verification is not None and not result.verification:
+        print(f"{path}: error: verification failed: {result.verification.message}", file=sys.stderr)
+        return EXIT_INTERNAL
+    output = args.output or path.with_name(path.name[: -len(path.suffix)] + ".looper" + path.suffix
+                                           if path.suffix else path.name + ".looper.c")
+    _write_atomic(output, result.code)
+    if args.emit_schedule:
+        from looper.api import dumps
+
+        _write_atomic(args.emit_schedule, dumps(result) + "\n")
+    if args.verify and result.verification is not None:
+        _say(args, f"[looper] verified: {result.verification.message}")
+    return EXIT_OK
+
+
+def _explain(result, args: argparse.Namespace) -> None:
+    for r in result.regions:
+        where = r.scop.region.where() if r.scop.region else r.scop.name
+        print(f"[looper] region {where} ({r.scop.name}): {len(r.scop.statements)} statements", file=sys.stderr)
+        print(f"[looper] search: {args.search}; chosen: {r.schedule}", file=sys.stderr)
+        for line in r.schedule.describe():
+            print(f"[looper]   {line}", file=sys.stderr)
+        if r.predicted_speedup is not None:
+            print(f"[looper] predicted speedup: {r.predicted_speedup:.2f}x", file=sys.stderr)
+        if r.measured_speedup is not None:
+            print(f"[looper] measured speedup: {r.measured_speedup:.2f}x", file=sys.stderr)
+        if r.search is not None:
+            s = r.search.stats
+            print(f"[looper] candidates: {s.generated} generated, {s.legal} legal, {s.illegal} illegal, "
+                  f"{s.duplicates} duplicates, {s.scored} scored", file=sys.stderr)
+            for rank, (schedule, score) in enumerate(r.search.beam, 1):
+                print(f"[looper] beam #{rank}: score {score:.3f}: {schedule}", file=sys.stderr)
+        times = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in r.seconds.items())
+        print(f"[looper] time: {times}", file=sys.stderr)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write a file so that it is never seen half-written: a temporary file, then a rename."""
+    directory = path.resolve().parent
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `looper` (subcommands: opt, and the cost-model tools as they land)."""
+    parser = _Parser(prog="looper", description="looper: learned polyhedral optimization of C loops.")
+    parser.add_argument("--version", action="version", version=f"looper {looper.__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("opt", help="same as looper-opt", add_help=False)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "opt":
+        return main_opt(rest)
+    return EXIT_INPUT
