@@ -98,7 +98,8 @@ KERNELS: dict[str, Kernel] = {
         _k("cholesky", _SOLV, "double", _N, "A", lambda p: p["N"] ** 3 / 3),
         _k("durbin", _SOLV, "double", _N, "y", lambda p: 3 * p["N"] ** 2),
         _k("gramschmidt", _SOLV, "double", _MN2, "A R Q",
-           lambda p: 2 * p["M"] * p["N"] * (p["N"] - 1) + 3 * p["M"] * p["N"]),
+           # rows run to N and columns to M here (full column rank with the suite's M < N)
+           lambda p: 2 * p["N"] * p["M"] * (p["M"] - 1) + 3 * p["M"] * p["N"]),
         _k("lu", _SOLV, "double", _N, "A", lambda p: 2 * p["N"] ** 3 / 3),
         _k("ludcmp", _SOLV, "double", _N, "x", lambda p: 2 * p["N"] ** 3 / 3 + 2 * p["N"] ** 2),
         _k("trisolv", _SOLV, "double", _N, "x", lambda p: p["N"] ** 2),
