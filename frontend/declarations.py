@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from frontend.macros import Expander, Macro, PPTok
+from frontend.macros import Macro
 from frontend.tokens import Tok, join_tokens, tokenize
 
 # Words that may precede a declaration but are not part of its element type.
@@ -265,14 +265,12 @@ def _declarator(part: list[Tok], type_text: str, macros: dict[str, Macro]) -> De
 
 
 def _polybench_nd(part: list[Tok], type_text: str, macros: dict[str, Macro]) -> Declaration | None:
-    """`POLYBENCH_2D(A, N, M, n, m)`: expanded with the header's macro when known, else by its convention."""
+    """`POLYBENCH_2D(A, N, M, n, m)` declares `A[N][M]`: the extents as written, whatever the header does.
+
+    (Expanding the header's macro would also expand `N` to the dataset's number, and PolyBench's own
+    header adds padding terms; the convention gives the same answer with or without the header.)
+    """
     head = part[0]
-    macro = macros.get(head.text)
-    if macro is not None and macro.params is not None:
-        expanded = Expander(macros).expand([PPTok(t.kind, t.text, t.pos) for t in part])
-        toks = [Tok(t.kind, t.text, t.pos) for t in expanded]
-        if toks and toks[0].text != head.text:
-            return _declarator(toks, type_text, macros)
     # PolyBench's convention: POLYBENCH_nD(var, d1, ..., dn, dd1, ..., ddn) declares var[d1]...[dn].
     n = int(_POLYBENCH_ND.match(head.text).group(1))  # type: ignore[union-attr]
     close = _matching(part, 1, "(", ")")
