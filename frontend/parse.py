@@ -99,10 +99,12 @@ class _TokenFeed(Lexer):
 
 
 @lru_cache(maxsize=1)
-def _parser() -> Lark:
-    """The LALR parser, built once per process."""
+def _parser() -> tuple[Lark, _Build]:
+    """The LALR parser with its tree builder run inline (no parse tree), built once per process."""
     grammar = (Path(__file__).parent / "grammar.lark").read_text()
-    return Lark(grammar, parser="lalr", lexer=_TokenFeed, start=["region", "expression"])
+    builder = _Build()
+    lark = Lark(grammar, parser="lalr", lexer=_TokenFeed, start=["region", "expression"], transformer=builder)
+    return lark, builder
 
 
 def lark_tokens(toks: list[Tok], is_type: Callable[[str], bool], text: str = "") -> list[Token]:
@@ -228,7 +230,7 @@ class _Build(Transformer):
 
     def member(self, c):
         raise SourceError(
-            f"member access '{c[1]}' is not supported: a Scop reads and writes arrays and scalars only",
+            f"member access '{c[1]}{c[2]}' is not supported: a Scop reads and writes arrays and scalars only",
             c[1].start_pos,
         )
 
@@ -336,22 +338,24 @@ class _Build(Transformer):
         return DeclStmt(" ".join(types), items, c[0].start_pos)
 
 
-def _run(tokens: list[Token], start: str, end_offset: int):
-    builder = _Build()
+def _run(tokens: list[Token], start: str, end_offset: int) -> tuple[dict[int, tuple[int, int]], object]:
+    lark, builder = _parser()
+    builder.spans = {}
     try:
-        tree = _parser().parse(tokens, start=start)
+        result = lark.parse(tokens, start=start)
     except UnexpectedEOF:
         raise SourceError("unexpected end of the region: a '}', ')' or ';' is missing", end_offset) from None
     except UnexpectedToken as exc:
         tok = exc.token
         if tok.type == "$END":
             raise SourceError("unexpected end of the region: a '}', ')' or ';' is missing", end_offset) from None
-        raise SourceError(f"unexpected {str(tok)!r}{_hint(tok)}", tok.start_pos) from None
+        hint = _hint(tok) or (" (is a ';' missing before it?)" if "SEMI" in (exc.expected or ()) else "")
+        raise SourceError(f"unexpected {str(tok)!r}{hint}", tok.start_pos) from None
     except UnexpectedInput as exc:
-        raise SourceError(
-            f"cannot parse this: {exc.__class__.__name__}", getattr(exc, "pos_in_stream", 0) or 0
-        ) from None
-    return builder, builder.transform(tree)
+        offset = getattr(exc, "pos_in_stream", 0) or 0
+        raise SourceError(f"cannot parse this ({exc.__class__.__name__})", offset) from None
+    spans, builder.spans = builder.spans, {}
+    return spans, result
 
 
 def _hint(tok: Token) -> str:
@@ -367,13 +371,13 @@ def _hint(tok: Token) -> str:
 def parse_region(text: str, start: int, end: int, is_type: Callable[[str], bool]) -> ParsedRegion:
     """Parse text[start:end] (comment-free) as a sequence of statements."""
     toks = lark_tokens(tokenize(text, start, end), is_type, text)
-    builder, items = _run(toks, "region", end)
-    return ParsedRegion(items, builder.spans)
+    spans, items = _run(toks, "region", end)
+    return ParsedRegion(items, spans)  # type: ignore[arg-type]
 
 
 def parse_expression(toks: list[Tok], is_type: Callable[[str], bool]) -> Expr:
     """Parse tokens (a macro's expansion) as one expression."""
     lark_toks = lark_tokens(toks, is_type)
     end = toks[-1].end if toks else 0
-    _builder, expr = _run(lark_toks, "expression", end)
-    return expr
+    _spans, expr = _run(lark_toks, "expression", end)
+    return expr  # type: ignore[return-value]

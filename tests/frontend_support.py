@@ -41,8 +41,18 @@ def point_count(domain: isl.Set, values: dict[str, int]) -> int:
 def compile_kernel(kernel: Kernel, source: Path, exe: Path, *extra: str) -> None:
     """gcc the (instrumented) kernel with the harness at MINI size."""
     cmd = [
-        "gcc", "-O0", "-w", "-DMINI_DATASET", f"-I{kernel.source.parent}", f"-I{UTILITIES}",
-        *extra, str(source), str(UTILITIES / "polybench.c"), "-lm", "-o", str(exe),
+        "gcc",
+        "-O0",
+        "-w",
+        "-DMINI_DATASET",
+        f"-I{kernel.source.parent}",
+        f"-I{UTILITIES}",
+        *extra,
+        str(source),
+        str(UTILITIES / "polybench.c"),
+        "-lm",
+        "-o",
+        str(exe),
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, f"gcc failed on {source}:\n{done.stderr}"
@@ -72,7 +82,7 @@ def counting_source(text: str, scop: Scop) -> str:
         f"static unsigned long looper_counter[{n}];\n"
         "__attribute__((destructor)) static void looper_report(void) {\n"
         '  printf("LOOPER_COUNTS");\n'
-        f"  for (int k = 0; k < {n}; k++) printf(\" %lu\", looper_counter[k]);\n"
+        f'  for (int k = 0; k < {n}; k++) printf(" %lu", looper_counter[k]);\n'
         '  printf("\\n");\n'
         "}\n"
     )
