@@ -169,12 +169,17 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of `looper` (subcommands: opt, and the cost-model tools as they land)."""
+    """Entry point of `looper` (subcommands: opt, bench, and the cost-model tools as they land)."""
     parser = _Parser(prog="looper", description="looper: learned polyhedral optimization of C loops.")
     parser.add_argument("--version", action="version", version=f"looper {looper.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("opt", help="same as looper-opt", add_help=False)
+    sub.add_parser("bench", help="looper against gcc, Graphite and Polly on PolyBench", add_help=False)
     args, rest = parser.parse_known_args(argv)
     if args.command == "opt":
         return main_opt(rest)
+    if args.command == "bench":
+        from looper.bench.command import main as main_bench
+
+        return main_bench(rest, _Parser)
     return EXIT_INPUT

@@ -1,0 +1,293 @@
+"""Build, verify and time every configuration of a kernel, interleaved, and store the outcomes."""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from codegen.build import BuildError, Compiler, cache_dir
+from looper.bench.configs import BASELINE, Config
+from looper.bench.store import ERROR, FAILED, OK, REFERENCE, Key, Row, Store
+from looper.progress import Progress
+from polybench.dump import RTOL, DumpError, compare, parse
+from polybench.manifest import UTILITIES, Kernel
+from polybench.run import build, run_once
+
+REPO = Path(__file__).resolve().parents[2]
+BLAS = "openblas"  # the in-process NumPy matrix multiply measured next to gemm
+DONE = (OK, FAILED, REFERENCE)  # an "error" row (build or run failure) is retried by the next run
+
+
+@dataclass
+class Settings:
+    """How to measure."""
+
+    size: str = "MEDIUM"
+    repeat: int = 5
+    threads: int = 2  # OMP_NUM_THREADS for every run (only parallel code looks at it)
+    verify_size: str = "MINI"
+    timeout: float = 600.0  # seconds per run of one binary
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)  # parallel builds
+    workdir: Path = field(default_factory=lambda: cache_dir().parent / "bench")
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"OMP_NUM_THREADS": str(self.threads)}
+
+
+def commit_id(root: Path = REPO) -> str:
+    """The checked-out commit of the repository looper runs from (short hash), or "unknown"."""
+    try:
+        proc = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+                              capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return proc.stdout.strip() if proc.returncode == 0 and proc.stdout.strip() else "unknown"
+
+
+def cpu_model() -> str:
+    """The CPU's model name as the kernel reports it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_id() -> str:
+    """A stable name for this kind of machine (CPU model, logical cores, architecture)."""
+    return f"{cpu_model()} x{os.cpu_count()} {platform.machine()}"
+
+
+def rtol(kernel: Kernel) -> float:
+    """Verification tolerance, relative to the array's scale: looser for single precision."""
+    return RTOL["float"] if kernel.dtype == "float" else RTOL["double"]
+
+
+def blas_name() -> str:
+    """Which BLAS NumPy uses, for reports."""
+    import numpy as np
+
+    try:
+        info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"{info.get('name', 'BLAS')} {info.get('version', '')}".strip()
+    except Exception:  # older NumPy: no dict mode
+        return "NumPy BLAS"
+
+
+def time_matmul(kernel: Kernel, size: str) -> tuple[Callable[[], float], str]:
+    """A timer of NumPy's A @ B for gemm's sizes (one sample averages enough calls to last >= 20 ms)."""
+    import numpy as np
+
+    p = kernel.sizes(size)
+    rng = np.random.default_rng(0)
+    a, b = rng.random((p["NI"], p["NK"])), rng.random((p["NK"], p["NJ"]))
+    a @ b  # warm up (thread pool start)
+    start = time.perf_counter()
+    a @ b
+    calls = max(1, math.ceil(0.02 / max(time.perf_counter() - start, 1e-9)))
+
+    def sample() -> float:
+        start = time.perf_counter()
+        for _ in range(calls):
+            a @ b
+        return (time.perf_counter() - start) / calls
+
+    return sample, f"NumPy A @ B ({blas_name()}, {calls} calls per sample, in-process)"
+
+
+@dataclass
+class _Variant:
+    """One configuration being measured on one kernel."""
+
+    config: Config
+    source: Path | None = None  # None: the original
+    binary: Path | None = None
+    checker: Path | None = None  # built at the verification size with array dumps
+    times: list[float] = field(default_factory=list)
+    status: str = OK
+    message: str = ""
+
+    def fail(self, status: str, message: str) -> None:
+        self.status, self.message = status, message
+
+
+def _variant_source(config: Config, kernel: Kernel, settings: Settings) -> tuple[Path, str]:
+    """Produce a configuration's source file in the work directory; return it and a note."""
+    started = time.perf_counter()
+    if config.search is not None:
+        from looper.api import optimize
+
+        result = optimize(kernel.source, search=config.search, defines={f"{settings.size}_DATASET": None},
+                          include_dirs=[UTILITIES], compiler=Compiler(config.cc, config.flags, config.openmp),
+                          jobs=settings.jobs, quiet=True)
+        text = result.code
+        note = f"optimized in {time.perf_counter() - started:.1f} s"
+        if config.search in ("model", "hybrid"):
+            note += f" ({_model_label()})"
+    else:
+        assert config.rewrite is not None
+        text = config.rewrite(kernel.source.read_text(), kernel, settings.size)
+        note = "rewritten source"
+    settings.workdir.mkdir(parents=True, exist_ok=True)
+    path = settings.workdir / f"{kernel.name}.{config.name}.{settings.size}.c"
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(text)
+    tmp.replace(path)
+    return path, note
+
+
+@cache
+def _model_label() -> str:
+    """Which evaluator `search="model"` uses here: the learned cost model or the analytical stand-in."""
+    from looper.api import model_evaluator
+
+    return model_evaluator()[1]
+
+
+def _build(v: _Variant, kernel: Kernel, settings: Settings) -> None:
+    c = v.config
+    try:
+        v.binary = build(kernel, settings.size, source=v.source, cc=c.cc, cflags=c.flags, openmp=c.openmp)
+        v.checker = build(kernel, settings.verify_size, source=v.source, cc=c.cc, cflags=c.flags, openmp=c.openmp,
+                          dump=True)
+    except BuildError as exc:
+        lines = str(exc).splitlines()[1:]  # the first line is the command
+        errors = [line for line in lines if "error" in line] or lines
+        v.fail(ERROR, f"build failed: {_first_lines(chr(10).join(errors), 2)}")
+
+
+def _first_lines(text: str, n: int = 3) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return " | ".join(lines[:n])[:500]
+
+
+def _outputs(binary: Path, settings: Settings) -> dict:
+    return parse(run_once(binary, timeout=settings.timeout, env=settings.env)[1])
+
+
+def measure_kernel(kernel: Kernel, configs: Sequence[Config], settings: Settings, *, blas: bool = False,
+                   bar: Progress | None = None, run_id: str = "") -> list[Row]:
+    """Build every configuration, verify each against the baseline's outputs, time them interleaved.
+
+    `configs[0]` must be the baseline. Returns one row per configuration (and one for the NumPy
+    matrix multiply when `blas`), each holding the baseline's times of this same run.
+    """
+    assert configs and configs[0].name == BASELINE
+    step = bar.advance if bar else (lambda n=1, label=None: None)
+    variants = [_Variant(c) for c in configs]
+    for v in variants:
+        if v.config.transforms:
+            step(0, f"{kernel.name}: {v.config.name}: producing the source")
+            try:
+                v.source, v.message = _variant_source(v.config, kernel, settings)
+            except Exception as exc:  # any failure of the optimizer is this configuration's result
+                v.fail(ERROR, f"source step failed: {type(exc).__name__}: {_first_lines(str(exc), 2)}")
+    step(0, f"{kernel.name}: building {len(variants)} configurations")
+    with ThreadPoolExecutor(max(1, settings.jobs)) as pool:
+        builds = {pool.submit(_build, v, kernel, settings): v for v in variants if v.status == OK}
+        for done in as_completed(builds):
+            done.result()
+            step(2, f"{kernel.name}: built {builds[done].config.name}")
+    base = variants[0]
+    reference = None
+    if base.status == OK:
+        try:
+            reference = _outputs(base.checker, settings)
+        except (RuntimeError, DumpError, subprocess.TimeoutExpired) as exc:
+            base.fail(ERROR, f"baseline at {settings.verify_size} did not run: {_first_lines(str(exc), 2)}")
+    for v in variants[1:]:
+        if v.status != OK:
+            continue
+        if reference is None:
+            v.fail(ERROR, "not verified: the baseline failed")
+            continue
+        step(1, f"{kernel.name}: verifying {v.config.name}")
+        try:
+            mismatch = compare(reference, _outputs(v.checker, settings), rtol=rtol(kernel))
+        except (RuntimeError, DumpError, subprocess.TimeoutExpired) as exc:
+            v.fail(FAILED, f"verification run failed at {settings.verify_size}: {_first_lines(str(exc), 2)}")
+            continue
+        if mismatch:
+            v.fail(FAILED, f"wrong result at {settings.verify_size}: {mismatch}")
+    timers: list[tuple[_Variant, Callable[[], float]]] = [
+        (v, lambda b=v.binary: run_once(b, timeout=settings.timeout, env=settings.env)[0])
+        for v in variants if v.status == OK
+    ]
+    if blas and base.status == OK:
+        sample, note = time_matmul(kernel, settings.size)
+        extra = _Variant(Config(BLAS, "numpy", (), description=note), status=REFERENCE, message=note)
+        variants.append(extra)
+        timers.append((extra, sample))
+    for rep in range(settings.repeat):
+        for v, timer in timers:
+            if v.status not in (OK, REFERENCE) or base.status != OK:
+                continue
+            step(1, f"{kernel.name}: run {rep + 1}/{settings.repeat} {v.config.name}")
+            try:
+                v.times.append(timer())
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                v.fail(ERROR, f"run failed: {_first_lines(str(exc), 2)}")
+    if base.status != OK:
+        return [Row(kernel.name, BASELINE, ERROR, message=base.message, command=base.config.command(), run_id=run_id)]
+    baseline = tuple(base.times)
+    return [Row(kernel.name, v.config.name, v.status, tuple(v.times) if v.status in (OK, REFERENCE) else (),
+                baseline, v.message, v.config.command() if v.config.name != BLAS else "numpy", run_id)
+            for v in variants]
+
+
+def _summary(kernel: Kernel, rows: Sequence[Row]) -> str:
+    parts = []
+    for r in rows:
+        if r.status in (OK, REFERENCE) and r.times and r.baseline_times:
+            med, base = _median(r.times), _median(r.baseline_times)
+            parts.append(f"{r.config} {med * 1e3:.3g} ms ({base / med:.2f}x)")
+        else:
+            parts.append(f"{r.config} {r.status.upper()}")
+    return f"{kernel.name}: " + ", ".join(parts)
+
+
+def _median(xs: Sequence[float]) -> float:
+    s = sorted(xs)
+    n = len(s)
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+
+def bench(kernels: Sequence[Kernel], configs: Sequence[Config], settings: Settings, store: Store, key: Key, *,
+          log: Callable[[str], None] | None = None, progress: bool | None = None) -> int:
+    """Measure every kernel whose configurations are not all stored yet; return how many were measured."""
+    plan: list[tuple[Kernel, list[Config], bool]] = []
+    for k in kernels:
+        stored = store.statuses(key, k.name)
+        todo = [c for c in configs if stored.get(c.name) not in DONE]
+        blas = k.name == "gemm" and stored.get(BLAS) not in DONE
+        if todo or blas:
+            run = todo if todo and todo[0].name == BASELINE else [configs[0], *todo]
+            plan.append((k, run, blas))
+        elif log:
+            log(f"{k.name}: already measured (commit {key.commit}, {key.size}), skipped")
+    units = sum(len(run) * (3 + settings.repeat) + (settings.repeat if blas else 0) for _, run, blas in plan)
+    run_id = uuid.uuid4().hex[:12]
+    with Progress(units, f"bench {key.size}", enabled=progress) as bar:
+        for k, run, blas in plan:
+            rows = measure_kernel(k, run, settings, blas=blas, bar=bar, run_id=run_id)
+            stored = store.statuses(key, k.name)
+            keep = [r for r in rows if stored.get(r.config) not in DONE]  # never overwrite a finished timing
+            store.save(key, keep)
+            if log:
+                if bar.enabled:
+                    bar.stream.write("\r\x1b[K")
+                log(_summary(k, rows))
+                bar.advance(0)
+    return len(plan)

@@ -1,0 +1,113 @@
+"""`looper bench`: configuration detection, a tiny interleaved run, resuming, and verification of variants."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from looper.bench.configs import BASELINE, Config, default_configs, select, unavailable
+from looper.bench.runner import Settings, measure_kernel
+from looper.bench.store import ERROR, FAILED, OK
+from looper.cli import main
+from polybench.manifest import KERNELS
+
+KERNEL_PAIR = ["gemm", "jacobi-1d"]
+CONFIGS = ["gcc", "graphite", "looper-isl"]
+
+
+def _rows(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as con:
+        return sorted(con.execute("SELECT kernel, config, status, times, run_id, created FROM results").fetchall())
+
+
+def test_missing_compiler_is_skipped_with_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOOPER_CACHE", str(tmp_path / "cache"))
+    configs = default_configs(clang="no-such-clang-99")
+    assert "not found" in unavailable(configs["polly"])
+    assert unavailable(replace(configs[BASELINE], flags=("-O3", "--no-such-flag"))) is not None
+    assert unavailable(configs[BASELINE]) is None
+    assert [c.name for c in select(["polly"], configs)] == [BASELINE, "polly"]
+    with pytest.raises(ValueError, match="unknown configuration"):
+        select(["icc"], configs)
+    report, out = tmp_path / "B.md", tmp_path / "b.json"
+    status = main(["bench", "--size", "MINI", "--kernels", "jacobi-1d", "--configs", "gcc", "polly", "--repeat", "1",
+                   "--clang", "no-such-clang-99", "--results", str(tmp_path / "r.db"), "--report", str(report),
+                   "--json", str(out), "--quiet"])
+    assert status == 0
+    data = json.loads(out.read_text())
+    assert data["configurations"]["polly"]["available"] is False
+    assert "no-such-clang-99" in data["configurations"]["polly"]["note"]
+    assert "polly" not in data["sizes"]["MINI"]["kernels"]["jacobi-1d"]["configs"]
+    assert "skipped: compiler 'no-such-clang-99' not found" in report.read_text()
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("bench")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("LOOPER_CACHE", str(tmp / "cache"))
+    paths = {"db": tmp / "results.db", "json": tmp / "out.json", "report": tmp / "BENCHMARKS.md",
+             "plot": tmp / "plot.png"}
+    argv = ["bench", "--size", "MINI", "--kernels", *KERNEL_PAIR, "--configs", *CONFIGS, "--repeat", "2",
+            "--results", str(paths["db"]), "--json", str(paths["json"]), "--report", str(paths["report"]),
+            "--plot", str(paths["plot"]), "--commit", "test", "--quiet"]
+    assert main(argv) == 0
+    yield {"argv": argv, **paths}
+    patch.undo()
+
+
+def test_tiny_run_writes_json_report_and_plot(tiny_run: dict) -> None:
+    data = json.loads(tiny_run["json"].read_text())
+    assert data["commit"] == "test" and data["threads"] == 2
+    mini = data["sizes"]["MINI"]
+    assert list(mini["kernels"]) == KERNEL_PAIR
+    for kernel in KERNEL_PAIR:
+        cells = mini["kernels"][kernel]["configs"]
+        assert list(cells) == CONFIGS
+        for name in CONFIGS:
+            cell = cells[name]
+            assert cell["status"] == OK, cell["message"]
+            assert len(cell["times"]) == 2 and cell["min"] <= cell["median"] <= cell["max"]
+            assert cell["speedup"] > 0 and cell["gflops"] > 0
+        assert cells[BASELINE]["speedup"] == pytest.approx(1.0)
+    ref = mini["kernels"]["gemm"]["reference"]
+    assert ref["status"] == "reference" and ref["gflops"] > 0
+    assert mini["geomean"]["graphite"]["kernels"] == 2
+    text = tiny_run["report"].read_text()
+    assert "## MINI" in text and "geometric mean" in text and "Roofline reference, gemm" in text
+    assert "| commit | `test` |" in text and "gcc (" in text
+    assert tiny_run["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_rerun_measures_nothing_and_resumes_a_missing_config(tiny_run: dict) -> None:
+    before = _rows(tiny_run["db"])
+    assert len(before) == len(KERNEL_PAIR) * len(CONFIGS) + 1  # + the NumPy reference for gemm
+    assert main(tiny_run["argv"]) == 0
+    assert _rows(tiny_run["db"]) == before  # same rows, same times, same run ids
+    with sqlite3.connect(tiny_run["db"]) as con:  # as if the run had been killed before graphite on jacobi-1d
+        con.execute("DELETE FROM results WHERE kernel='jacobi-1d' AND config='graphite'")
+    assert main(tiny_run["argv"]) == 0
+    after = _rows(tiny_run["db"])
+    assert len(after) == len(before)
+    changed = [r for r in after if r not in before]
+    assert [(r[0], r[1]) for r in changed] == [("jacobi-1d", "graphite")]
+    assert changed[0][2] == OK
+
+
+def test_verification_catches_a_wrong_variant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOOPER_CACHE", str(tmp_path / "cache"))
+    base = default_configs()[BASELINE]
+    wrong = Config("wrong", "gcc", rewrite=lambda text, k, s: text.replace("C[i][j] *= beta;", "C[i][j] *= -beta;"))
+    broken = Config("broken", "gcc", rewrite=lambda text, k, s: text.replace("C[i][j] *= beta;", "C[i][j] *= ;"))
+    same = Config("same", "gcc", rewrite=lambda text, k, s: text)
+    settings = Settings(size="MINI", repeat=1, workdir=tmp_path / "work")
+    rows = {r.config: r for r in measure_kernel(KERNELS["gemm"], [base, wrong, broken, same], settings)}
+    assert rows["wrong"].status == FAILED and "wrong result at MINI" in rows["wrong"].message
+    assert rows["wrong"].times == ()
+    assert rows["broken"].status == ERROR and "build failed" in rows["broken"].message
+    assert rows["same"].status == OK and len(rows["same"].times) == 1
+    assert rows[BASELINE].status == OK
