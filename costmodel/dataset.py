@@ -1,0 +1,284 @@
+"""The measured data set: an SQLite database of programs and timed schedules, read into features.
+
+Schema (shared with the data generator; created here when absent):
+
+- `programs(key, suite, name, seed, source, defines, created)`: one C program with its
+  `#pragma scop` region; `defines` is a JSON object of macro definitions used to build it.
+- `samples(id, program, fingerprint, schedule, status, speedup, median_s, baseline_s, times, machine,
+  compiler, created)`: one schedule (`Schedule.to_json()`) of a program with its measurement;
+  `speedup` = baseline median / candidate median, measured on the same worker.
+
+Only samples with status 'ok' and a positive speedup are used. Splits are by program: the schedules
+of one program never fall in two splits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import sqlite3
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from costmodel.features import FEATURE_VERSION, Featurizer, Sample
+from looper.ir import Scop
+from looper.progress import Progress
+from looper.schedule import Schedule
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS programs (
+    key TEXT PRIMARY KEY,
+    suite TEXT,
+    name TEXT,
+    seed INTEGER,
+    source TEXT,
+    defines TEXT,
+    created REAL
+);
+CREATE TABLE IF NOT EXISTS samples (
+    id INTEGER PRIMARY KEY,
+    program TEXT REFERENCES programs(key),
+    fingerprint TEXT,
+    schedule TEXT,
+    status TEXT,
+    speedup REAL,
+    median_s REAL,
+    baseline_s REAL,
+    times TEXT,
+    machine TEXT,
+    compiler TEXT,
+    created REAL,
+    UNIQUE(program, fingerprint)
+);
+CREATE INDEX IF NOT EXISTS samples_program ON samples(program);
+"""
+STATUSES = ("ok", "build_error", "run_error", "timeout", "wrong_output")
+
+ScopLoader = Callable[[str, dict], Scop]  # (source text, defines) -> Scop
+
+
+def open_db(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
+    """Open (and, if `create`, initialize) a data set database."""
+    path = Path(path)
+    if not create and not path.exists():
+        raise FileNotFoundError(f"{path}: no such data set")
+    conn = sqlite3.connect(str(path), timeout=60)
+    conn.row_factory = sqlite3.Row
+    if create:
+        conn.executescript(SCHEMA)
+        conn.commit()
+    return conn
+
+
+@dataclass(frozen=True)
+class ProgramRow:
+    """One row of `programs`."""
+
+    key: str
+    suite: str | None
+    name: str | None
+    seed: int | None
+    source: str
+    defines: dict
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    """One measured schedule (a row of `samples` with status 'ok')."""
+
+    id: int
+    program: str
+    fingerprint: str
+    schedule: dict
+    speedup: float
+
+
+def programs(conn: sqlite3.Connection) -> dict[str, ProgramRow]:
+    """Every program, by key."""
+    out = {}
+    for r in conn.execute("SELECT key, suite, name, seed, source, defines FROM programs"):
+        out[r["key"]] = ProgramRow(r["key"], r["suite"], r["name"], r["seed"], r["source"] or "",
+                                   json.loads(r["defines"] or "{}"))
+    return out
+
+
+def ok_samples(conn: sqlite3.Connection) -> dict[str, list[SampleRow]]:
+    """The usable samples (status 'ok', positive speedup), grouped by program key, in id order."""
+    grouped: dict[str, list[SampleRow]] = {}
+    query = ("SELECT id, program, fingerprint, schedule, speedup FROM samples "
+             "WHERE status = 'ok' AND speedup > 0 ORDER BY program, id")
+    for r in conn.execute(query):
+        grouped.setdefault(r["program"], []).append(
+            SampleRow(r["id"], r["program"], r["fingerprint"], json.loads(r["schedule"]), float(r["speedup"])))
+    return grouped
+
+
+def add_program(conn: sqlite3.Connection, key: str, source: str, *, suite: str = "", name: str = "",
+                seed: int | None = None, defines: dict | None = None, created: float = 0.0) -> None:
+    """Insert a program (ignored if the key exists)."""
+    conn.execute("INSERT OR IGNORE INTO programs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 (key, suite, name, seed, source, json.dumps(defines or {}), created))
+
+
+def add_sample(conn: sqlite3.Connection, program: str, schedule: Schedule, status: str, speedup: float | None, *,
+               median_s: float | None = None, baseline_s: float | None = None, times: Iterable[float] = (),
+               machine: str = "", compiler: str = "", created: float = 0.0) -> None:
+    """Insert (or replace) one measured schedule."""
+    if status not in STATUSES:
+        raise ValueError(f"status {status!r} not in {STATUSES}")
+    conn.execute(
+        "INSERT OR REPLACE INTO samples (program, fingerprint, schedule, status, speedup, median_s, baseline_s, "
+        "times, machine, compiler, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (program, schedule.fingerprint(), json.dumps(schedule.to_json()), status, speedup, median_s, baseline_s,
+         json.dumps(list(times)), machine, compiler, created))
+
+
+def split_programs(keys: Iterable[str], val_fraction: float = 0.15, test_fraction: float = 0.0,
+                   seed: int = 0) -> tuple[list[str], list[str], list[str]]:
+    """Split program keys into (train, validation, test) by a seeded hash: stable as the data grows,
+    and never one program in two splits."""
+    train, val, test = [], [], []
+    for key in sorted(set(keys)):
+        u = int.from_bytes(hashlib.sha256(f"{seed}:{key}".encode()).digest()[:8], "big") / 2**64
+        if u < test_fraction:
+            test.append(key)
+        elif u < test_fraction + val_fraction:
+            val.append(key)
+        else:
+            train.append(key)
+    if not train and (val or test):  # tiny data sets: keep something to train on
+        train.append((val or test).pop())
+    return train, val, test
+
+
+def frontend_loader(source: str, defines: dict) -> Scop:
+    """Read the (single) SCoP of a program's source with the frontend."""
+    from frontend import read_scop  # imported late: the cost model's core does not need the frontend
+
+    return read_scop(source, defines=defines)
+
+
+@dataclass
+class Example:
+    """One featurized training example."""
+
+    id: int
+    program: str
+    speedup: float
+    sample: Sample
+
+
+@dataclass
+class Dataset:
+    """Featurized examples grouped by program, and what could not be read."""
+
+    examples: list[Example]
+    skipped_programs: dict[str, str] = field(default_factory=dict)  # key -> reason
+    skipped_samples: int = 0
+
+    def by_program(self) -> dict[str, list[Example]]:
+        out: dict[str, list[Example]] = {}
+        for e in self.examples:
+            out.setdefault(e.program, []).append(e)
+        return out
+
+    def subset(self, keys: Iterable[str]) -> Dataset:
+        wanted = set(keys)
+        return Dataset([e for e in self.examples if e.program in wanted])
+
+
+def _cache_path(db: Path) -> Path:
+    return db.with_name(f"{db.name}.features-v{FEATURE_VERSION}.pkl")
+
+
+def load_dataset(db: str | Path, *, loader: ScopLoader = frontend_loader, cache: bool = True,
+                 progress: bool | None = None) -> Dataset:
+    """Read and featurize every usable sample of a database. Featurized samples are cached next to
+    the database (`<db>.features-v<N>.pkl`), so only samples added since the last call cost work."""
+    db = Path(db)
+    conn = open_db(db, create=False)
+    try:
+        progs = programs(conn)
+        grouped = ok_samples(conn)
+    finally:
+        conn.close()
+    cached: dict[int, Example] = {}
+    cache_file = _cache_path(db)
+    if cache and cache_file.exists():
+        try:
+            with cache_file.open("rb") as f:
+                cached = pickle.load(f)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            cached = {}
+    examples: list[Example] = []
+    skipped: dict[str, str] = {}
+    bad = 0
+    todo = sum(len(rows) for rows in grouped.values() if any(r.id not in cached for r in rows))
+    featurizer = Featurizer(max_programs=4)
+    fresh = 0
+    with Progress(todo, f"featurizing {db.name}", enabled=progress) as bar:
+        for key, rows in grouped.items():
+            missing = [r for r in rows if r.id not in cached]
+            if not missing:
+                examples += [cached[r.id] for r in rows]
+                continue
+            program = progs.get(key)
+            scop = None
+            try:
+                if program is None:
+                    raise ValueError("no such program")
+                scop = loader(program.source, program.defines)
+            except Exception as exc:  # a program the frontend cannot read: skip it, say why
+                skipped[key] = f"{type(exc).__name__}: {exc}"
+            for r in rows:
+                if r.id in cached:
+                    examples.append(cached[r.id])
+                    continue
+                bar.advance()
+                if scop is None:
+                    bad += 1
+                    continue
+                try:
+                    schedule = Schedule.from_json(scop, r.schedule)
+                    example = Example(r.id, key, r.speedup, featurizer.schedule(schedule))
+                except Exception:  # a schedule this version cannot rebuild
+                    bad += 1
+                    continue
+                cached[r.id] = example
+                examples.append(example)
+                fresh += 1
+    if cache and fresh:
+        tmp = cache_file.with_suffix(".tmp")
+        with tmp.open("wb") as f:
+            pickle.dump(cached, f, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(cache_file)
+    if skipped and progress is not False:
+        print(f"[looper] {len(skipped)} program(s) skipped (unreadable), e.g. "
+              f"{next(iter(skipped))}: {next(iter(skipped.values()))}", file=sys.stderr)
+    return Dataset(examples, skipped, bad)
+
+
+def iter_program_batches(dataset: Dataset, batch_size: int, *, per_program: int = 32,
+                         rng=None) -> Iterator[list[Example]]:
+    """Batches of about `batch_size` examples made of chunks of up to `per_program` schedules of one
+    program (so a ranking loss has pairs, and features of one program sit together)."""
+    import random
+
+    rng = rng or random.Random(0)
+    chunks: list[list[Example]] = []
+    for rows in dataset.by_program().values():
+        rows = rows[:]
+        rng.shuffle(rows)
+        chunks += [rows[i : i + per_program] for i in range(0, len(rows), per_program)]
+    rng.shuffle(chunks)
+    batch: list[Example] = []
+    for chunk in chunks:
+        batch += chunk
+        if len(batch) >= batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,100 @@
+"""LOOPer's cost model: computation embeddings aggregated bottom-up over the loop tree by LSTMs.
+
+Each computation (statement) vector goes through an MLP together with the final state of an LSTM
+over its expression tokens and of one over its unimodular step matrices. Each loop feeds its
+children's embeddings (computations and inner loops, in program order) through an LSTM and combines
+the result with its own loop features; the root (the whole program) does the same, and a regression
+head turns its embedding into the predicted log-speedup. The tree is evaluated level by level
+(all loops of equal height across the whole batch at once), so a batch may mix programs and trees.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+from costmodel import features as F
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Sizes of the network (stored in every checkpoint)."""
+
+    hidden: int = 128  # computation and loop embedding size
+    comp_hidden: int = 384
+    token_embedding: int = 24
+    expr_hidden: int = 48
+    unimod_hidden: int = 32
+    dropout: float = 0.1
+    feature_version: int = F.FEATURE_VERSION
+
+
+def _mlp(sizes: list[int], dropout: float) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for a, b in itertools.pairwise(sizes[:-1]):
+        layers += [nn.Linear(a, b), nn.ELU(), nn.Dropout(dropout)]
+    layers.append(nn.Linear(sizes[-2], sizes[-1]))
+    return nn.Sequential(*layers)
+
+
+def _last_state(lstm: nn.LSTM, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """The LSTM's hidden state after each sequence's last real element."""
+    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    _, (h, _) = lstm(packed)
+    return h[-1]
+
+
+class CostModel(nn.Module):
+    """Predicts log(speedup) of a batch of (program, schedule) samples."""
+
+    def __init__(self, config: ModelConfig = ModelConfig()) -> None:
+        super().__init__()
+        c = self.config = config
+        self.register_buffer("comp_mean", torch.zeros(F.COMP_DIM))
+        self.register_buffer("comp_std", torch.ones(F.COMP_DIM))
+        self.register_buffer("loop_mean", torch.zeros(F.LOOP_DIM))
+        self.register_buffer("loop_std", torch.ones(F.LOOP_DIM))
+        self.token_embedding = nn.Embedding(len(F.TOKENS), c.token_embedding, padding_idx=0)
+        self.type_embedding = nn.Embedding(len(F.DTYPES), 8, padding_idx=0)
+        self.expr_lstm = nn.LSTM(c.token_embedding + 8, c.expr_hidden, batch_first=True)
+        self.unimod_lstm = nn.LSTM(F.UNIMOD_DIM, c.unimod_hidden, batch_first=True)
+        self.comp_embed = _mlp([F.COMP_DIM + c.expr_hidden + c.unimod_hidden, c.comp_hidden, c.hidden * 2,
+                                c.hidden], c.dropout)
+        self.children_lstm = nn.LSTM(c.hidden, c.hidden, batch_first=True)
+        self.loop_embed = _mlp([c.hidden + F.LOOP_DIM, c.hidden * 2, c.hidden], c.dropout)
+        self.head = _mlp([c.hidden, c.hidden, 64, 1], c.dropout)
+
+    def set_normalization(self, comp_mean: torch.Tensor, comp_std: torch.Tensor, loop_mean: torch.Tensor,
+                          loop_std: torch.Tensor) -> None:
+        """Feature standardization, fitted on the training set."""
+        self.comp_mean.copy_(comp_mean)
+        self.comp_std.copy_(comp_std.clamp_min(1e-3))
+        self.loop_mean.copy_(loop_mean)
+        self.loop_std.copy_(loop_std.clamp_min(1e-3))
+
+    def forward(self, batch: F.Batch) -> torch.Tensor:
+        """[batch.size] predicted log-speedups."""
+        tokens = torch.cat([self.token_embedding(batch.expr_tokens), self.type_embedding(batch.expr_types)], -1)
+        expr = _last_state(self.expr_lstm, tokens, batch.expr_lengths)[batch.comp_expr]
+        unimod = _last_state(self.unimod_lstm, batch.unimod, batch.unimod_lengths)
+        comps = (batch.comps - self.comp_mean) / self.comp_std
+        comp_emb = self.comp_embed(torch.cat([comps, expr, unimod], -1))
+        loops = (batch.loops - self.loop_mean) / self.loop_std
+        n_comp, n_loop = comp_emb.shape[0], loops.shape[0]
+        # Node table: computations, loops (filled level by level), and a zero row for padding.
+        table = torch.cat([comp_emb, comp_emb.new_zeros(n_loop + 1, comp_emb.shape[1])])
+        for ids, kids, lengths in batch.levels:
+            seq = table[kids]
+            h = _last_state(self.children_lstm, seq, lengths)
+            emb = self.loop_embed(torch.cat([h, loops[ids]], -1))
+            table = table.index_copy(0, ids + n_comp, emb)
+        root = table[batch.roots + n_comp]
+        return self.head(root).squeeze(-1)
+
+
+def config_dict(config: ModelConfig) -> dict:
+    return asdict(config)

@@ -1,0 +1,127 @@
+"""A SYNTHETIC data set for tests and smoke runs: real programs (read by the frontend) and real random
+legal schedules (looper.search.sampler), but labels from the analytical stand-in evaluator, NOT from
+measurements. Every sample is tagged machine='synthetic-analytical', compiler='none' so that it can
+never be mistaken for measured data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from costmodel.dataset import add_program, add_sample, open_db
+from looper.deps import compute_dependences
+from looper.schedule import Schedule
+from looper.search.evaluators import AnalyticalEvaluator
+from looper.search.sampler import samples
+
+MACHINE = "synthetic-analytical"
+
+# Small self-contained kernels, enough to exercise fusion, triangular domains, stencils and reductions.
+PROGRAMS: dict[str, str] = {
+    "gemm": """
+#define N 96
+double A[N][N], B[N][N], C[N][N];
+void gemm(double alpha, double beta) {
+  int i, j, k;
+#pragma scop
+  for (i = 0; i < N; i++) {
+    for (j = 0; j < N; j++)
+      C[i][j] *= beta;
+    for (k = 0; k < N; k++)
+      for (j = 0; j < N; j++)
+        C[i][j] += alpha * A[i][k] * B[k][j];
+  }
+#pragma endscop
+}
+""",
+    "jacobi1d": """
+#define T 40
+#define N 400
+double A[N], B[N];
+void jacobi(void) {
+  int t, i;
+#pragma scop
+  for (t = 0; t < T; t++) {
+    for (i = 1; i < N - 1; i++)
+      B[i] = 0.33333 * (A[i - 1] + A[i] + A[i + 1]);
+    for (i = 1; i < N - 1; i++)
+      A[i] = 0.33333 * (B[i - 1] + B[i] + B[i + 1]);
+  }
+#pragma endscop
+}
+""",
+    "mvt": """
+#define N 200
+double A[N][N], x1[N], x2[N], y1[N], y2[N];
+void mvt(void) {
+  int i, j;
+#pragma scop
+  for (i = 0; i < N; i++)
+    for (j = 0; j < N; j++)
+      x1[i] = x1[i] + A[i][j] * y1[j];
+  for (i = 0; i < N; i++)
+    for (j = 0; j < N; j++)
+      x2[i] = x2[i] + A[j][i] * y2[j];
+#pragma endscop
+}
+""",
+    "syrk": """
+#define N 80
+#define M 60
+float A[N][M], C[N][N];
+void syrk(float alpha, float beta) {
+  int i, j, k;
+#pragma scop
+  for (i = 0; i < N; i++) {
+    for (j = 0; j <= i; j++)
+      C[i][j] *= beta;
+    for (k = 0; k < M; k++)
+      for (j = 0; j <= i; j++)
+        C[i][j] += alpha * A[i][k] * A[j][k];
+  }
+#pragma endscop
+}
+""",
+    "norm": """
+#define N 120
+#define M 100
+double A[N][M], s[M];
+void norm(void) {
+  int i, j;
+#pragma scop
+  for (j = 0; j < M; j++) {
+    s[j] = 0.0;
+    for (i = 0; i < N; i++)
+      s[j] += A[i][j] * A[i][j];
+    s[j] = sqrt(s[j]);
+  }
+#pragma endscop
+}
+""",
+}
+
+
+def build_synthetic_db(path: str | Path, *, per_program: int = 30, seed: int = 0,
+                       programs: Iterable[str] | None = None) -> Path:
+    """Write a SYNTHETIC data set (analytical labels, not measurements) of the named PROGRAMS."""
+    from frontend import read_scop
+
+    path = Path(path)
+    conn = open_db(path)
+    evaluator = AnalyticalEvaluator()
+    try:
+        for index, name in enumerate(programs or PROGRAMS):
+            source = PROGRAMS[name]
+            key = f"synthetic/{name}"
+            add_program(conn, key, source, suite="synthetic", name=name, seed=seed, defines={})
+            scop = read_scop(source)
+            start = Schedule(scop)
+            found = samples(start, compute_dependences(scop), per_program, seed=seed * 1000 + index)
+            for schedule in [start, *found]:
+                speedup = evaluator.score([schedule])[0]
+                add_sample(conn, key, schedule, "ok", speedup, machine=MACHINE, compiler="none")
+        conn.commit()
+    finally:
+        conn.close()
+    return path
