@@ -103,7 +103,9 @@ def _parser() -> tuple[Lark, _Build]:
     """The LALR parser with its tree builder run inline (no parse tree), built once per process."""
     grammar = (Path(__file__).parent / "grammar.lark").read_text()
     builder = _Build()
-    lark = Lark(grammar, parser="lalr", lexer=_TokenFeed, start=["region", "expression"], transformer=builder)
+    lark = Lark(
+        grammar, parser="lalr", lexer=_TokenFeed, start=["region", "expression"], transformer=builder, cache=True
+    )
     return lark, builder
 
 
