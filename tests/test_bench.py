@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from looper.bench.configs import BASELINE, Config, default_configs, select, unavailable
-from looper.bench.runner import Settings, measure_kernel
+from looper.bench.runner import Settings, busy, measure_kernel, wait_until_quiet
 from looper.bench.store import ERROR, FAILED, OK
 from looper.cli import main
 from polybench.manifest import KERNELS
@@ -72,7 +73,7 @@ def test_tiny_run_writes_json_report_and_plot(tiny_run: dict) -> None:
             cell = cells[name]
             assert cell["status"] == OK, cell["message"]
             assert len(cell["times"]) == 2 and cell["min"] <= cell["median"] <= cell["max"]
-            assert cell["speedup"] > 0 and cell["gflops"] > 0
+            assert cell["speedup"] > 0 and cell["gflops"] > 0 and cell["load"] >= 0
         assert cells[BASELINE]["speedup"] == pytest.approx(1.0)
     ref = mini["kernels"]["gemm"]["reference"]
     assert ref["status"] == "reference" and ref["gflops"] > 0
@@ -111,3 +112,10 @@ def test_verification_catches_a_wrong_variant(tmp_path: Path, monkeypatch: pytes
     assert rows["broken"].status == ERROR and "build failed" in rows["broken"].message
     assert rows["same"].status == OK and len(rows["same"].times) == 1
     assert rows[BASELINE].status == OK
+
+
+def test_load_is_measured_and_waiting_is_bounded() -> None:
+    assert busy(samples=2, interval=0.0) >= 0
+    started = time.monotonic()
+    assert wait_until_quiet(Settings(max_load=0.0, max_wait=0.0)) >= 0  # never quiet enough: gives up at once
+    assert time.monotonic() - started < 5

@@ -40,6 +40,10 @@ def parser(cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argp
     p.add_argument("--verify-size", default="MINI", type=str.upper, choices=SIZES,
                    help="dataset size at which variants are checked against the baseline (default MINI)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per run (default 600)")
+    p.add_argument("--max-load", type=float, default=None, metavar="TASKS",
+                   help="before timing a kernel, wait until fewer than TASKS other tasks are running (default: "
+                        "don't wait; the load is recorded either way)")
+    p.add_argument("--max-wait", type=float, default=600.0, help="longest wait for --max-load, seconds (default 600)")
     p.add_argument("--jobs", type=int, default=None, help="parallel builds (default: number of CPUs)")
     p.add_argument("--gcc", default="gcc", help="gcc command (default gcc)")
     p.add_argument("--clang", default="clang-16", help="clang command with Polly (default clang-16)")
@@ -71,7 +75,7 @@ def main(argv: list[str] | None = None, cls: type[argparse.ArgumentParser] = arg
         print(f"looper bench: error: the baseline cannot run: {skipped[configs[0].name]}", file=sys.stderr)
         return 2
     settings = Settings(size=args.size, repeat=args.repeat, threads=args.threads, verify_size=args.verify_size,
-                        timeout=args.timeout)
+                        timeout=args.timeout, max_load=args.max_load, max_wait=args.max_wait)
     if args.jobs:
         settings.jobs = args.jobs
     key = Key(args.commit or commit_id(), machine_id(), args.size)

@@ -16,12 +16,13 @@ from looper.bench.store import FAILED, OK, REFERENCE, Key, Row, Store
 from polybench.dump import RTOL
 from polybench.manifest import KERNELS
 
+BUSY = 0.5  # mean other runnable tasks above which a report warns that the machine was busy
 X = "\u00d7"  # the multiplication sign, as in "1.25x" (written escaped: ruff flags the literal)
 
 
 def _cell(row: Row, flops: float) -> dict[str, Any]:
     cell: dict[str, Any] = {"status": row.status, "message": row.message, "command": row.command,
-                            "times": list(row.times), "run_id": row.run_id}
+                            "times": list(row.times), "run_id": row.run_id, "load": row.load}
     if row.status in (OK, REFERENCE) and row.times:
         median = statistics.median(row.times)
         cell.update(median=median, min=min(row.times), max=max(row.times), gflops=flops / median / 1e9)
@@ -47,6 +48,8 @@ def summarize_size(rows: Sequence[Row], size: str, configs: Sequence[str]) -> di
         flops = k.flops(k.sizes(size))
         cells = {r.config: _cell(r, flops) for r in mine if r.config != BLAS}
         entry: dict[str, Any] = {"flops": flops, "configs": {n: cells[n] for n in names if n in cells}}
+        loads = [c["load"] for c in entry["configs"].values() if c.get("load") is not None]
+        entry["load"] = max(loads) if loads else None
         timed = {n: c for n, c in entry["configs"].items() if "speedup" in c}
         if timed:
             best = max(timed, key=lambda n: timed[n]["speedup"])
@@ -68,7 +71,9 @@ def summarize_size(rows: Sequence[Row], size: str, configs: Sequence[str]) -> di
             "errors": [k for k, e in kernels.items()
                        if e["configs"].get(n, {}).get("status") not in (None, OK, FAILED)],
         }
-    return {"configs": names, "kernels": kernels, "geomean": geomeans}
+    loads = [e["load"] for e in kernels.values() if e["load"] is not None]
+    return {"configs": names, "kernels": kernels, "geomean": geomeans,
+            "load": sum(loads) / len(loads) if loads else None}
 
 
 def collect(store: Store, key: Key, configs: Sequence[Config], skipped: Mapping[str, str], *,
@@ -150,17 +155,25 @@ def markdown(data: Mapping[str, Any]) -> str:
 
 def _size_section(size: str, s: Mapping[str, Any]) -> list[str]:
     names = s["configs"]
-    out = [f"## {size}", "", "| kernel | " + " | ".join(f"`{n}`" for n in names) + " | best | GFLOP/s (best) |",
-           "|---|" + "---:|" * len(names) + "---|---:|"]
+    out = [f"## {size}", ""]
+    if s["load"] is not None and s["load"] >= BUSY:
+        out += [f"**The machine was busy while this was measured** (on average {s['load']:.1f} other tasks "
+                "runnable, see the load column): other programs competed for the cores, which hurts parallel code "
+                "most. Compare ratios with care.", ""]
+    out += ["| kernel | " + " | ".join(f"`{n}`" for n in names) + " | best | GFLOP/s (best) | load |",
+            "|---|" + "---:|" * len(names) + "---|---:|---:|"]
     for kernel, e in s["kernels"].items():
         best = e.get("best")
+        load = f"{e['load']:.1f}" if e["load"] is not None else ""
         out.append(f"| {kernel} | " + " | ".join(_table_cell(e["configs"].get(n)) for n in names)
-                   + (f" | `{best['config']}` | {best['gflops']:.2f} |" if best else " | | |"))
+                   + (f" | `{best['config']}` | {best['gflops']:.2f}" if best else " | |") + f" | {load} |")
     gm = s["geomean"]
     out.append("| **geometric mean** | " + " | ".join(
-        f"**{gm[n]['speedup']:.2f}{X}** ({gm[n]['kernels']})" if gm[n]["speedup"] else "—" for n in names) + " | | |")
+        f"**{gm[n]['speedup']:.2f}{X}** ({gm[n]['kernels']})" if gm[n]["speedup"] else "—" for n in names)
+        + " | | | |")
     out += ["", "Geometric mean of the speedups over the kernels where the configuration ran and verified "
-            "(their number in parentheses).", ""]
+            "(their number in parentheses). Load: other tasks runnable on the machine while the kernel was timed "
+            "(mean of samples taken before each round; 0 = a quiet machine).", ""]
     gemm = s["kernels"].get("gemm", {})
     ref, best = gemm.get("reference"), gemm.get("best")
     if ref and "gflops" in ref:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import platform
+import statistics
 import subprocess
 import time
 import uuid
@@ -37,6 +38,8 @@ class Settings:
     verify_size: str = "MINI"
     timeout: float = 600.0  # seconds per run of one binary
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)  # parallel builds
+    max_load: float | None = None  # before timing a kernel, wait until fewer other tasks than this run ...
+    max_wait: float = 600.0  # ... but no longer than this many seconds
     workdir: Path = field(default_factory=lambda: cache_dir().parent / "bench")
 
     @property
@@ -68,6 +71,36 @@ def cpu_model() -> str:
 def machine_id() -> str:
     """A stable name for this kind of machine (CPU model, logical cores, architecture)."""
     return f"{cpu_model()} x{os.cpu_count()} {platform.machine()}"
+
+
+def busy(samples: int = 10, interval: float = 0.05) -> float:
+    """How many other tasks are runnable right now (mean over a short window, from /proc/loadavg).
+
+    The 1-minute load average lags by a minute; the instantaneous runnable count does not. The
+    reading process itself is runnable while it reads, hence the - 1.
+    """
+    counts = []
+    for i in range(samples):
+        try:
+            running = int(Path("/proc/loadavg").read_text().split()[3].split("/")[0])
+        except (OSError, ValueError, IndexError):
+            return 0.0
+        counts.append(max(0, running - 1))
+        if i + 1 < samples:
+            time.sleep(interval)
+    return sum(counts) / len(counts)
+
+
+def wait_until_quiet(settings: Settings, label: Callable[[str], None] | None = None) -> float:
+    """Wait until the machine is quieter than `settings.max_load` (at most `max_wait` s); return its load."""
+    load = busy()
+    deadline = time.monotonic() + settings.max_wait
+    while settings.max_load is not None and load >= settings.max_load and time.monotonic() < deadline:
+        if label:
+            label(f"waiting for a quieter machine ({load:.1f} other tasks running)")
+        time.sleep(5)
+        load = busy()
+    return load
 
 
 def rtol(kernel: Kernel) -> float:
@@ -230,7 +263,10 @@ def measure_kernel(kernel: Kernel, configs: Sequence[Config], settings: Settings
         extra = _Variant(Config(BLAS, "numpy", (), description=note), status=REFERENCE, message=note)
         variants.append(extra)
         timers.append((extra, sample))
+    loads = [wait_until_quiet(settings, lambda text: step(0, f"{kernel.name}: {text}"))] if timers else []
     for rep in range(settings.repeat):
+        if rep:
+            loads.append(busy(samples=5, interval=0.01))
         for v, timer in timers:
             if v.status not in (OK, REFERENCE) or base.status != OK:
                 continue
@@ -242,8 +278,10 @@ def measure_kernel(kernel: Kernel, configs: Sequence[Config], settings: Settings
     if base.status != OK:
         return [Row(kernel.name, BASELINE, ERROR, message=base.message, command=base.config.command(), run_id=run_id)]
     baseline = tuple(base.times)
+    load = sum(loads) / len(loads) if loads else None
     return [Row(kernel.name, v.config.name, v.status, tuple(v.times) if v.status in (OK, REFERENCE) else (),
-                baseline, v.message, v.config.command() if v.config.name != BLAS else "numpy", run_id)
+                baseline, v.message, v.config.command() if v.config.name != BLAS else "numpy", run_id,
+                load=load if v.status in (OK, REFERENCE) else None)
             for v in variants]
 
 
@@ -251,17 +289,12 @@ def _summary(kernel: Kernel, rows: Sequence[Row]) -> str:
     parts = []
     for r in rows:
         if r.status in (OK, REFERENCE) and r.times and r.baseline_times:
-            med, base = _median(r.times), _median(r.baseline_times)
+            med, base = statistics.median(r.times), statistics.median(r.baseline_times)
             parts.append(f"{r.config} {med * 1e3:.3g} ms ({base / med:.2f}x)")
         else:
             parts.append(f"{r.config} {r.status.upper()}")
-    return f"{kernel.name}: " + ", ".join(parts)
-
-
-def _median(xs: Sequence[float]) -> float:
-    s = sorted(xs)
-    n = len(s)
-    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+    loads = [r.load for r in rows if r.load is not None]
+    return f"{kernel.name}: " + ", ".join(parts) + (f" [load {loads[0]:.1f}]" if loads else "")
 
 
 def bench(kernels: Sequence[Kernel], configs: Sequence[Config], settings: Settings, store: Store, key: Key, *,

@@ -26,9 +26,12 @@ CREATE TABLE IF NOT EXISTS results (
     command TEXT NOT NULL,
     run_id TEXT NOT NULL,
     created REAL NOT NULL,
+    load REAL,                      -- other runnable tasks on the machine while timing (mean)
     PRIMARY KEY (commit_id, machine, size, kernel, config)
 )
 """
+_COLUMNS = ("commit_id, machine, size, kernel, config, status, times, baseline_times, message, command, run_id, "
+            "created, load")
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Row:
     command: str = ""
     run_id: str = ""
     created: float = field(default_factory=time.time)
+    load: float | None = None
 
 
 class Store:
@@ -65,6 +69,8 @@ class Store:
         self.db = sqlite3.connect(self.path, timeout=60)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(_SCHEMA)
+        if "load" not in [c[1] for c in self.db.execute("PRAGMA table_info(results)")]:  # older databases
+            self.db.execute("ALTER TABLE results ADD COLUMN load REAL")
         self.db.commit()
 
     def close(self) -> None:
@@ -88,20 +94,22 @@ class Store:
         """Store rows in one transaction (replacing rows of the same configuration)."""
         with self.db:
             self.db.executemany(
-                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO results ({_COLUMNS}) VALUES ({', '.join('?' * 13)})",
                 [(key.commit, key.machine, key.size, r.kernel, r.config, r.status, json.dumps(list(r.times)),
-                  json.dumps(list(r.baseline_times)), r.message, r.command, r.run_id, r.created) for r in rows],
+                  json.dumps(list(r.baseline_times)), r.message, r.command, r.run_id, r.created, r.load)
+                 for r in rows],
             )
 
     def rows(self, key: Key) -> list[Row]:
         """Every row stored under a key, in insertion order."""
         cur = self.db.execute(
-            "SELECT kernel, config, status, times, baseline_times, message, command, run_id, created FROM results "
+            "SELECT kernel, config, status, times, baseline_times, message, command, run_id, created, load "
+            "FROM results "
             "WHERE commit_id=? AND machine=? AND size=? ORDER BY rowid",
             (key.commit, key.machine, key.size),
         )
-        return [Row(k, c, s, tuple(json.loads(t)), tuple(json.loads(b)), m, cmd, run, created)
-                for k, c, s, t, b, m, cmd, run, created in cur.fetchall()]
+        return [Row(k, c, s, tuple(json.loads(t)), tuple(json.loads(b)), m, cmd, run, created, load)
+                for k, c, s, t, b, m, cmd, run, created, load in cur.fetchall()]
 
     def sizes(self, commit: str, machine: str) -> list[str]:
         """The dataset sizes with results for a commit on a machine."""
