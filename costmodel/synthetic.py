@@ -6,7 +6,7 @@ never be mistaken for measured data.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from costmodel.dataset import add_program, add_sample, open_db
@@ -103,16 +103,18 @@ void norm(void) {
 
 
 def build_synthetic_db(path: str | Path, *, per_program: int = 30, seed: int = 0,
-                       programs: Iterable[str] | None = None) -> Path:
-    """Write a SYNTHETIC data set (analytical labels, not measurements) of the named PROGRAMS."""
+                       programs: Iterable[str] | None = None, sources: Mapping[str, str] | None = None) -> Path:
+    """Write a SYNTHETIC data set (analytical labels, not measurements) of the named PROGRAMS (or of
+    the given name -> C source mapping)."""
     from frontend import read_scop
 
     path = Path(path)
     conn = open_db(path)
     evaluator = AnalyticalEvaluator()
+    table = dict(sources) if sources is not None else PROGRAMS
     try:
-        for index, name in enumerate(programs or PROGRAMS):
-            source = PROGRAMS[name]
+        for index, name in enumerate(programs or table):
+            source = table[name]
             key = f"synthetic/{name}"
             add_program(conn, key, source, suite="synthetic", name=name, seed=seed, defines={})
             scop = read_scop(source)

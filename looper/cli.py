@@ -175,7 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("opt", help="same as looper-opt", add_help=False)
     sub.add_parser("bench", help="looper against gcc, Graphite and Polly on PolyBench", add_help=False)
+    sub.add_parser("train", help="train the cost model on a measured data set", add_help=False)
+    sub.add_parser("evaluate", help="evaluate a cost model on held-out data", add_help=False)
     args, rest = parser.parse_known_args(argv)
+    if args.command in ("train", "evaluate"):
+        from costmodel.cli import main_evaluate, main_train
+
+        return (main_train if args.command == "train" else main_evaluate)(rest, _Parser)
     if args.command == "opt":
         return main_opt(rest)
     if args.command == "bench":

@@ -1,0 +1,110 @@
+"""`looper train` and `looper evaluate`: the cost-model commands (wired in looper.cli.main)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+def train_parser(parser_cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argparse.ArgumentParser:
+    from costmodel.train import LOSSES, TrainConfig
+
+    d = TrainConfig()
+    p = parser_cls(prog="looper train", description="Train the cost model on a measured data set (SQLite).")
+    p.add_argument("--data", type=Path, required=True, help="data set database (programs + samples tables)")
+    p.add_argument("--out", type=Path, required=True, help="model checkpoint to write (plots and history beside it)")
+    p.add_argument("--epochs", type=int, default=d.epochs, help=f"at most this many epochs (default {d.epochs})")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"default {d.batch_size}")
+    p.add_argument("--loss", choices=LOSSES, default=d.loss, help=f"training loss (default {d.loss})")
+    p.add_argument("--seed", type=int, default=d.seed, help="seed of the split, initialization and batches")
+    p.add_argument("--val-fraction", type=float, default=d.val_fraction,
+                   help=f"fraction of programs held out for validation (default {d.val_fraction})")
+    p.add_argument("--lr", type=float, default=d.lr, help=f"learning rate (default {d.lr})")
+    p.add_argument("--patience", type=int, default=d.patience, help="early stopping patience in epochs")
+    p.add_argument("--threads", type=int, default=d.threads, help=f"torch threads (default {d.threads})")
+    p.add_argument("--resume", action="store_true", help="continue from the last epoch's checkpoint (<out>.state)")
+    p.add_argument("--compare-losses", action="store_true",
+                   help="train one model per loss into the directory of --out and report validation metrics")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def evaluate_parser(parser_cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = parser_cls(prog="looper evaluate", description="Evaluate a cost model on held-out measured data.")
+    p.add_argument("--model", type=Path, required=True, help="model checkpoint")
+    p.add_argument("--data", type=Path, required=True, help="data set database")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def _guard(run, argv, parser_cls, name: str) -> int:
+    try:
+        return run(argv, parser_cls)
+    except KeyboardInterrupt:
+        return 130
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"looper {name}: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as exc:
+        if os.environ.get("LOOPER_DEBUG"):
+            raise
+        print(f"looper {name}: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def main_train(argv: list[str], parser_cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> int:
+    """Entry point of `looper train`."""
+    return _guard(_train, argv, parser_cls, "train")
+
+
+def main_evaluate(argv: list[str], parser_cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> int:
+    """Entry point of `looper evaluate`."""
+    return _guard(_evaluate, argv, parser_cls, "evaluate")
+
+
+def _train(argv: list[str], parser_cls) -> int:
+    from costmodel.train import TrainConfig, compare_losses, train
+
+    args = train_parser(parser_cls).parse_args(argv)
+    if not args.data.is_file():
+        print(f"{args.data}: error: no such data set", file=sys.stderr)
+        return EXIT_INPUT
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, loss=args.loss, seed=args.seed,
+                         val_fraction=args.val_fraction, lr=args.lr, patience=args.patience, threads=args.threads)
+    progress = False if args.quiet else None
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.compare_losses:
+        report = compare_losses(args.data, args.out.parent, config, progress=progress)
+        print((args.out.parent / "loss_comparison.md").read_text(), end="")
+        print(f"best loss: {report['best']} (models in {args.out.parent})")
+        return EXIT_OK
+    summary = train(args.data, args.out, config, resume=args.resume, progress=progress)
+    val = summary["val"]
+    print(f"model: {args.out} ({summary['epochs']} epochs; validation on {summary['val_programs']} programs: "
+          f"spearman {val['spearman']:.3f}, mape {val['mape']:.3f}, top-1 regret {val['top1_regret']:.3f})")
+    print(f"plots: {summary['files']['loss_plot']}, {summary['files']['scatter_plot']}")
+    return EXIT_OK
+
+
+def _evaluate(argv: list[str], parser_cls) -> int:
+    from costmodel.evaluate import evaluate, format_metrics
+
+    args = evaluate_parser(parser_cls).parse_args(argv)
+    for path in (args.model, args.data):
+        if not path.is_file():
+            print(f"{path}: error: no such file", file=sys.stderr)
+            return EXIT_INPUT
+    result = evaluate(args.model, args.data, progress=False if args.quiet else None)
+    if args.json:
+        print(json.dumps({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in result.items()},
+                         indent=2))
+    else:
+        print(format_metrics(result))
+    return EXIT_OK

@@ -1,0 +1,138 @@
+"""How good a cost model is on held-out programs: accuracy (MAPE) and, per program, how well it ranks
+schedules (Spearman, nDCG@k) and what choosing its favourite costs (top-1 regret).
+
+Definitions (per program p with measured speedups y and predictions s over its schedules):
+- MAPE: mean over all samples of |s - y| / y.
+- Spearman: rank correlation of s and y (average ranks for ties); programs with fewer than two
+  samples or constant y or s are left out of the mean.
+- nDCG@k: DCG = sum over the model's top k of y / log2(rank + 1); divided by the DCG of the best
+  possible order. nDCG@1 = y(model's favourite) / max y.
+- top-1 regret: max y / y(model's favourite) - 1: how much slower the chosen schedule is than the
+  best measured one (0 = the model found the best).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+def ranks(values: Sequence[float]) -> np.ndarray:
+    """1-based ranks, ties sharing their average rank."""
+    a = np.asarray(values, dtype=np.float64)
+    order = np.argsort(a, kind="mergesort")
+    r = np.empty(len(a))
+    sorted_a = a[order]
+    i = 0
+    while i < len(a):
+        j = i
+        while j + 1 < len(a) and sorted_a[j + 1] == sorted_a[i]:
+            j += 1
+        r[order[i : j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return r
+
+
+def spearman(a: Sequence[float], b: Sequence[float]) -> float:
+    """Spearman's rank correlation; nan when undefined (fewer than 2 values or a constant side)."""
+    if len(a) < 2:
+        return math.nan
+    ra, rb = ranks(a), ranks(b)
+    ra, rb = ra - ra.mean(), rb - rb.mean()
+    den = math.sqrt(float((ra * ra).sum()) * float((rb * rb).sum()))
+    return float((ra * rb).sum() / den) if den > 0 else math.nan
+
+
+def ndcg(predicted: Sequence[float], measured: Sequence[float], k: int) -> float:
+    """nDCG@k with the measured speedups as gains, in the order of the predictions."""
+    y = np.asarray(measured, dtype=np.float64)
+    order = np.argsort(-np.asarray(predicted, dtype=np.float64), kind="mergesort")[:k]
+    discounts = 1.0 / np.log2(np.arange(2, len(order) + 2))
+    dcg = float((y[order] * discounts).sum())
+    ideal = float((np.sort(y)[::-1][: len(order)] * discounts).sum())
+    return dcg / ideal if ideal > 0 else math.nan
+
+
+def top1_regret(predicted: Sequence[float], measured: Sequence[float]) -> float:
+    """max measured / measured of the model's favourite - 1."""
+    y = np.asarray(measured, dtype=np.float64)
+    best = int(np.argmax(np.asarray(predicted, dtype=np.float64)))
+    return float(y.max() / y[best] - 1.0)
+
+
+def metrics(groups: Mapping[str, tuple[Sequence[float], Sequence[float]]]) -> dict[str, float]:
+    """All metrics from per-program (predicted, measured) speedups."""
+    errors, rhos, n1, n5, regrets = [], [], [], [], []
+    n = 0
+    for pred, meas in groups.values():
+        p, y = np.asarray(pred, dtype=np.float64), np.asarray(meas, dtype=np.float64)
+        n += len(y)
+        errors += list(np.abs(p - y) / y)
+        rho = spearman(p, y)
+        if not math.isnan(rho):
+            rhos.append(rho)
+        if len(y) >= 2:
+            n1.append(ndcg(p, y, 1))
+            n5.append(ndcg(p, y, 5))
+            regrets.append(top1_regret(p, y))
+    mean = lambda xs: float(np.mean(xs)) if xs else math.nan
+    return {
+        "samples": n,
+        "programs": len(groups),
+        "mape": mean(errors),
+        "spearman": mean(rhos),
+        "ndcg@1": mean(n1),
+        "ndcg@5": mean(n5),
+        "top1_regret": mean(regrets),
+        "top1_regret_median": float(np.median(regrets)) if regrets else math.nan,
+    }
+
+
+def predict(model, samples: Sequence, *, batch_size: int = 2048) -> np.ndarray:
+    """Predicted speedups of featurized samples (in order)."""
+    import torch
+
+    from costmodel.features import collate
+
+    out = []
+    model.eval()
+    with torch.no_grad():
+        for i in range(0, len(samples), batch_size):
+            out.append(torch.exp(model(collate(samples[i : i + batch_size]))).numpy())
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def evaluate_examples(model, examples: Sequence) -> dict[str, float]:
+    """Metrics of a model on featurized examples (costmodel.dataset.Example)."""
+    pred = predict(model, [e.sample for e in examples])
+    groups: dict[str, tuple[list[float], list[float]]] = {}
+    for e, p in zip(examples, pred, strict=True):
+        g = groups.setdefault(e.program, ([], []))
+        g[0].append(float(p))
+        g[1].append(e.speedup)
+    return metrics(groups)
+
+
+def evaluate(model_path: str | Path, data: str | Path, *, progress: bool | None = None) -> dict[str, float]:
+    """Metrics of a checkpoint on every usable sample of a data set."""
+    from costmodel.dataset import load_dataset
+    from costmodel.inference import load_model
+
+    model = load_model(model_path)
+    dataset = load_dataset(data, progress=progress)
+    result = evaluate_examples(model, dataset.examples)
+    result["skipped_programs"] = len(dataset.skipped_programs)
+    result["skipped_samples"] = dataset.skipped_samples
+    return result
+
+
+def format_metrics(m: Mapping[str, float]) -> str:
+    """A small aligned table."""
+    lines = []
+    for key, value in m.items():
+        text = f"{value:.4f}" if isinstance(value, float) else str(value)
+        lines.append(f"{key:>20}  {text}")
+    return "\n".join(lines)

@@ -1,0 +1,289 @@
+"""Training: program-disjoint split, batches of schedules grouped by program, a checkpoint every epoch
+(resumable), early stopping on validation, loss curves and a predicted-vs-measured plot.
+
+Losses (the model predicts log-speedup p; y is the measured speedup):
+- mape: |exp(p) - y| / y, LOOPer's loss;
+- log:  (p - log y)^2, mean squared error in log space (a 2x error counts the same both ways);
+- rank: pairwise logistic loss on pairs of schedules of one program, weighted by their measured
+  log-speedup gap, plus 0.1 * the log loss to keep predictions on the speedup scale.
+`compare_losses()` trains one model per loss and reports their validation metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from costmodel import features as F
+from costmodel.dataset import Dataset, Example, iter_program_batches, load_dataset, split_programs
+from costmodel.evaluate import evaluate_examples, predict
+from costmodel.inference import save_model, threads
+from costmodel.model import CostModel, ModelConfig
+from looper.progress import Progress
+
+LOSSES = ("mape", "log", "rank")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every knob of a training run (stored in the checkpoints)."""
+
+    epochs: int = 60
+    batch_size: int = 256
+    loss: str = "log"
+    seed: int = 0
+    val_fraction: float = 0.15
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    patience: int = 8  # epochs without validation improvement before stopping
+    per_program: int = 32  # schedules of one program per batch chunk
+    threads: int = 1
+
+
+def loss_value(name: str, pred: torch.Tensor, speedup: torch.Tensor, group: torch.Tensor) -> torch.Tensor:
+    """The named loss of predicted log-speedups against measured speedups (group: program ids)."""
+    target = torch.log(speedup)
+    if name == "mape":
+        return (torch.exp(pred.clamp(-8, 8)) - speedup).abs().div(speedup).mean()
+    if name == "log":
+        return (pred - target).pow(2).mean()
+    if name == "rank":
+        gap = target[:, None] - target[None, :]
+        mask = (group[:, None] == group[None, :]) & (gap > 0.01)
+        calibration = 0.1 * (pred - target).pow(2).mean()
+        if not bool(mask.any()):
+            return calibration
+        diff = pred[:, None] - pred[None, :]
+        weight = gap[mask]
+        pairs = torch.nn.functional.softplus(-diff[mask])
+        return (weight * pairs).sum() / weight.sum() + calibration
+    raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
+
+
+def _normalization(examples: list[Example]) -> tuple[torch.Tensor, ...]:
+    comp_sum = np.zeros(F.COMP_DIM)
+    comp_sq = np.zeros(F.COMP_DIM)
+    loop_sum = np.zeros(F.LOOP_DIM)
+    loop_sq = np.zeros(F.LOOP_DIM)
+    nc = nl = 0
+    for e in examples:
+        c = e.sample.comps.astype(np.float64)
+        lp = e.sample.loops.astype(np.float64)
+        comp_sum += c.sum(0)
+        comp_sq += (c * c).sum(0)
+        loop_sum += lp.sum(0)
+        loop_sq += (lp * lp).sum(0)
+        nc += len(c)
+        nl += len(lp)
+    cm, lm = comp_sum / max(nc, 1), loop_sum / max(nl, 1)
+    cs = np.sqrt(np.maximum(comp_sq / max(nc, 1) - cm * cm, 0))
+    ls = np.sqrt(np.maximum(loop_sq / max(nl, 1) - lm * lm, 0))
+    # Constant features (padding never used in the training data) stay unscaled.
+    cs[cs < 1e-3] = 1.0
+    ls[ls < 1e-3] = 1.0
+    return tuple(torch.tensor(x, dtype=torch.float32) for x in (cm, cs, lm, ls))
+
+
+def _batch_tensors(batch: list[Example], program_ids: dict[str, int]) -> tuple:
+    return (F.collate([e.sample for e in batch]), torch.tensor([e.speedup for e in batch], dtype=torch.float32),
+            torch.tensor([program_ids[e.program] for e in batch]))
+
+
+def _evaluate_loss(model: CostModel, examples: list[Example], loss: str, program_ids: dict[str, int],
+                   batch_size: int) -> float:
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for batch in iter_program_batches(Dataset(examples), batch_size, per_program=10**9,
+                                          rng=random.Random(0)):
+            b, y, g = _batch_tensors(batch, program_ids)
+            total += float(loss_value(loss, model(b), y, g)) * len(batch)
+            count += len(batch)
+    return total / max(count, 1)
+
+
+def paths(out: Path) -> dict[str, Path]:
+    """Where a training run writes its files, next to the model."""
+    stem = out.with_suffix("") if out.suffix else out
+    return {
+        "model": out,
+        "state": out.with_name(out.name + ".state"),
+        "history": Path(f"{stem}.history.json"),
+        "loss_plot": Path(f"{stem}.loss.png"),
+        "scatter_plot": Path(f"{stem}.scatter.png"),
+    }
+
+
+def train(data: str | Path | Dataset, out: str | Path, config: TrainConfig = TrainConfig(), *,
+          model_config: ModelConfig | None = None, resume: bool = False, progress: bool | None = None,
+          log: Callable[[str], None] | None = None) -> dict:
+    """Train a cost model on a data set (a database path or a loaded Dataset) and save the best
+    epoch's model at `out`. Returns a summary (epochs run, best validation metrics, file paths)."""
+    model_config = model_config or ModelConfig()
+    if config.loss not in LOSSES:
+        raise ValueError(f"unknown loss {config.loss!r}; choose one of {', '.join(LOSSES)}")
+    say = log or (lambda text: print(text, file=sys.stderr))
+    out = Path(out)
+    files = paths(out)
+    dataset = data if isinstance(data, Dataset) else load_dataset(data, progress=progress)
+    groups = dataset.by_program()
+    if not groups:
+        raise ValueError("the data set has no usable samples (status 'ok' with a speedup)")
+    train_keys, val_keys, _ = split_programs(groups, config.val_fraction, 0.0, config.seed)
+    if not val_keys:
+        say("[looper] warning: too few programs for a validation split; validating on the training programs")
+        val_keys = train_keys
+    train_set = [e for k in train_keys for e in groups[k]]
+    val_set = [e for k in val_keys for e in groups[k]]
+    program_ids = {k: i for i, k in enumerate(sorted(groups))}
+    torch.manual_seed(config.seed)
+    model = CostModel(model_config)
+    model.set_normalization(*_normalization(train_set))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=max(1, config.patience // 3))
+    history: list[dict] = []
+    start_epoch, best, bad = 0, math.inf, 0
+    if resume and files["state"].exists():
+        state = torch.load(files["state"], map_location="cpu", weights_only=False)
+        if state["config"] != asdict(config) or state["model_config"] != asdict(model_config):
+            raise ValueError(f"{files['state']}: saved by a run with other settings; remove it or match them")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        start_epoch, best, bad, history = state["epoch"] + 1, state["best"], state["bad"], state["history"]
+        torch.set_rng_state(state["torch_random"])
+        say(f"[looper] resuming at epoch {start_epoch + 1} (best validation loss {best:.4f})")
+    say(f"[looper] training on {len(train_set)} samples of {len(train_keys)} programs, validating on "
+        f"{len(val_set)} samples of {len(val_keys)} programs; loss {config.loss}")
+    meta_base = {"loss": config.loss, "data": str(data) if not isinstance(data, Dataset) else "<dataset>",
+                 "train_programs": len(train_keys), "val_programs": len(val_keys), "train_samples": len(train_set),
+                 "val_samples": len(val_set), "train_config": asdict(config)}
+    n_batches = math.ceil(len(train_set) / config.batch_size)
+    with threads(config.threads):
+        for epoch in range(start_epoch, config.epochs):
+            if bad >= config.patience:
+                break
+            started = time.perf_counter()
+            model.train()
+            total, count = 0.0, 0
+            rng = random.Random(config.seed * 1_000_003 + epoch)  # per epoch: a resumed run repeats it exactly
+            with Progress(n_batches, f"epoch {epoch + 1}/{config.epochs}", enabled=progress) as bar:
+                for batch in iter_program_batches(Dataset(train_set), config.batch_size,
+                                                  per_program=config.per_program, rng=rng):
+                    b, y, g = _batch_tensors(batch, program_ids)
+                    loss = loss_value(config.loss, model(b), y, g)
+                    optimizer.zero_grad()
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+                    optimizer.step()
+                    total += loss.item() * len(batch)
+                    count += len(batch)
+                    bar.advance(label=f"epoch {epoch + 1}/{config.epochs} loss {total / count:.4f}")
+            val_loss = _evaluate_loss(model, val_set, config.loss, program_ids, 1024)
+            val = evaluate_examples(model, val_set)
+            scheduler.step(val_loss)
+            record = {"epoch": epoch + 1, "train_loss": total / max(count, 1), "val_loss": val_loss,
+                      "val_spearman": val["spearman"], "val_mape": val["mape"], "val_regret": val["top1_regret"],
+                      "seconds": time.perf_counter() - started}
+            history.append(record)
+            improved = val_loss < best - 1e-6
+            if improved:
+                best, bad = val_loss, 0
+                save_model(model, files["model"], {**meta_base, "epoch": epoch + 1, "val": val})
+            else:
+                bad += 1
+            say(f"[looper] epoch {epoch + 1}: train {record['train_loss']:.4f}  val {val_loss:.4f}  "
+                f"spearman {val['spearman']:.3f}  mape {val['mape']:.3f}  regret {val['top1_regret']:.3f}"
+                f"{'  *' if improved else ''}  ({record['seconds']:.1f}s)")
+            _save_state(files["state"], model, optimizer, scheduler, epoch, best, bad, history, config,
+                        model_config)
+            files["history"].write_text(json.dumps(history, indent=1))
+    from costmodel.inference import load_model
+
+    best_model = load_model(files["model"])
+    val = evaluate_examples(best_model, val_set)
+    _plots(history, best_model, val_set, files, config.loss)
+    return {"epochs": len(history), "best_val_loss": best, "val": val, "files": {k: str(v) for k, v in files.items()},
+            "train_programs": len(train_keys), "val_programs": len(val_keys)}
+
+
+def _save_state(path: Path, model, optimizer, scheduler, epoch, best, bad, history, config, model_config) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "epoch": epoch, "best": best, "bad": bad, "history": history, "config": asdict(config),
+                "model_config": asdict(model_config), "torch_random": torch.get_rng_state()}, tmp)
+    tmp.replace(path)
+
+
+def _plots(history: list[dict], model: CostModel, val_set: list[Example], files: dict[str, Path], loss: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if history:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        epochs = [h["epoch"] for h in history]
+        ax.plot(epochs, [h["train_loss"] for h in history], label="train")
+        ax.plot(epochs, [h["val_loss"] for h in history], label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"{loss} loss")
+        ax.set_yscale("log")
+        ax.legend()
+        ax.set_title("cost model training")
+        fig.tight_layout()
+        fig.savefig(files["loss_plot"], dpi=110)
+        plt.close(fig)
+    if val_set:
+        pred = predict(model, [e.sample for e in val_set])
+        meas = np.array([e.speedup for e in val_set])
+        fig, ax = plt.subplots(figsize=(5, 5))
+        ax.scatter(meas, pred, s=6, alpha=0.5)
+        lo, hi = float(min(meas.min(), pred.min())), float(max(meas.max(), pred.max()))
+        ax.plot([lo, hi], [lo, hi], color="gray", linewidth=1)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("measured speedup")
+        ax.set_ylabel("predicted speedup")
+        ax.set_title(f"validation programs ({len(val_set)} schedules)")
+        fig.tight_layout()
+        fig.savefig(files["scatter_plot"], dpi=110)
+        plt.close(fig)
+
+
+def compare_losses(data: str | Path, out_dir: str | Path, config: TrainConfig = TrainConfig(), *,
+                   losses: tuple[str, ...] = LOSSES, progress: bool | None = None,
+                   log: Callable[[str], None] | None = None) -> dict:
+    """Train one model per loss on the same split and report validation metrics (JSON and markdown in
+    `out_dir`); the winner is the loss with the best mean validation Spearman (then lowest regret)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dataset = load_dataset(data, progress=progress)
+    results = {}
+    for name in losses:
+        summary = train(dataset, out_dir / f"model-{name}.pt", replace(config, loss=name), progress=progress,
+                        log=log)
+        results[name] = {"epochs": summary["epochs"], **summary["val"]}
+    winner = max(results, key=lambda k: (_finite(results[k]["spearman"]),
+                                         -_finite(results[k]["top1_regret"], math.inf)))
+    report = {"data": str(data), "config": asdict(config), "results": results, "best": winner}
+    (out_dir / "loss_comparison.json").write_text(json.dumps(report, indent=2))
+    lines = ["| loss | epochs | MAPE | Spearman | nDCG@1 | nDCG@5 | top-1 regret |", "|---|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        lines.append(f"| {name}{' (best)' if name == winner else ''} | {r['epochs']} | {r['mape']:.3f} | "
+                     f"{r['spearman']:.3f} | {r['ndcg@1']:.3f} | {r['ndcg@5']:.3f} | {r['top1_regret']:.3f} |")
+    (out_dir / "loss_comparison.md").write_text("\n".join(lines) + "\n")
+    return report
+
+
+def _finite(x: float, default: float = -1.0) -> float:
+    return x if isinstance(x, float) and math.isfinite(x) else default
