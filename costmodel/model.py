@@ -11,7 +11,7 @@ head turns its embedding into the predicted log-speedup. The tree is evaluated l
 from __future__ import annotations
 
 import itertools
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -94,7 +94,3 @@ class CostModel(nn.Module):
             table = table.index_copy(0, ids + n_comp, emb)
         root = table[batch.roots + n_comp]
         return self.head(root).squeeze(-1)
-
-
-def config_dict(config: ModelConfig) -> dict:
-    return asdict(config)
