@@ -120,6 +120,17 @@ class _Extractor:
 
     # Statements.
     def _stmt(self, s: Stmt, scope: _Scope, counter: list[int]) -> None:
+        try:
+            self._stmt_kind(s, scope, counter)
+        except isl.Error as exc:
+            if "maximal number of operations" in str(exc):
+                raise SourceError(
+                    "the conditions of this code are too complex to analyse (isl's operation limit was reached)",
+                    s.start,
+                ) from None
+            raise SourceError(f"isl failed on this code: {exc}", s.start) from None
+
+    def _stmt_kind(self, s: Stmt, scope: _Scope, counter: list[int]) -> None:
         if isinstance(s, ForStmt):
             self._for(s, scope, counter)
         elif isinstance(s, IfStmt):
@@ -396,7 +407,10 @@ class _Extractor:
         arrays: dict[str, Array] = {}
         for k, s in enumerate(self.stmts):
             name = f"S{k}"
-            domain = s.domain.coalesce().remove_redundancies().align_params(model).set_tuple_name(name)
+            try:
+                domain = s.domain.coalesce().remove_redundancies().align_params(model).set_tuple_name(name)
+            except isl.Error as exc:
+                raise _isl_failure(exc, s.start) from None
             accesses: list[Access] = []
             for a in s.accesses:
                 if a.relation is None:
@@ -504,6 +518,15 @@ def _step(step: Expr | None, it: str) -> int | None:
             if v.op == "+" and isinstance(v.right, Name) and v.right.name == it:
                 return int_value(v.left)
     return None
+
+
+def _isl_failure(exc: isl.Error, offset: int) -> SourceError:
+    """An isl error as a user-facing error (mostly: the operation limit the reader sets)."""
+    if "maximal number of operations" in str(exc):
+        return SourceError(
+            "the conditions of this code are too complex to analyse (isl's operation limit was reached)", offset
+        )
+    return SourceError(f"isl failed on this code: {exc}", offset)
 
 
 def _conjuncts(e: Expr) -> Iterator[Expr]:

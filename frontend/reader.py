@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 
+import islpy as isl
+
 from frontend.declarations import TYPE_KEYWORDS, Declaration, FileDeclarations, scan_file
 from frontend.errors import FrontendError
 from frontend.extract import RegionContext, extract
@@ -39,13 +41,18 @@ _KNOWN_TYPES = frozenset(
     ]
 )
 _TYPE_WORDS = TYPE_KEYWORDS | {"const", "volatile"}
+# isl's operation counter bounds the work on one region (a runaway `else` of `!=` conditions, say).
+MAX_ISL_OPERATIONS = 1_000_000
 
 
 def load(path_or_text: str | os.PathLike[str]) -> Source:
     """A Source from a path (a PathLike, or a str naming a file) or from C text (a str with a newline or a pragma)."""
     if isinstance(path_or_text, str) and ("\n" in path_or_text or "#pragma" in path_or_text):
         return Source(path_or_text, None)
-    path = Path(path_or_text)
+    try:
+        path = Path(path_or_text)
+    except TypeError:
+        raise FrontendError(f"expected a path or C text, not {type(path_or_text).__name__}") from None
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -133,6 +140,21 @@ def _read(source: Source, include_dirs: tuple[Path, ...], defines: dict) -> list
 
 
 def _read_region(
+    source: Source, stripped: str, span: RegionSpan, snap: Snapshot, decls: FileDeclarations, typedefs: dict
+) -> Scop | FrontendError:
+    """Parse and extract one region, with isl's work bounded (PolyBench needs well under 1% of the bound)."""
+    ctx = isl.DEFAULT_CONTEXT
+    previous = ctx.get_max_operations()
+    ctx.reset_operations()
+    ctx.set_max_operations(MAX_ISL_OPERATIONS)
+    try:
+        return _extract_region(source, stripped, span, snap, decls, typedefs)
+    finally:
+        ctx.reset_operations()
+        ctx.set_max_operations(previous)
+
+
+def _extract_region(
     source: Source, stripped: str, span: RegionSpan, snap: Snapshot, decls: FileDeclarations, typedefs: dict
 ) -> Scop | FrontendError:
     """Parse and extract one region; every failure becomes a FrontendError at the best position known."""

@@ -284,3 +284,20 @@ def test_bad_if_in_the_file_spoils_later_regions_only() -> None:
     first, second = read_scops(text)
     assert not isinstance(first, FrontendError)
     assert isinstance(second, FrontendError) and second.line == 4
+
+
+def test_runaway_conditions_stop_with_an_error() -> None:
+    """Nested `!=`/`%` conditions multiply isl's disjuncts; the reader gives up instead of hanging."""
+    import time
+
+    import islpy as isl
+
+    depth = 20
+    body = "".join(f"if (i != {k} && i % {k + 2} != 1) {{\n" for k in range(depth))
+    body += "B[i] = 0;\n" + "} else { B[i] = 1; }\n" * depth
+    text = HEADER + "  for (i = 0; i < n; i++) {\n" + body + "}\n" + FOOTER
+    start = time.perf_counter()
+    (err,) = read_scops(text)
+    assert time.perf_counter() - start < 20
+    assert isinstance(err, FrontendError) and "too complex" in err.message
+    assert isl.DEFAULT_CONTEXT.get_max_operations() == 0  # the limit is lifted afterwards
