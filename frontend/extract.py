@@ -80,14 +80,14 @@ class _Extractor:
         self.first_use: dict[str, int] = {}
         self.iterators: set[str] = set()
         self.written: set[str] = set()
-        self._use_site: list[int] = []  # offsets of macro uses being expanded (for error positions)
+        self._depth = 0  # macro expansions being converted, to stop runaway recursion
         for stmt in parsed.items:
             self._prescan(stmt)
 
-    # Errors carry the best offset we have: the node's, or the macro use it came from.
+    # Errors carry the best offset we have: the node's (a macro's use for its expansion), else the region's.
     def _err(self, message: str, node: Expr | None = None, offset: int | None = None) -> SourceError:
         if offset is None:
-            offset = self._use_site[0] if self._use_site else self.parsed.span(node, self.ctx.region.start)[0]
+            offset = self.parsed.span(node, self.ctx.region.start)[0]
         return SourceError(message, offset)
 
     def _prescan(self, s: Stmt) -> None:
@@ -361,17 +361,18 @@ class _Extractor:
 
     def _expand(self, expr: Expr, node: Expr, aff: Affine) -> isl.PwAff | None:
         """Convert a macro's expansion; None (so: a parameter) if it is not affine."""
-        self._use_site.append(self.parsed.span(node, self._use_site[0] if self._use_site else 0)[0])
-        if len(self._use_site) > 50:
-            raise NotAffine("macros expand too deeply", node, hard=True)
+        self._depth += 1
         try:
+            if self._depth > 50:
+                raise NotAffine("macros expand too deeply", node, hard=True)
             return aff.expr(expr)
         except NotAffine as exc:
-            if exc.hard:
-                raise
-            return None
+            if not exc.hard:
+                return None
+            self._at_use(exc, node)
+            raise
         finally:
-            self._use_site.pop()
+            self._depth -= 1
 
     def _call(self, call: Call, aff: Affine) -> isl.PwAff:
         expanded = self.ctx.policy.expand_call(call)
@@ -381,11 +382,21 @@ class _Extractor:
                 "and macros expanding to affine expressions are)",
                 call,
             )
-        self._use_site.append(self.parsed.span(call, self._use_site[0] if self._use_site else 0)[0])
+        self._depth += 1
         try:
+            if self._depth > 50:
+                raise NotAffine("macros expand too deeply", call, hard=True)
             return aff.expr(expanded)
+        except NotAffine as exc:
+            self._at_use(exc, call)
+            raise
         finally:
-            self._use_site.pop()
+            self._depth -= 1
+
+    def _at_use(self, exc: NotAffine, use: Expr) -> None:
+        """Point an error inside a macro's expansion (which has no position) at the macro's use."""
+        if exc.node is None or id(exc.node) not in self.parsed.spans:
+            exc.node = use
 
     def _declaration(self, name: str) -> Declaration | None:
         if name in self.locals:

@@ -301,3 +301,18 @@ def test_runaway_conditions_stop_with_an_error() -> None:
     assert time.perf_counter() - start < 20
     assert isinstance(err, FrontendError) and "too complex" in err.message
     assert isl.DEFAULT_CONTEXT.get_max_operations() == 0  # the limit is lifted afterwards
+
+
+@pytest.mark.parametrize(
+    ("use", "line", "column", "words"),
+    [
+        ("  for (i = 0; i < n; i++)\n    B[IDX] = 0;\n", 8, 7, "reads array P"),
+        ("  for (i = 0; i < SQUARE(n); i++)\n    B[i] = 0;\n", 7, 19, "multiplies two non-constant"),
+    ],
+)
+def test_errors_inside_macro_expansions_point_at_the_use(use: str, line: int, column: int, words: str) -> None:
+    text = "#define IDX (P[i])\n#define SQUARE(a) ((a) * (a))\n" + HEADER + use + FOOTER
+    (err,) = read_scops(text)
+    assert isinstance(err, FrontendError)
+    assert (err.line, err.column) == (line, column), str(err)
+    assert words in err.message
