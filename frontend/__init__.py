@@ -1,8 +1,25 @@
-"""looper's C frontend: `#pragma scop` regions of C files read into `looper.ir.Scop`s.
+"""looper's C frontend: the `#pragma scop` regions of a C file read into `looper.ir.Scop`s.
 
-read_scops(path_or_text, include_dirs=(), defines={})  -> [Scop | FrontendError, ...]  (one per region)
-read_scop(...)                                          -> Scop of the first region, or raises FrontendError
-to_jscop(scop) -> dict ;  dump_scops(path, include_dirs, defines) -> str   (Polly's JSCoP JSON)
+    read_scops(path_or_text, include_dirs=(), defines={}) -> [Scop | FrontendError, ...]   one entry per region
+    read_scop(...)                                        -> the first region's Scop, or raises FrontendError
+    to_jscop(scop) -> dict;  dump_scops(path, include_dirs, defines) -> str                Polly's JSCoP JSON
+
+`path_or_text` is a path (PathLike, or a str naming a file) or C text (a str with a newline or a
+`#pragma`). `defines` is `{"N": 100, "MINI_DATASET": None}` or `["N=100", "MINI_DATASET"]`, like -D.
+
+Conventions of the Scops produced:
+- Parameters are listed in order of first appearance; the context says each is >= 1 (or >= its
+  macro value when that is smaller). A name in a bound, condition or subscript that is not an
+  iterator is a parameter named as written (`_PB_N`), unless it is a macro whose expansion is a
+  longer affine expression (`#define M (N-1)`), which is expanded; see frontend/policy.py.
+- Statements are `S0, S1, ...` in textual order; domains, accesses and the 2d+1 schedules (padded
+  with zeros; a decrementing loop is scheduled by `-i`) share the Scop's parameter list.
+- Variables read or written in statement bodies are arrays (scalars are 0-d arrays), found among
+  the region's locals, the function's locals and parameters, and file-scope globals. A name that
+  is none of these and is never written (a macro, an enum constant, `M_PI`) is a constant: no access.
+- Bodies are kept as written (macros unexpanded), so `Statement.body.to_c(rename)` compiles in the
+  original file. Offsets (`Region.start/end`, `Statement.span`) index the file's text as decoded
+  from UTF-8 with newlines untranslated (`open(path, newline="")`).
 """
 
 from frontend.errors import FrontendError
