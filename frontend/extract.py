@@ -123,12 +123,7 @@ class _Extractor:
         try:
             self._stmt_kind(s, scope, counter)
         except isl.Error as exc:
-            if "maximal number of operations" in str(exc):
-                raise SourceError(
-                    "the conditions of this code are too complex to analyse (isl's operation limit was reached)",
-                    s.start,
-                ) from None
-            raise SourceError(f"isl failed on this code: {exc}", s.start) from None
+            raise _isl_failure(exc, s.start) from None
 
     def _stmt_kind(self, s: Stmt, scope: _Scope, counter: list[int]) -> None:
         if isinstance(s, ForStmt):
