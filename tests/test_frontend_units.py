@@ -352,3 +352,10 @@ def test_read_scop_without_a_region() -> None:
     with pytest.raises(FrontendError, match="no '#pragma scop'"):
         read_scop("int main(void) { return 0; }\n")
     assert read_scops("int x;\n") == []
+
+
+def test_polybench_scalar_loop_bounds_give_parameter_values() -> None:
+    source = KERNELS["gemm"].source
+    scop = read_scop(source, include_dirs=[UTILITIES], defines=["POLYBENCH_USE_SCALAR_LB", "MINI_DATASET"])
+    assert scop.param_values == {"_PB_NI": 20, "_PB_NJ": 25, "_PB_NK": 30}
+    assert read_scop(source, include_dirs=[UTILITIES]).param_values == {}  # `_PB_NI` -> `ni`: symbolic
