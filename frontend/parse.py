@@ -100,7 +100,10 @@ class _TokenFeed(Lexer):
 
 @lru_cache(maxsize=1)
 def _parser() -> tuple[Lark, _Build]:
-    """The LALR parser with its tree builder run inline (no parse tree), built once per process."""
+    """The LALR parser with its tree builder run inline (no parse tree), built once per process.
+
+    The builder is shared, so parsing is not thread-safe (isl is not either: use processes).
+    """
     grammar = (Path(__file__).parent / "grammar.lark").read_text()
     builder = _Build()
     lark = Lark(
