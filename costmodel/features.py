@@ -451,25 +451,29 @@ class _Program:
         self.rows: dict[str, Row] = {}  # str(aff) -> parsed row
         self.transformed: dict[tuple, np.ndarray] = {}  # (stmt, point rows) -> vector with transformed blocks
         self.spans: dict[tuple, float] = {}  # (stmt, coefficients) -> extent of the row over the domain
-        self.pf.original_outer_sharing = _outer_sharing(self.parse(Schedule(scop).lowered))
+        self.computations: dict[tuple, np.ndarray] = {}  # a statement's whole schedule state -> its vector
+        self.pf.original_outer_sharing = _outer_sharing(self.parse(Schedule(scop).lowered)[0])
 
-    def parse(self, low: Lowered) -> dict[str, list[Row]]:
-        """Parsed rows of every statement."""
+    def parse(self, low: Lowered) -> tuple[dict[str, list[Row]], dict[str, tuple[str, ...]]]:
+        """Parsed rows of every statement, and the rows' texts (a cheap identity of a statement's schedule)."""
         result: dict[str, list[Row]] = {}
+        texts: dict[str, tuple[str, ...]] = {}
         cache = self.rows
-        if len(cache) > 100_000 or len(self.transformed) > 100_000:
+        if len(cache) > 100_000 or len(self.transformed) > 100_000 or len(self.computations) > 100_000:
             cache.clear()
             self.transformed.clear()
+            self.computations.clear()
         for info in self.pf.statements:
             parsed = []
-            for aff in low.rows[info.name]:
-                key = str(aff)
+            keys = tuple(str(aff) for aff in low.rows[info.name])
+            for aff, key in zip(low.rows[info.name], keys, strict=True):
                 row = cache.get(key)
                 if row is None:
                     row = cache[key] = _parse_row(aff, info.depth, self.values)
                 parsed.append(row)
             result[info.name] = parsed
-        return result
+            texts[info.name] = keys
+        return result, texts
 
     def span(self, name: str, coeffs: tuple[float, ...]) -> float:
         key = (name, coeffs)
@@ -554,14 +558,26 @@ class Featurizer:
         prog = self._entry(schedule.scop)
         pf = prog.pf
         low = schedule.lowered
-        rows = prog.parse(low)
+        rows, texts = prog.parse(low)
         tree = _Tree(rows, low, prog)
         n_stmt = len(pf.statements)
         comps = np.empty((n_stmt, COMP_DIM), dtype=np.float32)
         sharing = _outer_sharing(rows)
         unimod, unimod_len, counts = _unimodular(schedule, rows, pf)
+        marks: dict[str, list] = {}
+        for kind, keys in (("p", low.parallel), ("v", low.vector), ("u", low.unroll.items())):
+            for key in keys:
+                (s, d), extra = (key, None) if kind != "u" else key
+                marks.setdefault(s, []).append((kind, d, extra))
         for i, info in enumerate(pf.statements):
-            comps[i] = _computation(info, rows, tree, low, sharing, prog, counts[i])
+            name = info.name
+            # Everything _computation reads, so equal keys mean equal vectors.
+            key = (name, texts[name], tuple(sorted(marks.get(name, ()))), sharing.get(name, 1),
+                   tree.inner_sharing.get(name, 1), counts[i])
+            vector = prog.computations.get(key)
+            if vector is None:
+                vector = prog.computations[key] = _computation(info, rows, tree, low, sharing, prog, counts[i])
+            comps[i] = vector
         return Sample(pf, comps, unimod, unimod_len, tree.loop_features, tree.children, tree.heights)
 
 
@@ -815,17 +831,24 @@ class Batch:
 
 
 def collate(samples: Sequence[Sample]) -> Batch:
-    """Stack samples of any programs into one Batch. Node ids: computations first, then loops, then a
-    zero padding node."""
+    """Stack samples of any programs into one Batch, computing every distinct node once.
+
+    Equal computations (same program statement, same vector, same unimodular steps) and equal loops
+    (same features, same distinct children) are shared: in a search batch most subtrees repeat from
+    candidate to candidate, so the network evaluates far fewer nodes than the samples hold. Node
+    ids: distinct computations first, then distinct loops, then one zero padding node."""
     programs: dict[int, tuple[ProgramFeatures, int]] = {}
     expr_rows = 0
-    n_comp = sum(s.comps.shape[0] for s in samples)
-    n_loop = sum(s.loops.shape[0] for s in samples)
-    pad = n_comp + n_loop
-    comp_expr = np.empty(n_comp, dtype=np.int64)
-    by_height: dict[int, list[tuple[int, list[int]]]] = {}
+    comp_ids: dict[tuple, int] = {}
+    comp_rows: list[np.ndarray] = []
+    comp_expr: list[int] = []
+    unimod_rows: list[np.ndarray] = []
+    unimod_lens: list[int] = []
+    loop_ids: dict[tuple, int] = {}
+    loop_rows: list[np.ndarray] = []
+    loop_kids: list[list[tuple[bool, int]]] = []  # (is a loop, distinct id)
+    loop_heights: list[int] = []
     roots = np.empty(len(samples), dtype=np.int64)
-    c0 = l0 = 0
     for b, s in enumerate(samples):
         key = id(s.program)
         if key not in programs:
@@ -833,34 +856,55 @@ def collate(samples: Sequence[Sample]) -> Batch:
             expr_rows += len(s.program.statements)
         off = programs[key][1]
         nc = s.comps.shape[0]
-        comp_expr[c0 : c0 + nc] = np.arange(off, off + nc)
+        local: list[tuple[bool, int]] = []
+        for i in range(nc):
+            n = int(s.unimod_len[i])
+            ck = (off + i, s.comps[i].tobytes(), s.unimod[i, :n].tobytes())
+            cid = comp_ids.get(ck)
+            if cid is None:
+                cid = comp_ids[ck] = len(comp_rows)
+                comp_rows.append(s.comps[i])
+                comp_expr.append(off + i)
+                unimod_rows.append(s.unimod[i])
+                unimod_lens.append(n)
+            local.append((False, cid))
         for j, kids in enumerate(s.children):
-            ids = [c0 + k if k < nc else n_comp + l0 + (k - nc) for k in kids]
-            by_height.setdefault(s.heights[j], []).append((l0 + j, ids))
-        roots[b] = l0 + len(s.children) - 1
-        c0 += nc
-        l0 += len(s.children)
+            ids = tuple(local[k] for k in kids)
+            lk = (s.loops[j].tobytes(), ids)
+            lid = loop_ids.get(lk)
+            if lid is None:
+                lid = loop_ids[lk] = len(loop_rows)
+                loop_rows.append(s.loops[j])
+                loop_kids.append(list(ids))
+                loop_heights.append(s.heights[j])
+            local.append((True, lid))
+        roots[b] = local[-1][1]
+    n_comp, n_loop = len(comp_rows), len(loop_rows)
+    pad = n_comp + n_loop
+    by_height: dict[int, list[int]] = {}
+    for lid, h in enumerate(loop_heights):
+        by_height.setdefault(h, []).append(lid)
     levels = []
     for h in sorted(by_height):
         items = by_height[h]
-        width = max(len(ids) for _, ids in items)
+        width = max(len(loop_kids[i]) for i in items)
         kids = np.full((len(items), width), pad, dtype=np.int64)
-        for r, (_, ids) in enumerate(items):
-            kids[r, : len(ids)] = ids
-        levels.append((torch.tensor([i for i, _ in items]), torch.from_numpy(kids),
-                       torch.tensor([len(ids) for _, ids in items])))
+        for r, i in enumerate(items):
+            kids[r, : len(loop_kids[i])] = [n_comp + x if is_loop else x for is_loop, x in loop_kids[i]]
+        levels.append((torch.tensor(items), torch.from_numpy(kids),
+                       torch.tensor([len(loop_kids[i]) for i in items])))
     progs = [p for p, _ in sorted(programs.values(), key=lambda x: x[1])]
     width = max(int(p.token_lengths.max()) for p in progs)
-    kmax = max(int(s.unimod_len.max()) for s in samples)
+    kmax = max(unimod_lens)
     return Batch(
-        comps=torch.from_numpy(np.concatenate([s.comps for s in samples])),
+        comps=torch.from_numpy(np.stack(comp_rows)),
         expr_tokens=torch.from_numpy(np.concatenate([p.tokens[:, :width] for p in progs])),
         expr_types=torch.from_numpy(np.concatenate([p.token_types[:, :width] for p in progs])),
         expr_lengths=torch.from_numpy(np.concatenate([p.token_lengths for p in progs])),
-        comp_expr=torch.from_numpy(comp_expr),
-        unimod=torch.from_numpy(np.concatenate([s.unimod[:, :kmax] for s in samples])),
-        unimod_lengths=torch.from_numpy(np.concatenate([s.unimod_len for s in samples])),
-        loops=torch.from_numpy(np.concatenate([s.loops for s in samples])),
+        comp_expr=torch.tensor(comp_expr),
+        unimod=torch.from_numpy(np.stack(unimod_rows)[:, :kmax]),
+        unimod_lengths=torch.tensor(unimod_lens),
+        loops=torch.from_numpy(np.stack(loop_rows)),
         levels=levels,
         roots=torch.from_numpy(roots),
         size=len(samples),

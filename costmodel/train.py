@@ -240,7 +240,7 @@ def _plots(history: list[dict], model: CostModel, val_set: list[Example], files:
         ax.set_yscale("log")
         ax.legend()
         ax.set_title("cost model training")
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.15, bottom=0.13, right=0.97, top=0.92)
         fig.savefig(files["loss_plot"], dpi=110)
         plt.close(fig)
     if val_set:
@@ -255,7 +255,7 @@ def _plots(history: list[dict], model: CostModel, val_set: list[Example], files:
         ax.set_xlabel("measured speedup")
         ax.set_ylabel("predicted speedup")
         ax.set_title(f"validation programs ({len(val_set)} schedules)")
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.15, bottom=0.12, right=0.97, top=0.93)
         fig.savefig(files["scatter_plot"], dpi=110)
         plt.close(fig)
 

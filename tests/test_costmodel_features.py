@@ -1,0 +1,106 @@
+"""Cost-model features and the model's forward pass, on real programs read by the frontend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from costmodel import features as F
+from costmodel.model import CostModel
+from costmodel.synthetic import PROGRAMS
+from frontend import read_scop
+from looper import transforms as T
+from looper.deps import compute_dependences
+from looper.schedule import Schedule
+from looper.search.sampler import samples
+
+
+@pytest.fixture(scope="module")
+def gemm():
+    return read_scop(PROGRAMS["gemm"])
+
+
+@pytest.fixture(scope="module")
+def schedules(gemm):
+    jacobi = read_scop(PROGRAMS["jacobi1d"])
+    found = []
+    for scop in (gemm, jacobi):
+        found += [Schedule(scop), *samples(Schedule(scop), compute_dependences(scop), 6, seed=3)]
+    return found
+
+
+def test_shapes_and_tree(schedules):
+    fz = F.Featurizer()
+    for s in schedules:
+        x = fz.schedule(s)
+        n = len(s.scop.statements)
+        assert x.comps.shape == (n, F.COMP_DIM) and x.comps.dtype == np.float32
+        assert x.loops.shape == (len(x.children), F.LOOP_DIM)
+        assert x.unimod.shape == (n, 1 + F.MAX_UNIMOD_STEPS, F.UNIMOD_DIM)
+        assert np.isfinite(x.comps).all() and np.isfinite(x.loops).all()
+        assert x.loops[-1, 13] == 1.0  # the root is the last loop node
+        leaves = sorted(k for kids in x.children for k in kids if k < n)
+        assert leaves == list(range(n))  # every statement hangs in the tree exactly once
+        for j, kids in enumerate(x.children):
+            below = [0 if k < n else x.heights[k - n] for k in kids]
+            assert x.heights[j] == 1 + max(below)
+
+
+def test_identity_gemm_tree(gemm):
+    x = F.Featurizer().schedule(Schedule(gemm))
+    # root -> i -> (j -> S0, k -> j -> S1): loops are numbered children first.
+    assert x.children == [[0], [1], [3], [2, 4], [5]]
+    assert x.heights == [1, 1, 2, 3, 4]
+
+
+def test_expression_tokens(gemm):
+    tokens = [t for t, _ in F.expression_tokens(gemm.statements[1], gemm)]
+    assert tokens == ["load2", "scalar", "load2", "*", "load2", "*", "+", "store"] or tokens == [
+        "load2", "load0", "load2", "*", "load2", "*", "+", "store"]
+
+
+def test_interchange_changes_the_transform_and_the_strides(gemm):
+    fz = F.Featurizer()
+    base = fz.schedule(Schedule(gemm))
+    swapped = fz.schedule(Schedule(gemm, (T.Interchange("S1", 1, 2),)))
+    o = F.OFFSET["transform"]
+    t = swapped.comps[1, o : o + F.MAX_DEPTH ** 2].reshape(F.MAX_DEPTH, F.MAX_DEPTH)
+    assert t[:3, :3].tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
+    assert swapped.unimod_len.tolist() == [1, 2] and base.unimod_len.tolist() == [1, 1]
+    # The original domain and the statement's static parts do not move; the transformed accesses do.
+    d = F.OFFSET["domain"]
+    assert np.array_equal(base.comps[1, d : d + 100], swapped.comps[1, d : d + 100])
+    a = F.OFFSET["accesses"]
+    assert not np.array_equal(base.comps[1, a : a + 3 * F.ACCESS_BLOCK], swapped.comps[1, a : a + 3 * F.ACCESS_BLOCK])
+
+
+def test_deterministic_and_json_round_trip(schedules):
+    a = F.Featurizer().schedules(schedules)
+    fz = F.Featurizer()
+    b = [fz.schedule(Schedule.from_json(s.scop, s.to_json())) for s in schedules]
+    for x, y in zip(a, b, strict=True):
+        assert np.array_equal(x.comps, y.comps) and np.array_equal(x.loops, y.loops)
+        assert x.children == y.children and np.array_equal(x.unimod, y.unimod)
+
+
+def test_model_forward_invariant_to_batch_composition(schedules):
+    torch.manual_seed(0)
+    model = CostModel().eval()
+    samples_ = F.Featurizer().schedules(schedules)
+    with torch.no_grad():
+        together = model(F.collate(samples_))
+        alone = torch.cat([model(F.collate([s])) for s in samples_])
+        shuffled_order = list(reversed(range(len(samples_))))
+        shuffled = model(F.collate([samples_[i] for i in shuffled_order]))
+    assert together.shape == (len(samples_),)
+    assert torch.allclose(together, alone, atol=1e-5)
+    assert torch.allclose(together, shuffled.flip(0), atol=1e-5)
+
+
+def test_model_backward(schedules):
+    model = CostModel()
+    out = model(F.collate(F.Featurizer().schedules(schedules)))
+    out.pow(2).mean().backward()
+    assert all(p.grad is not None for p in model.children_lstm.parameters())
+    assert model.expr_lstm.weight_ih_l0.grad is not None and model.unimod_lstm.weight_ih_l0.grad is not None

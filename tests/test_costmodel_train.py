@@ -1,0 +1,135 @@
+"""Cost-model data set, training (checkpoint + resume), evaluation metrics and inference.
+
+The data set here is SYNTHETIC (costmodel.synthetic): real programs and real random legal schedules,
+labelled by the analytical stand-in evaluator, not measured."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from costmodel import dataset as D
+from costmodel import inference
+from costmodel.evaluate import metrics, ndcg, spearman, top1_regret
+from costmodel.inference import load_evaluator, load_model
+from costmodel.synthetic import MACHINE, build_synthetic_db
+from costmodel.train import TrainConfig, loss_value, train
+from looper.cli import main
+
+
+@pytest.fixture(scope="module")
+def synthetic_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "synthetic.db"
+    build_synthetic_db(path, per_program=10, programs=["gemm", "jacobi1d", "mvt", "norm"])
+    conn = D.open_db(path)
+    # A failed measurement must never reach training.
+    conn.execute("INSERT INTO samples (program, fingerprint, schedule, status, speedup, machine) VALUES "
+                 "('synthetic/gemm', 'broken', '{\"steps\": []}', 'timeout', NULL, ?)", (MACHINE,))
+    conn.commit()
+    conn.close()
+    return path
+
+
+def test_dataset_reader_and_split(synthetic_db):
+    conn = D.open_db(synthetic_db, create=False)
+    grouped = D.ok_samples(conn)
+    conn.close()
+    assert set(grouped) == {"synthetic/gemm", "synthetic/jacobi1d", "synthetic/mvt", "synthetic/norm"}
+    assert all(s.fingerprint != "broken" and s.speedup > 0 for rows in grouped.values() for s in rows)
+    train_keys, val_keys, test_keys = D.split_programs(grouped, 0.3, 0.3, seed=1)
+    assert sorted(train_keys + val_keys + test_keys) == sorted(grouped)
+    assert not set(train_keys) & set(val_keys) and not set(val_keys) & set(test_keys)
+    assert D.split_programs(grouped, 0.3, 0.3, seed=1) == (train_keys, val_keys, test_keys)
+    data = D.load_dataset(synthetic_db, progress=False)
+    assert len(data.examples) == sum(len(r) for r in grouped.values()) and not data.skipped_programs
+    again = D.load_dataset(synthetic_db, progress=False)  # from the feature cache
+    assert [e.id for e in again.examples] == [e.id for e in data.examples]
+
+
+def test_metrics_by_hand():
+    assert spearman([1, 2, 3], [10, 20, 30]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+    assert spearman([1, 2, 2], [1, 2, 3]) == pytest.approx(1.5 / math.sqrt(3.0))
+    assert math.isnan(spearman([1, 1, 1], [1, 2, 3]))
+    pred, meas = [3, 2, 1], [1, 2, 4]
+    assert ndcg(pred, meas, 1) == pytest.approx(0.25)
+    dcg = 1 + 2 / math.log2(3) + 4 / 2
+    ideal = 4 + 2 / math.log2(3) + 1 / 2
+    assert ndcg(pred, meas, 5) == pytest.approx(dcg / ideal)
+    assert top1_regret(pred, meas) == pytest.approx(3.0)
+    assert top1_regret([1, 2, 3], meas) == 0.0
+    m = metrics({"a": ([1.0, 2.0, 4.0], [1.0, 2.0, 4.0]), "b": ([3.0, 2.0, 1.0], [1.0, 2.0, 4.0])})
+    assert m["mape"] == pytest.approx((0 + 0 + 0 + 2 + 0 + 0.75) / 6)
+    assert m["spearman"] == pytest.approx(0.0)
+    assert m["ndcg@1"] == pytest.approx((1 + 0.25) / 2)
+    assert m["top1_regret"] == pytest.approx(1.5)
+
+
+def test_losses():
+    pred = torch.tensor([0.0, math.log(2.0), 0.0])
+    y = torch.tensor([1.0, 2.0, 4.0])
+    group = torch.tensor([0, 0, 1])
+    assert float(loss_value("log", pred, y, group)) == pytest.approx(math.log(4.0) ** 2 / 3)
+    assert float(loss_value("mape", pred, y, group)) == pytest.approx(0.75 / 3, rel=1e-5)
+    good = loss_value("rank", torch.tensor([0.0, 1.0, 5.0]), y, group)
+    bad = loss_value("rank", torch.tensor([1.0, 0.0, 5.0]), y, group)
+    assert float(good) < float(bad)
+
+
+def test_train_checkpoint_resume_evaluate(synthetic_db, tmp_path, capsys):
+    config = TrainConfig(epochs=3, batch_size=16, val_fraction=0.3, patience=10, seed=2)
+    out = tmp_path / "straight" / "model.pt"
+    out.parent.mkdir()
+    straight = train(synthetic_db, out, config, progress=False, log=lambda _: None)
+    assert straight["epochs"] == 3
+    for name in ("model", "state", "history", "loss_plot", "scatter_plot"):
+        assert (tmp_path / "straight" / straight["files"][name].split("/")[-1]).is_file()
+
+    resumed_out = tmp_path / "resumed" / "model.pt"
+    resumed_out.parent.mkdir()
+    first = TrainConfig(**{**config.__dict__, "epochs": 2})
+    train(synthetic_db, resumed_out, first, progress=False, log=lambda _: None)
+    state = torch.load(resumed_out.with_name("model.pt.state"), weights_only=False)
+    assert state["epoch"] == 1
+    # The state file records its run's settings; resuming with more epochs continues that run.
+    state["config"]["epochs"] = 3
+    torch.save(state, resumed_out.with_name("model.pt.state"))
+    resumed = train(synthetic_db, resumed_out, config, resume=True, progress=False, log=lambda _: None)
+    assert resumed["epochs"] == 3
+    a = torch.load(out.with_name("model.pt.state"), weights_only=False)["model"]
+    b = torch.load(resumed_out.with_name("model.pt.state"), weights_only=False)["model"]
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+
+    assert main(["evaluate", "--model", str(out), "--data", str(synthetic_db), "--json", "--quiet"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["programs"] == 4 and result["samples"] == 44
+    for key in ("mape", "spearman", "ndcg@1", "ndcg@5", "top1_regret"):
+        assert key in result
+
+    evaluator = load_evaluator(out)
+    assert evaluator is load_evaluator(out)  # loaded once per process
+    model = load_model(out)
+    assert model.meta["loss"] == "log"
+    from frontend import read_scop
+    from looper.schedule import Schedule
+
+    scores = evaluator.score([Schedule(read_scop(D.open_db(synthetic_db).execute(
+        "SELECT source FROM programs WHERE key = 'synthetic/gemm'").fetchone()[0]))])
+    assert len(scores) == 1 and scores[0] > 0
+
+
+def test_cli_train(synthetic_db, tmp_path, capsys):
+    out = tmp_path / "m.pt"
+    code = main(["train", "--data", str(synthetic_db), "--out", str(out), "--epochs", "1", "--batch-size", "32",
+                 "--loss", "rank", "--quiet"])
+    assert code == 0 and out.is_file()
+    assert main(["train", "--data", str(tmp_path / "missing.db"), "--out", str(out)]) == 2
+
+
+def test_load_evaluator_without_checkpoint(tmp_path, monkeypatch):
+    assert load_evaluator(tmp_path / "none.pt") is None
+    monkeypatch.setattr(inference, "PRETRAINED", tmp_path / "pretrained" / "model.pt")
+    assert load_evaluator(None) is None
