@@ -449,9 +449,11 @@ class _Program:
         self.values = _fold_params(scop, scop.params)
         self.infos = {s.name: s for s in self.pf.statements}
         self.rows: dict[str, Row] = {}  # str(aff) -> parsed row
+        self.constants: dict[int, Row] = {}
         self.transformed: dict[tuple, np.ndarray] = {}  # (stmt, point rows) -> vector with transformed blocks
         self.spans: dict[tuple, float] = {}  # (stmt, coefficients) -> extent of the row over the domain
         self.computations: dict[tuple, np.ndarray] = {}  # a statement's whole schedule state -> its vector
+        self.structures: dict[tuple, tuple] = {}  # (all row texts, unimodular steps) -> tree and step matrices
         self.pf.original_outer_sharing = _outer_sharing(self.parse(Schedule(scop).lowered)[0])
 
     def parse(self, low: Lowered) -> tuple[dict[str, list[Row]], dict[str, tuple[str, ...]]]:
@@ -459,20 +461,33 @@ class _Program:
         result: dict[str, list[Row]] = {}
         texts: dict[str, tuple[str, ...]] = {}
         cache = self.rows
-        if len(cache) > 100_000 or len(self.transformed) > 100_000 or len(self.computations) > 100_000:
-            cache.clear()
-            self.transformed.clear()
-            self.computations.clear()
+        if max(len(cache), len(self.transformed), len(self.computations), 4 * len(self.structures)) > 100_000:
+            for table in (cache, self.transformed, self.computations, self.structures):
+                table.clear()
+        constants = self.constants
         for info in self.pf.statements:
             parsed = []
-            keys = tuple(str(aff) for aff in low.rows[info.name])
-            for aff, key in zip(low.rows[info.name], keys, strict=True):
+            keys = []
+            for aff in low.rows[info.name]:
+                # Most rows are sequencing constants: is_cst() and the value cost far less than str().
+                if aff.is_cst():
+                    val = aff.get_constant_val()
+                    if val.is_int():
+                        value = val.get_num_si()
+                        row = constants.get(value)
+                        if row is None:
+                            row = constants[value] = Row(False, (), float(value))
+                        parsed.append(row)
+                        keys.append(value)
+                        continue
+                key = str(aff)
                 row = cache.get(key)
                 if row is None:
                     row = cache[key] = _parse_row(aff, info.depth, self.values)
                 parsed.append(row)
+                keys.append(key)
             result[info.name] = parsed
-            texts[info.name] = keys
+            texts[info.name] = tuple(keys)
         return result, texts
 
     def span(self, name: str, coeffs: tuple[float, ...]) -> float:
@@ -559,11 +574,15 @@ class Featurizer:
         pf = prog.pf
         low = schedule.lowered
         rows, texts = prog.parse(low)
-        tree = _Tree(rows, low, prog)
         n_stmt = len(pf.statements)
+        steps = tuple(t for t in schedule.steps if isinstance(t, T.UNIMODULAR))
+        skey = (tuple(texts.values()), steps)
+        structure = prog.structures.get(skey)
+        if structure is None:
+            structure = prog.structures[skey] = (_Tree(rows, prog), _outer_sharing(rows),
+                                                 *_unimodular(steps, rows, pf))
+        tree, sharing, unimod, unimod_len, counts = structure
         comps = np.empty((n_stmt, COMP_DIM), dtype=np.float32)
-        sharing = _outer_sharing(rows)
-        unimod, unimod_len, counts = _unimodular(schedule, rows, pf)
         marks: dict[str, list] = {}
         for kind, keys in (("p", low.parallel), ("v", low.vector), ("u", low.unroll.items())):
             for key in keys:
@@ -578,7 +597,7 @@ class Featurizer:
             if vector is None:
                 vector = prog.computations[key] = _computation(info, rows, tree, low, sharing, prog, counts[i])
             comps[i] = vector
-        return Sample(pf, comps, unimod, unimod_len, tree.loop_features, tree.children, tree.heights)
+        return Sample(pf, comps, unimod, unimod_len, tree.loop_features(low), tree.children, tree.heights)
 
 
 def _outer_sharing(rows: dict[str, list[Row]]) -> dict[str, int]:
@@ -598,16 +617,32 @@ def _outer_sharing(rows: dict[str, list[Row]]) -> dict[str, int]:
 class _Tree:
     """The loop tree of the lowered schedule (2d+1 rows) with per-loop features."""
 
-    def __init__(self, rows: dict[str, list[Row]], low: Lowered, prog: _Program) -> None:
-        self.rows, self.low, self.prog, self.pf = rows, low, prog, prog.pf
+    def __init__(self, rows: dict[str, list[Row]], prog: _Program) -> None:
+        self.rows, self.prog, self.pf = rows, prog, prog.pf
         self.n_stmt = len(self.pf.statements)
         self.n_dims = len(next(iter(rows.values()))) if rows else 0
         self.children: list[list[int]] = []
         self.feats: list[list[float]] = []
         self.heights: list[int] = []
+        self.loops: list[tuple[tuple[str, ...], int] | None] = []  # (members, dimension); None for the root
         self.inner_sharing: dict[str, int] = {}
         kids = self._build([s.name for s in self.pf.statements], 0, 0)
         self._finish(kids, None, 0)
+        self.base = np.array(self.feats, dtype=np.float32).reshape(len(self.feats), LOOP_DIM)
+
+    def loop_features(self, low: Lowered) -> np.ndarray:
+        """The loop features with the schedule's parallel, vector and unroll marks (columns 0-2)."""
+        if not (low.parallel or low.vector or low.unroll):
+            return self.base
+        out = self.base.copy()
+        for j, loop in enumerate(self.loops):
+            if loop is None:
+                continue
+            members, d = loop
+            out[j, 0] = any((s, d) in low.parallel for s in members)
+            out[j, 1] = any((s, d) in low.vector for s in members)
+            out[j, 2] = _LOG2[low.unroll.get((members[0], d), 1)]
+        return out
 
     def _build(self, stmts: list[str], d: int, level: int) -> list[int]:
         if d >= self.n_dims:
@@ -636,13 +671,12 @@ class _Tree:
             members, d = loop
             rep = members[0]
             row = self.rows[rep][d]
-            low = self.low
             point, trip = self.prog.trip(rep, self.rows[rep], d)
             nz = [c for c in row.coeffs if c]
             f = [
-                float(any((s, d) in low.parallel for s in members)),
-                float(any((s, d) in low.vector for s in members)),
-                math.log2(low.unroll.get((rep, d), 1)),
+                0.0,  # parallel, vector, unroll: marks, filled per schedule by loop_features()
+                0.0,
+                0.0,
                 float(row.tile > 0),
                 math.log2(row.tile) if row.tile else 0.0,
                 float(point),
@@ -662,12 +696,10 @@ class _Tree:
         self.children.append(kids)
         self.feats.append(f)
         self.heights.append(height)
+        self.loops.append((tuple(loop[0]), loop[1]) if loop is not None else None)
         # Children are built before their parent: a node's id is its creation index.
         return n_stmt + len(self.children) - 1
 
-    @property
-    def loop_features(self) -> np.ndarray:
-        return np.array(self.feats, dtype=np.float32).reshape(len(self.feats), LOOP_DIM)
 
 
 def _computation(info: StatementInfo, all_rows: dict[str, list[Row]], tree: _Tree, low: Lowered,
@@ -726,7 +758,7 @@ def _computation(info: StatementInfo, all_rows: dict[str, list[Row]], tree: _Tre
     return v
 
 
-def _unimodular(schedule: Schedule, rows: dict[str, list[Row]],
+def _unimodular(steps: tuple[T.Transformation, ...], rows: dict[str, list[Row]],
                 pf: ProgramFeatures) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int]]]:
     """Per statement, the matrices of the interchanges, reversals and skews that act on it, in order,
     and how many of each (reversals, skews, interchanges).
@@ -739,7 +771,6 @@ def _unimodular(schedule: Schedule, rows: dict[str, list[Row]],
     out[:, 0] = _EYE
     lengths = np.ones(n_stmt, dtype=np.int64)
     counts = [[0, 0, 0] for _ in range(n_stmt)]
-    steps = [t for t in schedule.steps if isinstance(t, T.UNIMODULAR)]
     if not steps:
         return out, lengths, [tuple(c) for c in counts]
     point_dims = {s: [d for d, r in enumerate(rs) if r.loop and not r.tile] for s, rs in rows.items()}
