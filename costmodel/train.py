@@ -125,9 +125,10 @@ def paths(out: Path) -> dict[str, Path]:
 
 def train(data: str | Path | Dataset, out: str | Path, config: TrainConfig = TrainConfig(), *,
           model_config: ModelConfig | None = None, resume: bool = False, progress: bool | None = None,
-          log: Callable[[str], None] | None = None) -> dict:
+          log: Callable[[str], None] | None = None, plots: bool = True) -> dict:
     """Train a cost model on a data set (a database path or a loaded Dataset) and save the best
-    epoch's model at `out`. Returns a summary (epochs run, best validation metrics, file paths)."""
+    epoch's model at `out`, with loss and scatter plots beside it unless `plots` is False.
+    Returns a summary (epochs run, best validation metrics, file paths)."""
     model_config = model_config or ModelConfig()
     if config.loss not in LOSSES:
         raise ValueError(f"unknown loss {config.loss!r}; choose one of {', '.join(LOSSES)}")
@@ -154,14 +155,20 @@ def train(data: str | Path | Dataset, out: str | Path, config: TrainConfig = Tra
     start_epoch, best, bad = 0, math.inf, 0
     if resume and files["state"].exists():
         state = torch.load(files["state"], map_location="cpu", weights_only=False)
-        if state["config"] != asdict(config) or state["model_config"] != asdict(model_config):
-            raise ValueError(f"{files['state']}: saved by a run with other settings; remove it or match them")
+        free = ("epochs", "patience", "threads")  # a resumed run may run longer or stop differently
+        saved = {k: v for k, v in state["config"].items() if k not in free}
+        if saved != {k: v for k, v in asdict(config).items() if k not in free} or \
+                state["model_config"] != asdict(model_config):
+            raise ValueError(f"{files['state']}: saved by a run with other settings ({saved}); remove it or "
+                             "match them")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         start_epoch, best, bad, history = state["epoch"] + 1, state["best"], state["bad"], state["history"]
         torch.set_rng_state(state["torch_random"])
         say(f"[looper] resuming at epoch {start_epoch + 1} (best validation loss {best:.4f})")
+    elif resume:
+        say(f"[looper] nothing to resume ({files['state']} does not exist): starting afresh")
     say(f"[looper] training on {len(train_set)} samples of {len(train_keys)} programs, validating on "
         f"{len(val_set)} samples of {len(val_keys)} programs; loss {config.loss}")
     meta_base = {"loss": config.loss, "data": str(data) if not isinstance(data, Dataset) else "<dataset>",
@@ -207,11 +214,12 @@ def train(data: str | Path | Dataset, out: str | Path, config: TrainConfig = Tra
             _save_state(files["state"], model, optimizer, scheduler, epoch, best, bad, history, config,
                         model_config)
             files["history"].write_text(json.dumps(history, indent=1))
-    from costmodel.inference import load_model
+        from costmodel.inference import load_model
 
-    best_model = load_model(files["model"])
-    val = evaluate_examples(best_model, val_set)
-    _plots(history, best_model, val_set, files, config.loss)
+        best_model = load_model(files["model"])
+        val = evaluate_examples(best_model, val_set)
+        if plots:
+            _plots(history, best_model, val_set, files, config.loss)
     return {"epochs": len(history), "best_val_loss": best, "val": val, "files": {k: str(v) for k, v in files.items()},
             "train_programs": len(train_keys), "val_programs": len(val_keys)}
 

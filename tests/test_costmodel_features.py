@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from costmodel import features as F
+from costmodel.inference import threads
 from costmodel.model import CostModel
 from costmodel.synthetic import PROGRAMS
 from frontend import read_scop
@@ -88,7 +89,7 @@ def test_model_forward_invariant_to_batch_composition(schedules):
     torch.manual_seed(0)
     model = CostModel().eval()
     samples_ = F.Featurizer().schedules(schedules)
-    with torch.no_grad():
+    with threads(1), torch.no_grad():
         together = model(F.collate(samples_))
         alone = torch.cat([model(F.collate([s])) for s in samples_])
         shuffled_order = list(reversed(range(len(samples_))))
@@ -100,7 +101,8 @@ def test_model_forward_invariant_to_batch_composition(schedules):
 
 def test_model_backward(schedules):
     model = CostModel()
-    out = model(F.collate(F.Featurizer().schedules(schedules)))
-    out.pow(2).mean().backward()
+    with threads(1):
+        out = model(F.collate(F.Featurizer().schedules(schedules)))
+        out.pow(2).mean().backward()
     assert all(p.grad is not None for p in model.children_lstm.parameters())
     assert model.expr_lstm.weight_ih_l0.grad is not None and model.unimod_lstm.weight_ih_l0.grad is not None
