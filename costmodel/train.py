@@ -269,8 +269,9 @@ def _plots(history: list[dict], model: CostModel, val_set: list[Example], files:
 
 
 def compare_losses(data: str | Path, out_dir: str | Path, config: TrainConfig = TrainConfig(), *,
-                   losses: tuple[str, ...] = LOSSES, progress: bool | None = None,
-                   log: Callable[[str], None] | None = None) -> dict:
+                   losses: tuple[str, ...] = LOSSES, model_config: ModelConfig | None = None,
+                   progress: bool | None = None, log: Callable[[str], None] | None = None,
+                   plots: bool = True) -> dict:
     """Train one model per loss on the same split and report validation metrics (JSON and markdown in
     `out_dir`); the winner is the loss with the best mean validation Spearman (then lowest regret)."""
     out_dir = Path(out_dir)
@@ -278,8 +279,8 @@ def compare_losses(data: str | Path, out_dir: str | Path, config: TrainConfig = 
     dataset = load_dataset(data, progress=progress)
     results = {}
     for name in losses:
-        summary = train(dataset, out_dir / f"model-{name}.pt", replace(config, loss=name), progress=progress,
-                        log=log)
+        summary = train(dataset, out_dir / f"model-{name}.pt", replace(config, loss=name),
+                        model_config=model_config, progress=progress, log=log, plots=plots)
         results[name] = {"epochs": summary["epochs"], **summary["val"]}
     winner = max(results, key=lambda k: (_finite(results[k]["spearman"]),
                                          -_finite(results[k]["top1_regret"], math.inf)))

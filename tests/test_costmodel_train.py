@@ -17,7 +17,7 @@ from costmodel.evaluate import metrics, ndcg, spearman, top1_regret
 from costmodel.inference import load_evaluator, load_model
 from costmodel.model import ModelConfig
 from costmodel.synthetic import MACHINE, build_synthetic_db
-from costmodel.train import TrainConfig, loss_value, train
+from costmodel.train import TrainConfig, compare_losses, loss_value, train
 from looper.cli import main
 
 
@@ -127,6 +127,16 @@ def test_cli_train(synthetic_db, tmp_path, capsys):
                  "--loss", "rank", "--quiet"])
     assert code == 0 and out.is_file()
     assert main(["train", "--data", str(tmp_path / "missing.db"), "--out", str(out)]) == 2
+
+
+def test_compare_losses(synthetic_db, tmp_path):
+    small = ModelConfig(hidden=16, comp_hidden=32, expr_hidden=8, unimod_hidden=8)
+    report = compare_losses(synthetic_db, tmp_path, TrainConfig(epochs=1, batch_size=32, val_fraction=0.3),
+                            losses=("log", "rank"), model_config=small, progress=False, log=lambda _: None,
+                            plots=False)
+    assert set(report["results"]) == {"log", "rank"} and report["best"] in ("log", "rank")
+    assert "| rank" in (tmp_path / "loss_comparison.md").read_text()
+    assert json.loads((tmp_path / "loss_comparison.json").read_text())["best"] == report["best"]
 
 
 def test_load_evaluator_without_checkpoint(tmp_path, monkeypatch):
