@@ -6,6 +6,8 @@ never be mistaken for measured data.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from costmodel.dataset import add_program, add_sample, open_db
 from looper.deps import compute_dependences
 from looper.schedule import Schedule
 from looper.search.evaluators import AnalyticalEvaluator
-from looper.search.sampler import samples
+from looper.search.sampler import sample, samples
 
 MACHINE = "synthetic-analytical"
 
@@ -103,9 +105,10 @@ void norm(void) {
 
 
 def build_synthetic_db(path: str | Path, *, per_program: int = 30, seed: int = 0,
-                       programs: Iterable[str] | None = None, sources: Mapping[str, str] | None = None) -> Path:
+                       programs: Iterable[str] | None = None, sources: Mapping[str, str] | None = None,
+                       seconds_per_program: float | None = None) -> Path:
     """Write a SYNTHETIC data set (analytical labels, not measurements) of the named PROGRAMS (or of
-    the given name -> C source mapping)."""
+    the given name -> C source mapping), committing program by program."""
     from frontend import read_scop
 
     path = Path(path)
@@ -116,14 +119,30 @@ def build_synthetic_db(path: str | Path, *, per_program: int = 30, seed: int = 0
         for index, name in enumerate(programs or table):
             source = table[name]
             key = f"synthetic/{name}"
-            add_program(conn, key, source, suite="synthetic", name=name, seed=seed, defines={})
             scop = read_scop(source)
+            add_program(conn, key, source, suite="synthetic", name=name, seed=seed, defines={})
             start = Schedule(scop)
-            found = samples(start, compute_dependences(scop), per_program, seed=seed * 1000 + index)
+            found = _sample(start, compute_dependences(scop), per_program, seed * 1000 + index, seconds_per_program)
             for schedule in [start, *found]:
                 speedup = evaluator.score([schedule])[0]
                 add_sample(conn, key, schedule, "ok", speedup, machine=MACHINE, compiler="none")
-        conn.commit()
+            conn.commit()
     finally:
         conn.close()
     return path
+
+
+def _sample(start: Schedule, deps, count: int, seed: int, seconds: float | None) -> list[Schedule]:
+    if seconds is None:
+        return samples(start, deps, count, seed=seed)
+    rng = random.Random(seed)
+    deadline = time.monotonic() + seconds
+    found: dict[str, Schedule] = {}
+    identity = start.fingerprint()
+    for _ in range(count * 10):
+        if time.monotonic() > deadline or len(found) >= count:
+            break
+        s = sample(start, deps, rng)
+        if s.fingerprint() != identity:
+            found.setdefault(s.fingerprint(), s)
+    return list(found.values())
