@@ -155,10 +155,20 @@ def split_programs(keys: Iterable[str], val_fraction: float = 0.15, test_fractio
 
 
 def frontend_loader(source: str, defines: dict) -> Scop:
-    """Read the (single) SCoP of a program's source with the frontend."""
+    """Read the (first) SCoP of a program's source with the frontend.
+
+    PolyBench-style programs bound their loops by `_PB_N`, which polybench.h makes the run-time
+    argument `n` unless POLYBENCH_USE_SCALAR_LB is defined; with it (and polybench/utilities on the
+    include path) the frontend knows each parameter's value, which the features need."""
     from frontend import read_scop  # imported late: the cost model's core does not need the frontend
 
-    return read_scop(source, defines=defines)
+    try:
+        from polybench.manifest import UTILITIES
+
+        include_dirs = [UTILITIES]
+    except ImportError:
+        include_dirs = []
+    return read_scop(source, include_dirs=include_dirs, defines={"POLYBENCH_USE_SCALAR_LB": None, **defines})
 
 
 @dataclass
