@@ -6,6 +6,11 @@ children's embeddings (computations and inner loops, in program order) through a
 the result with its own loop features; the root (the whole program) does the same, and a regression
 head turns its embedding into the predicted log-speedup. The tree is evaluated level by level
 (all loops of equal height across the whole batch at once), so a batch may mix programs and trees.
+
+Differences from LOOPer: one LSTM reads a loop's children (statements and inner loops) in program
+order instead of one LSTM per kind, so the order that fusion and distribution change is visible;
+the expression is a post-order token sequence rather than a tree; inputs are standardized with the
+training set's statistics, kept in the checkpoint.
 """
 
 from __future__ import annotations
