@@ -1,0 +1,5 @@
+"""Random affine C programs in PolyBench style, for training the cost model and for differential fuzzing."""
+
+from costmodel.generator.program import GeneratedProgram, generate, programs, write_program
+
+__all__ = ["GeneratedProgram", "generate", "programs", "write_program"]
