@@ -140,11 +140,21 @@ class _Printer:
         parallel = bool(keys & self.low.parallel) and not inside_parallel
         vector = bool(keys) and keys <= self.low.vector
         unroll = max((self.low.unroll.get(k, 0) for k in keys), default=0)
+        # An OpenMP loop pragma must directly precede its loop, so a parallel loop gets no unroll
+        # hint, and `omp simd` cannot be combined with `GCC unroll`: for a vectorized, unrolled loop
+        # each compiler gets its own loop pragmas (chosen by the preprocessor).
         if parallel:
             self.emit(level, "#pragma omp parallel for simd" if vector else "#pragma omp parallel for")
+        elif vector and unroll:
+            self.emit(0, "#if defined(__clang__)")
+            self.emit(level, f"#pragma clang loop vectorize(assume_safety) unroll_count({unroll})")
+            self.emit(0, "#else")
+            self.emit(level, "#pragma GCC ivdep")
+            self.emit(level, f"#pragma GCC unroll {unroll}")
+            self.emit(0, "#endif")
         elif vector:
             self.emit(level, "#pragma omp simd")
-        if unroll:
+        elif unroll:
             self.emit(level, f"#pragma GCC unroll {unroll}")
         self.openmp |= parallel or vector
         cond = self.expr(node.for_get_cond())
