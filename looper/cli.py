@@ -189,3 +189,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return main_bench(rest, _Parser)
     return EXIT_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main_opt())

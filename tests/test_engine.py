@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,6 +27,7 @@ def test_identity_schedule_regenerates_equivalent_code(name: str, tmp_path) -> N
     assert check_outputs(KERNELS[name], binary) is None
 
 
+@functools.cache
 def _sampled(name: str) -> list[Schedule]:
     scop, deps, _ = kernel_scop(name)
     return samples(Schedule(scop), deps, SAMPLES_PER_KERNEL, seed=sum(map(ord, name)))
