@@ -120,3 +120,19 @@ def test_mini_dataset_runs_the_small_sizes() -> None:
         assert verify_sources(prog.source, prog.source, directory=UTILITIES)
         mini = _run(prog, {"MINI_DATASET": None})
         assert parse(mini).keys() == parse(_run(prog, prog.small_defines())).keys()
+
+
+def test_in_bounds_and_no_overflow_under_sanitizers() -> None:
+    """AddressSanitizer and UBSan (signed overflow, bad shifts, ...) find nothing at the small sizes."""
+    san = STRICT.with_(flags=("-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"))
+    progs = [generate(s) for s in range(2000, 2006)]
+
+    def one(prog: GeneratedProgram) -> None:
+        extra, dirs = harness_sources(prog.source, [])
+        cc = san.with_(include_dirs=tuple(dirs), defines={**san.defines, **prog.small_defines()})
+        binary = compile_text(prog.source, cc, name=prog.name, extra_sources=extra)
+        proc = subprocess.run([str(binary)], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, f"seed {prog.seed}:\n{proc.stderr[-2000:]}"
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(one, progs))

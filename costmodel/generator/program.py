@@ -9,7 +9,7 @@ from pathlib import Path
 
 from costmodel.generator.builder import Builder
 from costmodel.generator.emit import finalize, program_c
-from costmodel.generator.model import Loop, depth
+from costmodel.generator.model import Loop, Node, depth
 from costmodel.generator.patterns import PATTERNS
 from costmodel.generator.sizes import choose_sizes, cost, small_sizes
 
@@ -51,10 +51,15 @@ def generate(seed: int, *, max_nests: int = 4, max_depth: int = 5) -> GeneratedP
     b = Builder(rng, dtype, list(SIZE_PARAMS[: rng.randint(1, 3)]))
     names = [n for n, (low, _, _) in PATTERNS.items() if low <= max_depth]
     weights = [PATTERNS[n][2] for n in names]
-    nests = []
-    for _ in range(rng.randint(1, max_nests)):
+    deep = [n for n in names if PATTERNS[n][0] >= 2]
+    nests: list[list[Node]] = []
+    count = rng.randint(1, max_nests)
+    for n in range(count):
         b.begin_nest()
-        nests.append(PATTERNS[rng.choices(names, weights)[0]][1](b, max_depth))
+        # a program of 1-deep loops only cannot take 1 ms without huge arrays (and dumps): end deeper
+        flat = n == count - 1 and max_depth >= 2 and all(depth(nest) <= 1 for nest in nests)
+        pick = rng.choice(deep) if flat else rng.choices(names, weights)[0]
+        nests.append(PATTERNS[pick][1](b, max_depth))
     arrays = [v for v in b.vars.values() if v.kind == "array"]
     sizes = choose_sizes(rng, nests, arrays, dtype)
     est = sum(cost(nest, sizes, dtype) for nest in nests) * 1e-9
