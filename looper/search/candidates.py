@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from looper import transforms as T
-from looper.heuristic import stride_one_order
 from looper.schedule import Lowered, Schedule
+from looper.strides import stride_one_order
 
 Steps = tuple[T.Transformation, ...]
 

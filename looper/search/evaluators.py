@@ -11,6 +11,7 @@ import numpy as np
 
 from looper.ir import Scop, Statement
 from looper.schedule import Lowered, Schedule
+from looper.strides import coefficients, subscript_coefficients
 
 
 class RandomEvaluator:
@@ -70,10 +71,10 @@ class AnalyticalEvaluator:
             return 1.0
         point = [d for d in dims if rows[d].dim(isl.dim_type.div) == 0]
         tiled = len(point) < len(dims)
-        direction = _innermost_direction([_coeffs(rows[d], stmt.depth) for d in point])
+        direction = _innermost_direction([coefficients(rows[d], stmt.depth) for d in point])
         mem = 0.0
         for access in stmt.accesses:
-            subs = _subscripts(access.relation, stmt.depth)
+            subs = subscript_coefficients(access.relation, stmt.depth)
             if direction is None or not subs:
                 mem += 2.0
                 continue
@@ -104,21 +105,6 @@ def _count(domain: isl.Set, scop: Scop, default: int) -> int:
         return d.count_val().to_python()
     except isl.Error:
         return default ** max(1, domain.dim(isl.dim_type.set))
-
-
-def _coeffs(aff: isl.Aff, depth: int) -> list[float]:
-    return [aff.get_coefficient_val(isl.dim_type.in_, i).to_python() for i in range(depth)]
-
-
-def _subscripts(relation: isl.Map, depth: int) -> list[list[float]]:
-    try:
-        pma = isl.PwMultiAff.from_map(relation)
-        if pma.n_piece() != 1:
-            return []
-        ma = pma.as_multi_aff()
-    except isl.Error:
-        return []
-    return [_coeffs(ma.get_at(i), depth) for i in range(ma.dim(isl.dim_type.out))]
 
 
 def _innermost_direction(rows: list[list[float]]) -> np.ndarray | None:
