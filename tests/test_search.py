@@ -1,0 +1,76 @@
+"""The beam search's contract: unchanged child kept, illegal never scored, best kept, deterministic."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from looper.legality import check
+from looper.schedule import Schedule
+from looper.search import AnalyticalEvaluator, RandomEvaluator, Space, beam_search
+from tests.engine_support import kernel_scop
+
+
+class Recording:
+    """An evaluator that checks legality of everything it is asked to score, and records it."""
+
+    def __init__(self, inner, deps) -> None:
+        self.inner, self.deps = inner, deps
+        self.seen: list[Schedule] = []
+
+    def score(self, schedules: Sequence[Schedule]) -> list[float]:
+        for s in schedules:
+            assert check(s, self.deps), f"an illegal candidate was scored: {s}"
+        self.seen += schedules
+        return self.inner.score(schedules)
+
+
+class Constant:
+    """Scores every schedule the same: the search must then keep the unchanged (first) child."""
+
+    def score(self, schedules: Sequence[Schedule]) -> list[float]:
+        return [1.0] * len(schedules)
+
+
+def test_illegal_candidates_are_never_scored_and_stats_add_up() -> None:
+    scop, deps, _ = kernel_scop("seidel-2d")
+    evaluator = Recording(RandomEvaluator(1), deps)
+    result = beam_search(Schedule(scop), deps, evaluator, beam_width=3)
+    stats = result.stats
+    assert stats.illegal > 0, "seidel-2d has illegal candidates to drop"
+    assert stats.scored == len(evaluator.seen)
+    assert stats.generated == stats.duplicates + stats.not_applicable + stats.illegal + stats.legal
+    assert stats.scored == stats.legal + 1  # + the starting schedule
+
+
+def test_unchanged_child_survives_when_nothing_is_better() -> None:
+    scop, deps, _ = kernel_scop("gemm")
+    result = beam_search(Schedule(scop), deps, Constant(), beam_width=2)
+    assert result.best.steps == ()  # ties keep the earlier, simpler schedule: the unchanged child
+
+
+def test_beam_keeps_the_best_scored_candidate() -> None:
+    scop, deps, _ = kernel_scop("2mm")
+    evaluator = Recording(RandomEvaluator(7), deps)
+    result = beam_search(Schedule(scop), deps, evaluator, beam_width=4)
+    best_seen = max(evaluator.inner.score(evaluator.seen))
+    assert result.score == best_seen
+    assert result.score == max(score for _, score in result.explored)
+    assert [score for _, score in result.beam] == sorted((score for _, score in result.beam), reverse=True)
+
+
+def test_search_is_deterministic_for_a_fixed_seed() -> None:
+    scop, deps, _ = kernel_scop("jacobi-2d")
+    runs = [beam_search(Schedule(scop), deps, RandomEvaluator(5), beam_width=3) for _ in range(2)]
+    assert runs[0].best.fingerprint() == runs[1].best.fingerprint()
+    assert [s.fingerprint() for s, _ in runs[0].explored] == [s.fingerprint() for s, _ in runs[1].explored]
+    other = beam_search(Schedule(scop), deps, RandomEvaluator(6), beam_width=3)
+    assert other.best.fingerprint() != runs[0].best.fingerprint() or other.score != runs[0].score
+
+
+def test_space_flags_remove_transformations() -> None:
+    scop, deps, _ = kernel_scop("gemm")
+    space = Space(tile=False, parallel=False, unroll=False, vector=False)
+    result = beam_search(Schedule(scop), deps, AnalyticalEvaluator(), beam_width=3, space=space)
+    kinds = {t.kind for s, _ in result.explored for t in s.steps}
+    assert kinds.isdisjoint({"tile", "parallelize", "unroll", "vectorize"})
+    assert check(result.best, deps)
