@@ -16,16 +16,15 @@ import statistics
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from codegen.ast_c import generate as generate_code
 from codegen.build import BuildError, Compiler, compile_text
 from codegen.splice import region_code, splice
-from costmodel.dataset import connect
+from costmodel.dataset import frontend_loader, open_db
 from looper.deps import compute_dependences
 from looper.measure import machine_id
 from looper.schedule import Schedule
@@ -84,14 +83,13 @@ def _run(binary: Path, timeout: float) -> float:
 def measure_program(spec: ProgramSpec, count: int, skip: set[str], seed: int, repeat: int = 5,
                     timeout: float = 10.0) -> list[Sample]:
     """Sample up to `count` new legal schedules of a program and measure each (worker side)."""
-    from frontend import read_scop
-
-    scop = read_scop(spec.source, defines=spec.defines)
+    scop = frontend_loader(spec.source, spec.defines)
     deps = compute_dependences(scop)
     schedules = [s for s in samples(Schedule(scop), deps, count + len(skip), seed=seed)
                  if s.fingerprint() not in skip][:count]
     extra, dirs = harness_sources(spec.source, [])
-    compiler = COMPILER.with_(include_dirs=tuple(dirs), defines={**spec.defines, "POLYBENCH_TIME": None})
+    defines = {**spec.defines, "POLYBENCH_TIME": None, "POLYBENCH_USE_SCALAR_LB": None}
+    compiler = COMPILER.with_(include_dirs=tuple(dirs), defines=defines)
     base_binary = compile_text(spec.source, compiler, name="orig", extra_sources=extra)
     results: list[Sample] = []
     built: list[tuple[Schedule, Path | None, str]] = []
@@ -125,7 +123,7 @@ def measure_program(spec: ProgramSpec, count: int, skip: set[str], seed: int, re
 
 def store(db_path: Path, spec: ProgramSpec, results: list[Sample], compiler: str) -> int:
     """Append samples (ignoring ones already stored); return how many were new."""
-    db = connect(db_path)
+    db = open_db(db_path)
     machine = machine_id()
     new = 0
     with db:
@@ -144,7 +142,7 @@ def store(db_path: Path, spec: ProgramSpec, results: list[Sample], compiler: str
 
 
 def stored_fingerprints(db_path: Path, key: str) -> set[str]:
-    db = connect(db_path)
+    db = open_db(db_path)
     rows = db.execute("SELECT fingerprint FROM samples WHERE program=?", (key,)).fetchall()
     db.close()
     return {r[0] for r in rows}
@@ -159,39 +157,87 @@ def generated_programs(first_seed: int, count: int) -> Iterator[ProgramSpec]:
         yield ProgramSpec(program_key(program.source, {}), "generated", program.name, seed, program.source)
 
 
+# PolyBench sizes at which one run takes about 1-100 ms on this kind of machine.
+POLYBENCH_SIZES = {"floyd-warshall": "SMALL", "nussinov": "SMALL", "deriche": "MEDIUM", "adi": "SMALL",
+                   "seidel-2d": "SMALL", "heat-3d": "SMALL", "lu": "SMALL", "ludcmp": "SMALL", "cholesky": "SMALL",
+                   "3mm": "SMALL", "2mm": "SMALL", "gramschmidt": "SMALL", "symm": "SMALL", "syr2k": "SMALL",
+                   "correlation": "SMALL", "covariance": "SMALL", "doitgen": "SMALL", "trmm": "SMALL"}
+
+
+def polybench_programs(names: list[str] | None = None) -> Iterator[ProgramSpec]:
+    """The 30 PolyBench kernels as self-contained programs (their header inlined) at a 1-100 ms size."""
+    from polybench import KERNELS
+
+    for index, (name, k) in enumerate(sorted(KERNELS.items())):
+        if names and name not in names:
+            continue
+        header = k.source.with_suffix(".h")
+        include = f'#include "{header.name}"'
+        source = k.source.read_text().replace(include, header.read_text(), 1)
+        defines = {f"{POLYBENCH_SIZES.get(name, 'MEDIUM')}_DATASET": None}
+        yield ProgramSpec(program_key(source, defines), "polybench", name, index, source, defines)
+
+
 def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program: int, *,
-        repeat: int = 5, program_timeout: float = 300.0, log: Callable[[str], None] | None = None,
+        repeat: int = 5, program_timeout: float = 600.0, jobs: int = 1, log: Callable[[str], None] | None = None,
         progress: Callable[[int], None] | None = None) -> dict[str, int]:
-    """Measure `per_program` schedules of every program into `db_path`, resuming where it stopped."""
+    """Measure `per_program` schedules of every program into `db_path`, resuming where it stopped.
+
+    Each program is measured by a worker process of its own pool (`jobs` pools), so a crash, a
+    hang (`program_timeout`) or a segfault loses only that program's batch, recorded as a failure."""
     counts = {"programs": 0, "new_samples": 0, "skipped_programs": 0, "failed_programs": 0}
     compiler = f"{COMPILER.cc} {' '.join(COMPILER.arguments())}"
-    pool = ProcessPoolExecutor(max_workers=1)
+    pools = [ProcessPoolExecutor(max_workers=1) for _ in range(max(1, jobs))]
+    running: dict = {}  # future -> (spec, pool index, start time)
+
+    def finish(future, spec: ProgramSpec, index: int, failed: BaseException | None) -> None:
+        if failed is None:
+            results = future.result()
+        else:
+            counts["failed_programs"] += 1
+            if log:
+                log(f"{spec.name} (seed {spec.seed}): {type(failed).__name__}: {str(failed)[:200]}")
+            pools[index].shutdown(wait=False, cancel_futures=True)
+            _kill_workers(pools[index])
+            pools[index] = ProcessPoolExecutor(max_workers=1)
+            results = [Sample(f"failed-{spec.key}", "{}", "worker_error")]
+        counts["new_samples"] += store(db_path, spec, results, compiler)
+        counts["programs"] += 1
+        if progress:
+            progress(1)
+
+    def wait_one() -> None:
+        done, _ = wait(list(running), timeout=5, return_when=FIRST_COMPLETED)
+        now = time.monotonic()
+        for future in list(running):
+            spec, index, start = running[future]
+            if future in done:
+                del running[future]
+                finish(future, spec, index, future.exception())
+            elif now - start > program_timeout:
+                del running[future]
+                finish(future, spec, index, FutureTimeout(f"no result after {program_timeout:g} s"))
+
     try:
         for spec in programs:
-            done = stored_fingerprints(db_path, spec.key)
-            missing = per_program - len(done)
+            done_fps = stored_fingerprints(db_path, spec.key)
+            missing = per_program - len(done_fps)
             if missing <= 0:
                 counts["skipped_programs"] += 1
                 if progress:
                     progress(1)
                 continue
-            future = pool.submit(measure_program, spec, missing, done, spec.seed, repeat)
-            try:
-                results = future.result(timeout=program_timeout)
-            except (FutureTimeout, BrokenProcessPool, Exception) as exc:  # the worker's failure is data
-                counts["failed_programs"] += 1
-                if log:
-                    log(f"{spec.name} (seed {spec.seed}): {type(exc).__name__}: {str(exc)[:200]}")
-                pool.shutdown(wait=False, cancel_futures=True)
-                _kill_workers(pool)
-                pool = ProcessPoolExecutor(max_workers=1)
-                results = [Sample(f"failed-{spec.key}", "{}", "worker_error")]
-            counts["new_samples"] += store(db_path, spec, results, compiler)
-            counts["programs"] += 1
-            if progress:
-                progress(1)
+            while len(running) >= len(pools):
+                wait_one()
+            busy = {index for _, index, _ in running.values()}
+            index = next(i for i in range(len(pools)) if i not in busy)
+            future = pools[index].submit(measure_program, spec, missing, done_fps, spec.seed, repeat)
+            running[future] = (spec, index, time.monotonic())
+        while running:
+            wait_one()
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        for pool in pools:
+            pool.shutdown(wait=False, cancel_futures=True)
     return counts
 
 
@@ -199,3 +245,38 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
     """Stop a hung worker (a timed-out future keeps running otherwise)."""
     for proc in list(getattr(pool, "_processes", {}).values()):
         proc.kill()
+
+
+def main(argv: list[str] | None, parser_cls: type) -> int:
+    """`looper dataset generate`: measure random legal schedules of programs into an SQLite data set."""
+    import argparse
+    import sys
+
+    from looper.progress import Progress
+
+    p: argparse.ArgumentParser = parser_cls(prog="looper dataset", description=main.__doc__)
+    sub = p.add_subparsers(dest="action", required=True)
+    g = sub.add_parser("generate", help="generate and measure samples (resumable)")
+    g.add_argument("--out", type=Path, required=True, help="SQLite data set (created or extended)")
+    g.add_argument("--suite", choices=("generated", "polybench"), default="generated")
+    g.add_argument("--programs", type=int, default=100, help="number of generated programs (seeds)")
+    g.add_argument("--first-seed", type=int, default=0, help="first program seed")
+    g.add_argument("--kernels", nargs="*", help="PolyBench kernels (with --suite polybench; default all)")
+    g.add_argument("--schedules-per-program", type=int, default=30)
+    g.add_argument("--repeat", type=int, default=5, help="timed runs per variant (median, outliers dropped)")
+    g.add_argument("--jobs", type=int, default=1, help="programs measured at once (1 keeps timings quiet)")
+    g.add_argument("--quiet", action="store_true")
+    args = p.parse_args(argv)
+    if args.suite == "polybench":
+        specs = list(polybench_programs(args.kernels))
+    else:
+        specs = list(generated_programs(args.first_seed, args.programs))
+    log = (lambda msg: None) if args.quiet else (lambda msg: print(f"[looper] {msg}", file=sys.stderr))
+    started = time.time()
+    with Progress(len(specs), "measuring", enabled=None if not args.quiet else False) as bar:
+        counts = run(args.out, iter(specs), len(specs), args.schedules_per_program, repeat=args.repeat,
+                     log=log, progress=bar.advance, jobs=args.jobs)
+    hours = (time.time() - started) / 3600
+    counts["samples_per_hour"] = int(counts["new_samples"] / hours) if hours > 0 else 0
+    print(json.dumps(counts))
+    return 0

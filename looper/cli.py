@@ -177,11 +177,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("bench", help="looper against gcc, Graphite and Polly on PolyBench", add_help=False)
     sub.add_parser("train", help="train the cost model on a measured data set", add_help=False)
     sub.add_parser("evaluate", help="evaluate a cost model on held-out data", add_help=False)
+    sub.add_parser("dataset", help="generate measured training data (resumable)", add_help=False)
     args, rest = parser.parse_known_args(argv)
     if args.command in ("train", "evaluate"):
         from costmodel.cli import main_evaluate, main_train
 
         return (main_train if args.command == "train" else main_evaluate)(rest, _Parser)
+    if args.command == "dataset":
+        from costmodel.datagen import main as main_dataset
+
+        return main_dataset(rest, _Parser)
     if args.command == "opt":
         return main_opt(rest)
     if args.command == "bench":
