@@ -112,3 +112,12 @@ def test_non_scop_region_is_left_untouched_with_a_warning(tmp_path: Path) -> Non
 def test_version() -> None:
     proc = looper_opt("--version")
     assert proc.returncode == 0 and proc.stdout.startswith("looper-opt ")
+
+
+def test_dump_scop_prints_jscop(gemm: Path) -> None:
+    proc = looper_opt(gemm, "--dump-scop")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    scop = data[0] if isinstance(data, list) else data
+    assert {"name", "context", "arrays", "statements"} <= set(scop)
+    assert len(scop["statements"]) == 2
