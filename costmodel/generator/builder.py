@@ -232,7 +232,8 @@ class Builder:
             return [self.rng.choice((1, 1, 2, 3, -1)) for _ in range(n)]
         raw = [self.rng.choice(FLOAT_WEIGHTS) for _ in range(n)]
         total = sum(raw)
-        ws = [round(w / total, 3) if total > 1 else w for w in raw]
+        # rounded down: a sum just above 1 would grow values geometrically along a long recurrence
+        ws = [math.floor(w / total * 1000) / 1000 if total > 1 else w for w in raw]
         return [-w if self.chance(0.15) else w for w in ws]
 
     def terms(self, env: list[Loop], n: int, *, products: bool, avoid: tuple[Var, ...] = ()) -> list[Term]:

@@ -99,7 +99,6 @@ def matmul(b: Builder, max_depth: int) -> list[Node]:
     outer = [b.rect("l", b.rng.choice(b.params))] if batched else []
     li, lj = b.rect("i", pi), b.rect("j", pj)
     lk = b.triangle("k", li) if b.chance(0.2) else b.rect("k", pk)
-    pk = lk.it.param
     bi = [lp.it for lp in outer]
 
     def operand(dims: tuple[str, ...]) -> Var:
@@ -120,8 +119,7 @@ def matmul(b: Builder, max_depth: int) -> list[Node]:
     acc = Stmt("accumulate", c, [Term(abs(w) if b.dtype != "int" else 1, tuple(pairs),
                                       b.scalar_param() if b.chance(0.5) else None)], (lk,), style=b.rng.randint(0, 2))
     if b.chance(0.4):  # gemm: i { j: C *= beta; k { j: C += ... } }
-        lj2 = b.rect("j", pj, down=lj.step < 0)
-        lj2.it = lj.it
+        lj2 = b.rect("j", pj, down=lj.step < 0)  # the same iterator box as lj
         lj.body.append(b.scale(c))
         b.tags.add("imperfect")
         li.body += [lj, chain([lk, lj2], [acc])]
