@@ -99,6 +99,18 @@ def test_rerun_measures_nothing_and_resumes_a_missing_config(tiny_run: dict) -> 
     assert changed[0][2] == OK
 
 
+def test_busy_kernels_are_remeasured_on_request(tiny_run: dict) -> None:
+    with sqlite3.connect(tiny_run["db"]) as con:  # pretend jacobi-1d was timed on a very busy machine
+        con.execute("UPDATE results SET load = 99 WHERE kernel='jacobi-1d'")
+    before = _rows(tiny_run["db"])
+    assert main([*tiny_run["argv"], "--remeasure-busy", "50"]) == 0
+    after = _rows(tiny_run["db"])
+    changed = {(r[0], r[1]) for r in after if r not in before}
+    assert changed == {("jacobi-1d", c) for c in CONFIGS}
+    assert main([*tiny_run["argv"], "--remeasure-busy", "50"]) == 0  # now quiet enough: nothing more to do
+    assert _rows(tiny_run["db"]) == after
+
+
 def test_verification_catches_a_wrong_variant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOOPER_CACHE", str(tmp_path / "cache"))
     base = default_configs()[BASELINE]

@@ -44,6 +44,9 @@ def parser(cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argp
                    help="before timing a kernel, wait until fewer than TASKS other tasks are running (default: "
                         "don't wait; the load is recorded either way)")
     p.add_argument("--max-wait", type=float, default=600.0, help="longest wait for --max-load, seconds (default 600)")
+    p.add_argument("--remeasure-busy", type=float, default=None, metavar="TASKS",
+                   help="measure again the kernels timed while at least TASKS other tasks ran; keep the new "
+                        "timings only if the machine was quieter")
     p.add_argument("--jobs", type=int, default=None, help="parallel builds (default: number of CPUs)")
     p.add_argument("--gcc", default="gcc", help="gcc command (default gcc)")
     p.add_argument("--clang", default="clang-16", help="clang command with Polly (default clang-16)")
@@ -83,7 +86,7 @@ def main(argv: list[str] | None = None, cls: type[argparse.ArgumentParser] = arg
     say(f"results: {db} (commit {key.commit}, {key.machine}, {key.size})")
     with Store(db) as store:
         bench(kernels, [c for c in configs if c.name not in skipped], settings, store, key,
-              log=say, progress=None if not args.quiet else False)
+              remeasure_busy=args.remeasure_busy, log=say, progress=None if not args.quiet else False)
         data = collect(store, key, configs, skipped, repeat=args.repeat, threads=args.threads,
                        verify_size=args.verify_size, command=shlex.join(["looper", "bench", *(argv or sys.argv[2:])]))
     for name, s in data["sizes"].items():

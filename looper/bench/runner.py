@@ -298,29 +298,38 @@ def _summary(kernel: Kernel, rows: Sequence[Row]) -> str:
 
 
 def bench(kernels: Sequence[Kernel], configs: Sequence[Config], settings: Settings, store: Store, key: Key, *,
-          log: Callable[[str], None] | None = None, progress: bool | None = None) -> int:
-    """Measure every kernel whose configurations are not all stored yet; return how many were measured."""
-    plan: list[tuple[Kernel, list[Config], bool]] = []
+          remeasure_busy: float | None = None, log: Callable[[str], None] | None = None,
+          progress: bool | None = None) -> int:
+    """Measure every kernel whose configurations are not all stored yet; return how many were measured.
+
+    With `remeasure_busy`, kernels timed while at least that many other tasks ran are measured again,
+    and the new rows replace the stored ones only if the machine was quieter this time.
+    """
+    plan: list[tuple[Kernel, list[Config], bool, bool]] = []
     for k in kernels:
-        stored = store.statuses(key, k.name)
-        todo = [c for c in configs if stored.get(c.name) not in DONE]
-        blas = k.name == "gemm" and stored.get(BLAS) not in DONE
+        stored, loads = store.statuses(key, k.name), store.loads(key, k.name)
+        again = remeasure_busy is not None and bool(loads) and max(loads.values()) >= remeasure_busy
+        todo = [c for c in configs if again or stored.get(c.name) not in DONE]
+        blas = k.name == "gemm" and (again or stored.get(BLAS) not in DONE)
         if todo or blas:
             run = todo if todo and todo[0].name == BASELINE else [configs[0], *todo]
-            plan.append((k, run, blas))
+            plan.append((k, run, blas, again))
         elif log:
             log(f"{k.name}: already measured (commit {key.commit}, {key.size}), skipped")
-    units = sum(len(run) * (3 + settings.repeat) + (settings.repeat if blas else 0) for _, run, blas in plan)
+    units = sum(len(run) * (3 + settings.repeat) + (settings.repeat if blas else 0) for _, run, blas, _ in plan)
     run_id = uuid.uuid4().hex[:12]
     with Progress(units, f"bench {key.size}", enabled=progress) as bar:
-        for k, run, blas in plan:
+        for k, run, blas, again in plan:
             rows = measure_kernel(k, run, settings, blas=blas, bar=bar, run_id=run_id)
-            stored = store.statuses(key, k.name)
-            keep = [r for r in rows if stored.get(r.config) not in DONE]  # never overwrite a finished timing
+            stored, loads = store.statuses(key, k.name), store.loads(key, k.name)
+            # Never overwrite a finished timing, except by a timing taken on a quieter machine when asked.
+            keep = [r for r in rows if stored.get(r.config) not in DONE
+                    or (again and r.load is not None and loads.get(r.config) is not None and r.load < loads[r.config])]
             store.save(key, keep)
             if log:
                 if bar.enabled:
                     bar.stream.write("\r\x1b[K")
-                log(_summary(k, rows))
+                kept = "" if len(keep) == len(rows) else f" ({len(keep)} of {len(rows)} rows stored)"
+                log(_summary(k, rows) + kept)
                 bar.advance(0)
     return len(plan)

@@ -90,6 +90,14 @@ class Store:
         )
         return dict(cur.fetchall())
 
+    def loads(self, key: Key, kernel: str) -> dict[str, float]:
+        """config -> the machine's load while it was timed, for the timed rows of one kernel."""
+        cur = self.db.execute(
+            "SELECT config, load FROM results WHERE commit_id=? AND machine=? AND size=? AND kernel=? "
+            "AND load IS NOT NULL", (key.commit, key.machine, key.size, kernel),
+        )
+        return dict(cur.fetchall())
+
     def save(self, key: Key, rows: Iterable[Row]) -> None:
         """Store rows in one transaction (replacing rows of the same configuration)."""
         with self.db:
