@@ -116,9 +116,21 @@ def test_train_checkpoint_resume_evaluate(synthetic_db, tmp_path, capsys):
     from frontend import read_scop
     from looper.schedule import Schedule
 
-    scores = evaluator.score([Schedule(read_scop(D.open_db(synthetic_db).execute(
-        "SELECT source FROM programs WHERE key = 'synthetic/gemm'").fetchone()[0]))])
+    conn = D.open_db(synthetic_db)
+    scop = read_scop(conn.execute("SELECT source FROM programs WHERE key = 'synthetic/gemm'").fetchone()[0])
+    conn.close()
+    scores = evaluator.score([Schedule(scop)])
     assert len(scores) == 1 and scores[0] > 0
+    # The search takes it as its evaluator, through the API's wiring.
+    from looper.api import model_evaluator
+    from looper.deps import compute_dependences
+    from looper.search import Space, beam_search
+
+    wired, label = model_evaluator(out)
+    assert wired is evaluator and label == "cost model"
+    found = beam_search(Schedule(scop), compute_dependences(scop), wired, beam_width=1,
+                        space=Space(fusion=False, unimodular_steps=1))
+    assert found.stats.scored > 1 and found.score > 0
 
 
 def test_cli_train(synthetic_db, tmp_path, capsys):
