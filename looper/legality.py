@@ -25,17 +25,23 @@ LEGAL = Verdict(True)
 
 
 def check(schedule: Schedule, deps: Dependences) -> Verdict:
-    """Check a schedule against the dependences: order first, then every parallel and vector loop."""
+    """Check a schedule against the dependences: order first, then every parallel and vector loop.
+
+    Works one dependence relation (one pair of statements) at a time: much cheaper than
+    comparing whole union maps, whose lexicographic order relates every pair of statements."""
     try:
-        sched = schedule.union_map
+        maps = schedule.statement_maps
         low = schedule.lowered
     except ScheduleError as exc:
         return Verdict(False, str(exc))
-    before = sched.lex_lt_union_map(sched)
+    n = low.n_dims
+    later = isl.Map.lex_lt(isl.Space.set_alloc(next(iter(maps.values())).get_ctx(), 0, n))
     for kind, dep in deps.by_kind().items():
-        broken = dep.subtract(before)
-        if not broken.is_empty():
-            return Verdict(False, f"violates {kind} dependence {_example(broken)}")
+        for m in _maps(dep):
+            times = _times(m, maps)
+            if not times.is_subset(later):
+                broken = _restrict(m, maps, times.subtract(later))
+                return Verdict(False, f"violates {kind} dependence {_example(isl.UnionMap.from_map(broken))}")
     for what, marks in (("parallel", low.parallel), ("vector", low.vector)):
         for dim in sorted({d for _, d in marks}):
             stmts = sorted(s for s, d in marks if d == dim)
@@ -46,25 +52,43 @@ def check(schedule: Schedule, deps: Dependences) -> Verdict:
     return LEGAL
 
 
+def _src(m: isl.Map) -> str:
+    return m.get_tuple_name(isl.dim_type.in_)
+
+
+def _dst(m: isl.Map) -> str:
+    return m.get_tuple_name(isl.dim_type.out)
+
+
+def _times(m: isl.Map, maps: dict[str, isl.Map]) -> isl.Map:
+    """A dependence relation as pairs of schedule times (source time -> sink time)."""
+    return m.apply_domain(maps[_src(m)]).apply_range(maps[_dst(m)])
+
+
+def _restrict(m: isl.Map, maps: dict[str, isl.Map], times: isl.Map) -> isl.Map:
+    """The instances of dependence `m` whose times lie in `times`."""
+    pairs = times.apply_domain(maps[_src(m)].reverse()).apply_range(maps[_dst(m)].reverse())
+    return m.intersect(pairs)
+
+
 def carried_at(schedule: Schedule, deps: Dependences, stmts: list[str], dim: int) -> str | None:
     """A dependence among `stmts` carried by schedule dimension `dim`, printed, or None if there is none."""
-    sched = schedule.union_map
+    maps = schedule.statement_maps
     names = set(stmts)
     for kind, dep in deps.by_kind().items():
         for m in _maps(dep):
-            if m.get_tuple_name(isl.dim_type.in_) not in names or m.get_tuple_name(isl.dim_type.out) not in names:
+            if _src(m) not in names or _dst(m) not in names:
                 continue
-            um = isl.UnionMap.from_map(m)
-            times = um.apply_domain(sched).apply_range(sched)
-            if times.is_empty():
+            t = _times(m, maps)
+            if t.is_empty():
                 continue
-            t = isl.Map.from_union_map(times)
             same_prefix = isl.Map.universe(t.get_space())
             for d in range(dim):
                 same_prefix = same_prefix.equate(isl.dim_type.in_, d, isl.dim_type.out, d)
             inner = t.intersect(same_prefix)
-            if not inner.is_subset(same_prefix.equate(isl.dim_type.in_, dim, isl.dim_type.out, dim)):
-                return f"{kind} {_example(um)}"
+            same_here = same_prefix.equate(isl.dim_type.in_, dim, isl.dim_type.out, dim)
+            if not inner.is_subset(same_here):
+                return f"{kind} {_example(isl.UnionMap.from_map(_restrict(m, maps, inner.subtract(same_here))))}"
     return None
 
 

@@ -111,13 +111,18 @@ class Schedule:
         return low
 
     @cached_property
+    def statement_maps(self) -> dict[str, isl.Map]:
+        """Each statement's schedule as an isl map on its domain (statement instance -> time)."""
+        low = self.lowered
+        return {s.name: low.map_of(s.name, s.domain) for s in self.scop.statements}
+
+    @cached_property
     def union_map(self) -> isl.UnionMap:
         """The whole schedule as one isl union map (statement instance -> time)."""
-        low = self.lowered
         result = None
-        for s in self.scop.statements:
-            m = isl.UnionMap.from_map(low.map_of(s.name, s.domain))
-            result = m if result is None else result.union(m)
+        for m in self.statement_maps.values():
+            u = isl.UnionMap.from_map(m)
+            result = u if result is None else result.union(u)
         assert result is not None, "a Scop has at least one statement"
         return result
 
