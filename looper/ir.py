@@ -110,17 +110,17 @@ class Scop:
     @cached_property
     def reads(self) -> isl.UnionMap:
         """Every read access, domain-restricted."""
-        return _union_map([a.relation.intersect_domain(s.domain) for s in self.statements for a in s.reads])
+        return union_of_maps([a.relation.intersect_domain(s.domain) for s in self.statements for a in s.reads])
 
     @cached_property
     def writes(self) -> isl.UnionMap:
         """Every write access, domain-restricted."""
-        return _union_map([a.relation.intersect_domain(s.domain) for s in self.statements for a in s.writes])
+        return union_of_maps([a.relation.intersect_domain(s.domain) for s in self.statements for a in s.writes])
 
     @cached_property
     def schedule_map(self) -> isl.UnionMap:
         """The original (2d+1) schedule of all statements."""
-        return _union_map([s.schedule.intersect_domain(s.domain) for s in self.statements])
+        return union_of_maps([s.schedule.intersect_domain(s.domain) for s in self.statements])
 
 
 def _union_set(sets: list[isl.Set]) -> isl.UnionSet:
@@ -131,7 +131,8 @@ def _union_set(sets: list[isl.Set]) -> isl.UnionSet:
     return result if result is not None else isl.UnionSet.empty(isl.Space.params_alloc(isl.DEFAULT_CONTEXT, 0))
 
 
-def _union_map(maps: list[isl.Map]) -> isl.UnionMap:
+def union_of_maps(maps: list[isl.Map]) -> isl.UnionMap:
+    """The union of maps (empty, in the default context, for none)."""
     result: isl.UnionMap | None = None
     for m in maps:
         u = isl.UnionMap.from_map(m)

@@ -18,7 +18,7 @@ from typing import Any
 import islpy as isl
 
 from looper import transforms as T
-from looper.ir import Scop
+from looper.ir import Scop, union_of_maps
 
 
 class ScheduleError(ValueError):
@@ -119,12 +119,7 @@ class Schedule:
     @cached_property
     def union_map(self) -> isl.UnionMap:
         """The whole schedule as one isl union map (statement instance -> time)."""
-        result = None
-        for m in self.statement_maps.values():
-            u = isl.UnionMap.from_map(m)
-            result = u if result is None else result.union(u)
-        assert result is not None, "a Scop has at least one statement"
-        return result
+        return union_of_maps(list(self.statement_maps.values()))
 
     def fingerprint(self) -> str:
         """A canonical hash of the resulting schedule: equal for transformation sequences with equal effect."""
