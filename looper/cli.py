@@ -178,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("train", help="train the cost model on a measured data set", add_help=False)
     sub.add_parser("evaluate", help="evaluate a cost model on held-out data", add_help=False)
     sub.add_parser("dataset", help="generate measured training data (resumable)", add_help=False)
+    sub.add_parser("fuzz", help="differential fuzzing: random programs x legal schedules, failures reduced",
+                   add_help=False)
     args, rest = parser.parse_known_args(argv)
     if args.command in ("train", "evaluate"):
         from costmodel.cli import main_evaluate, main_train
@@ -187,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
         from costmodel.datagen import main as main_dataset
 
         return main_dataset(rest, _Parser)
+    if args.command == "fuzz":
+        from looper.fuzz.command import main as main_fuzz
+
+        return main_fuzz(rest, _Parser)
     if args.command == "opt":
         return main_opt(rest)
     if args.command == "bench":
