@@ -28,6 +28,7 @@ from looper.schedule import Schedule
 from looper.search import AnalyticalEvaluator, Evaluator, RandomEvaluator, SearchResult, Space, beam_search
 from looper.search.candidates import levels
 from looper.verify import Verification, verify_sources
+from polybench.manifest import UTILITIES
 
 SEARCHES = ("model", "measure", "hybrid", "isl", "random", "none")
 
@@ -123,7 +124,11 @@ def optimize(
     text, path = _read(source_or_path)
     dirs = [Path(d) for d in include_dirs]
     defs = dict(defines or {})
-    items = read_scops(path if path else text, include_dirs=dirs, defines=defs)
+    # Reading only: PolyBench's scalar loop bounds and its harness as a last include directory let
+    # the frontend learn the sizes behind `_PB_N` (the cost model's features need them); the code
+    # printed keeps the names as written.
+    read_defines = {"POLYBENCH_USE_SCALAR_LB": None, **defs}
+    items = read_scops(path if path else text, include_dirs=[*dirs, UTILITIES], defines=read_defines)
     scops = [x for x in items if isinstance(x, Scop)]
     skipped = [x for x in items if isinstance(x, FrontendError)]
     if skipped and strict:
