@@ -168,7 +168,11 @@ def _print(e: Expr, rename: Mapping[str, str], outer: int) -> str:
         text = rename.get(e.name)
         if text is None:
             return e.name
-        return text if _is_simple(text) else f"({text})"
+        # Replacements are isl's iterator expressions: sums and products (no top-level comparison
+        # or logic); only a ternary or a tighter context than addition needs parentheses.
+        if _is_simple(text) or ("?" not in text and outer <= _BINARY_PREC["+"]):
+            return text
+        return f"({text})"
     if isinstance(e, Index):
         return e.array + "".join(f"[{_print(i, rename, 0)}]" for i in e.indices)
     if isinstance(e, Call):
