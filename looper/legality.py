@@ -72,13 +72,14 @@ def _restrict(m: isl.Map, maps: dict[str, isl.Map], times: isl.Map) -> isl.Map:
 
 
 def carried_at(schedule: Schedule, deps: Dependences, stmts: list[str], dim: int) -> str | None:
-    """A dependence among `stmts` carried by schedule dimension `dim`, printed, or None if there is none."""
+    """A dependence carried by schedule dimension `dim` (the loop of `stmts`), printed, or None if there is none.
+
+    Every dependence counts, not only those among `stmts`: a statement whose row at `dim` is a constant
+    in the loop's range shares the loop in the generated code (isl guards it, `if (c1 == 0)`), so it
+    runs in parallel too; dependences of statements outside the loop differ in the prefix anyway."""
     maps = schedule.statement_maps
-    names = set(stmts)
     for kind, dep in deps.by_kind().items():
         for m in _maps(dep):
-            if _src(m) not in names or _dst(m) not in names:
-                continue
             t = _times(m, maps)
             if t.is_empty():
                 continue
