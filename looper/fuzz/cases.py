@@ -135,7 +135,9 @@ class _Run:
 
 
 def _run(binary: Path, timeout: float) -> _Run:
-    env = {**os.environ, "OMP_NUM_THREADS": str(THREADS)}
+    # passive: waiting threads sleep at once; spinning threads on a loaded machine make a run of a
+    # few milliseconds take seconds (the semantics, races included, are the same)
+    env = {**os.environ, "OMP_NUM_THREADS": str(THREADS), "OMP_WAIT_POLICY": "passive"}
     try:
         proc = subprocess.run([str(binary)], capture_output=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
@@ -231,9 +233,11 @@ def sample_schedules(case: Case) -> list[dict[str, Any]]:
     return [s.to_json() for s in samples(Schedule(scop), deps, case.count, seed=case.seed)]
 
 
-def evaluate(case: Case, *, sanitize: bool = False, timeout: float = RUN_TIMEOUT) -> Outcome:
-    """Run one case and say how it went. With `sanitize`, the original must also run clean under
-    AddressSanitizer and UBSan (so that a reduced program has no undefined behaviour of its own)."""
+def evaluate(case: Case, *, sanitize: bool = False, timeout: float = RUN_TIMEOUT, runs: int = 1) -> Outcome:
+    """Run one case and say how it went. A parallel transformed program runs `runs` times and the case
+    fails if any run fails (a legal schedule never may: racy parallel code fails only sometimes).
+    With `sanitize`, the original must also run clean under AddressSanitizer and UBSan (so that a
+    reduced program has no undefined behaviour of its own)."""
     try:
         expected = original_output(case, timeout=timeout)
         if sanitize:
@@ -248,35 +252,41 @@ def evaluate(case: Case, *, sanitize: bool = False, timeout: float = RUN_TIMEOUT
         return Outcome("invalid", str(exc), schedule=case.schedule)
     except Exception as exc:  # any exception inside looper is a failure of its own
         return crash_outcome(exc, case.schedule)
-    return _check_transformed(case, code, schedule, expected, timeout)
-
-
-def _check_transformed(case: Case, code: str, schedule: dict | None, expected: str, timeout: float) -> Outcome:
     compiler = compiler_for(dict(case.defines))
     name = "fuzz-variant"
-    binary = None
     try:
         binary = _build(code, compiler, name)
     except BuildError as exc:
+        _discard(code, None, name)
         return Outcome("build_error", _last_lines(str(exc), 6), schedule=schedule, transformed=code)
+    if "omp parallel" not in code:
+        runs = 1  # without threads, another run would do the very same thing
     try:
-        run = _run(binary, timeout)
+        for _ in range(max(1, runs)):
+            outcome = _judge(case, _run(binary, timeout), expected, timeout)
+            outcome.schedule, outcome.transformed = schedule, code
+            if outcome.failed:
+                break
     finally:
         _discard(code, binary, name)
+    return outcome
+
+
+def _judge(case: Case, run: _Run, expected: str, timeout: float) -> Outcome:
+    """The outcome of one run of the transformed program."""
     if run.status is None:
-        return Outcome("hang", f"the transformed program did not finish within {timeout:g} s", "program",
-                       schedule, code)
+        return Outcome("hang", f"the transformed program did not finish within {timeout:g} s", "program")
     if run.status != 0:
-        return Outcome("runtime_crash", f"the transformed program failed: {_status_text(run.status)}: "
-                       f"{_last_lines(run.output)}", _status_text(run.status), schedule, code)
+        what = _status_text(run.status)
+        return Outcome("runtime_crash", f"the transformed program failed: {what}: {_last_lines(run.output)}", what)
     rtol = case.rtol if case.rtol is not None else tolerance(case.source)
     try:
         mismatch = compare(parse(expected), parse(run.output), rtol=rtol)
     except DumpError as exc:
-        return Outcome("wrong_output", f"unreadable dump: {exc}", schedule=schedule, transformed=code)
+        return Outcome("wrong_output", f"unreadable dump: {exc}")
     if mismatch is not None:
-        return Outcome("wrong_output", str(mismatch), schedule=schedule, transformed=code)
-    return Outcome("ok", schedule=schedule, transformed=code)
+        return Outcome("wrong_output", str(mismatch))
+    return Outcome("ok")
 
 
 def tolerance(source: str) -> float:

@@ -201,8 +201,10 @@ def _simpler_steps(step: dict[str, Any]) -> list[dict[str, Any]]:
 class Reducer:
     """Greedy delta reduction of one failing case against an oracle (`call("evaluate", ...)`)."""
 
-    def __init__(self, call: Call, *, budget: float = 300.0, log: Callable[[str], None] | None = None) -> None:
+    def __init__(self, call: Call, *, budget: float = 300.0, runs: int = 5,
+                 log: Callable[[str], None] | None = None) -> None:
         self.call = call
+        self.runs = runs  # a candidate fails if one of this many runs fails
         self.budget = budget
         self.log = log or (lambda msg: None)
         self.attempts = 0
@@ -246,7 +248,7 @@ class Reducer:
             return None
         self.attempts += 1
         try:
-            result: Outcome = self.call("evaluate", candidate, sanitize=sanitize)
+            result: Outcome = self.call("evaluate", candidate, sanitize=sanitize, runs=self.runs)
         except WorkerLost as exc:  # the worker hung or died: that may be the failure being reduced
             result = exc.outcome
         if result.signature == target:

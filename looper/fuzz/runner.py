@@ -50,6 +50,7 @@ class Options:
     beam_width: int = 2
     max_nests: int = 4
     max_depth: int = 5
+    runs: int = 3  # runs of a parallel transformed program (a race may show in one of them only)
     reduce: bool = True
     reduce_budget: float = 300.0  # seconds per failure
     max_reductions: int = 3  # per failure signature (kind and detail); later ones are saved unreduced
@@ -242,6 +243,7 @@ def run(out: Path, options: Options, *, log: Callable[[str], None] | None = None
     started = time.monotonic()
     counts: Counter[str] = Counter()
     by_mode: Counter[str] = Counter()
+    time_by_mode: Counter[str] = Counter()  # worker seconds
     failures: Counter[str] = Counter()
     reduced_signatures: Counter[tuple] = Counter()
     queue: deque[Case] = deque()
@@ -308,8 +310,9 @@ def run(out: Path, options: Options, *, log: Callable[[str], None] | None = None
             path = save_failure(out, state, options.seed, p, case, outcome, None)
             log(f"  saved (unreduced) {path}")
 
-    def handle(case: Case, outcome: Outcome) -> None:
+    def handle(case: Case, outcome: Outcome, seconds: float) -> None:
         p = active[case.program]
+        time_by_mode[case.mode] += seconds
         if case.mode == "sample":
             if outcome.status == "ok":
                 extra = [case.with_(mode="schedule", schedule=s, number=k) for k, s in enumerate(outcome.schedules)]
@@ -343,7 +346,7 @@ def run(out: Path, options: Options, *, log: Callable[[str], None] | None = None
                     case = next_case()
                     if case is None:
                         break
-                    w.submit(case, "evaluate", case, timeout=run_timeout)
+                    w.submit(case, "evaluate", case, timeout=run_timeout, runs=options.runs)
             busy = [w for w in workers if w.busy]
             if not busy and not reducing:
                 break
@@ -352,18 +355,18 @@ def run(out: Path, options: Options, *, log: Callable[[str], None] | None = None
             else:
                 time.sleep(0.2)
             for w in busy:
-                case = w.case
+                case, elapsed = w.case, time.monotonic() - w.started
                 assert case is not None
                 if w.ready():
                     try:
                         outcome = w.receive()
                     except WorkerLost as exc:
                         outcome = exc.outcome
-                    handle(case, outcome)
+                    handle(case, outcome, elapsed)
                 elif w.timed_out(options.time_limit):
                     w.restart()
                     handle(case, Outcome("hang", f"no result within the time limit of {options.time_limit:g} s "
-                                         f"(worker killed)", "killed"))
+                                         f"(worker killed)", "killed"), elapsed)
             for future in [f for f in reducing if f.done()]:
                 p, case, outcome = reducing.pop(future)
                 try:
@@ -388,6 +391,7 @@ def run(out: Path, options: Options, *, log: Callable[[str], None] | None = None
             "invalid": counts["invalid_programs"], "generator_errors": counts["generator_errors"]},
         "cases": counts["cases"],
         "cases_by_mode": dict(sorted(by_mode.items())),
+        "worker_seconds_by_mode": {k: round(v, 1) for k, v in sorted(time_by_mode.items())},
         "invalid_cases": counts["invalid_cases"],
         "failures": sum(failures.values()),
         "failures_by_kind": {k: failures[k] for k in FAILURE_KINDS if failures[k]},
