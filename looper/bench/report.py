@@ -17,6 +17,7 @@ from polybench.dump import RTOL
 from polybench.manifest import KERNELS
 
 BUSY = 0.5  # mean other runnable tasks above which a report warns that the machine was busy
+FLOOR = 0.01  # the plot's lowest speedup
 X = "\u00d7"  # the multiplication sign, as in "1.25x" (written escaped: ruff flags the literal)
 
 
@@ -203,7 +204,8 @@ def plot(data: Mapping[str, Any], size: str, path: str | Path) -> None:
     names = [n for n in s["configs"] if n != data["baseline"]]
     kernels = list(s["kernels"])
     width = 0.8 / max(len(names), 1)
-    fig, ax = plt.subplots(figsize=(max(8.0, 0.55 * len(kernels) * max(1, len(names)) / 3 + 3), 5.5))
+    fig, ax = plt.subplots(figsize=(max(8.0, 0.5 * len(kernels) + 2), 6.0))
+    clipped = False
     for i, n in enumerate(names):
         xs, ys = [], []
         for j, k in enumerate(kernels):
@@ -212,8 +214,13 @@ def plot(data: Mapping[str, Any], size: str, path: str | Path) -> None:
                 xs.append(j - 0.4 + width * (i + 0.5))
                 ys.append(cell["speedup"])
         gm = s["geomean"][n]["speedup"]
-        # Bars grow from 1x: up for a speedup, down for a slowdown.
-        ax.bar(xs, [y - 1 for y in ys], width, bottom=1.0, label=f"{n} (geomean {gm:.2f}{X})" if gm else n)
+        # Bars grow from 1x: up for a speedup, down for a slowdown; slowdowns beyond FLOOR are cut there.
+        ax.bar(xs, [max(y, FLOOR) - 1 for y in ys], width, bottom=1.0,
+                      label=f"{n} (geomean {gm:.2f}{X})" if gm else n)
+        cut = [x for x, y in zip(xs, ys, strict=True) if y < FLOOR]
+        if cut:
+            clipped = True
+            ax.plot(cut, [FLOOR * 1.3] * len(cut), "v", color="black", markersize=3)
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}{X}"))
@@ -222,8 +229,10 @@ def plot(data: Mapping[str, Any], size: str, path: str | Path) -> None:
     ax.set_xlim(-0.6, len(kernels) - 0.4)
     ax.set_ylabel(f"speedup over {data['baseline']} (log scale)")
     ax.set_title(f"PolyBench {size}: speedup over gcc -O3 -march=native, commit {data['commit']}", fontsize=10)
-    ax.legend(fontsize=8, ncol=min(3, max(1, len(names))), loc="upper center", bbox_to_anchor=(0.5, -0.22),
-              title="missing bar: failed verification or not run", title_fontsize=8)
+    ax.set_ylim(bottom=FLOOR)
+    note = "missing bar: failed verification or not run" + (f"; \u25bc: slower than {FLOOR:g}{X}" if clipped else "")
+    ax.legend(fontsize=8, ncol=min(3, max(1, len(names))), loc="upper center", bbox_to_anchor=(0.5, -0.25),
+              title=note, title_fontsize=8)
     ax.grid(axis="y", which="both", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
