@@ -16,7 +16,7 @@ import statistics
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,14 +92,24 @@ def measure_program(spec: ProgramSpec, count: int, skip: set[str], seed: int, re
     compiler = COMPILER.with_(include_dirs=tuple(dirs), defines=defines)
     base_binary = compile_text(spec.source, compiler, name="orig", extra_sources=extra)
     results: list[Sample] = []
-    built: list[tuple[Schedule, Path | None, str]] = []
-    for s in schedules:
-        text = json.dumps(s.to_json())
+    codes = [splice(spec.source, [(scop, region_code(spec.source, scop, generate_code(s)))]) for s in schedules]
+
+    def build(code: str) -> Path | None:
         try:
-            code = splice(spec.source, [(scop, region_code(spec.source, scop, generate_code(s)))])
-            built.append((s, compile_text(code, compiler, name="variant", extra_sources=extra), text))
+            return compile_text(code, compiler, name="variant", extra_sources=extra)
         except BuildError:
+            return None
+
+    # Compile on every core (nothing is being timed yet), then run one program at a time.
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        binaries = list(pool.map(build, codes))
+    built: list[tuple[Schedule, Path, str]] = []
+    for s, binary in zip(schedules, binaries, strict=True):
+        text = json.dumps(s.to_json())
+        if binary is None:
             results.append(Sample(s.fingerprint(), text, "build_error"))
+        else:
+            built.append((s, binary, text))
     baseline: list[float] = []
     for s, binary, text in built:
         try:
