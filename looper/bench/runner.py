@@ -211,11 +211,13 @@ def _outputs(binary: Path, settings: Settings) -> dict:
 
 
 def measure_kernel(kernel: Kernel, configs: Sequence[Config], settings: Settings, *, blas: bool = False,
-                   bar: Progress | None = None, run_id: str = "") -> list[Row]:
+                   baseline_needed: bool = True, bar: Progress | None = None, run_id: str = "") -> list[Row]:
     """Build every configuration, verify each against the baseline's outputs, time them interleaved.
 
     `configs[0]` must be the baseline. Returns one row per configuration (and one for the NumPy
-    matrix multiply when `blas`), each holding the baseline's times of this same run.
+    matrix multiply when `blas`), each holding the baseline's times of this same run. When the
+    baseline's own timing is not needed and no other configuration survives verification, nothing
+    is timed.
     """
     assert configs and configs[0].name == BASELINE
     step = bar.advance if bar else (lambda n=1, label=None: None)
@@ -258,6 +260,8 @@ def measure_kernel(kernel: Kernel, configs: Sequence[Config], settings: Settings
         (v, lambda b=v.binary: run_once(b, timeout=settings.timeout, env=settings.env)[0])
         for v in variants if v.status == OK
     ]
+    if not baseline_needed and not blas and all(v.status != OK for v in variants[1:]):
+        timers = []
     if blas and base.status == OK:
         sample, note = time_matmul(kernel, settings.size)
         extra = _Variant(Config(BLAS, "numpy", (), description=note), status=REFERENCE, message=note)
@@ -320,7 +324,8 @@ def bench(kernels: Sequence[Kernel], configs: Sequence[Config], settings: Settin
     run_id = uuid.uuid4().hex[:12]
     with Progress(units, f"bench {key.size}", enabled=progress) as bar:
         for k, run, blas, again in plan:
-            rows = measure_kernel(k, run, settings, blas=blas, bar=bar, run_id=run_id)
+            rows = measure_kernel(k, run, settings, blas=blas, bar=bar, run_id=run_id,
+                                  baseline_needed=again or store.statuses(key, k.name).get(BASELINE) not in DONE)
             stored, loads = store.statuses(key, k.name), store.loads(key, k.name)
             # Never overwrite a finished timing, except by a timing taken on a quieter machine when asked.
             keep = [r for r in rows if stored.get(r.config) not in DONE
