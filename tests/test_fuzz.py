@@ -177,6 +177,7 @@ def test_hangs_crashes_and_dead_workers_are_failures(monkeypatch, tmp_path) -> N
     summary = run(tmp_path, options)
     assert time.monotonic() - started < 60
     assert summary["failures_by_kind"] == {"crash": 2, "hang": 1}, summary
+    assert summary["retried_after_worker_death"] == 1  # a dead worker gets a second chance
     text = (tmp_path / "failures.txt").read_text()
     assert "SIGKILL" in text and "RuntimeError: injected" in text and "time limit" in text
     db = sqlite3.connect(tmp_path / "state.sqlite")

@@ -202,8 +202,9 @@ class Reducer:
     """Greedy delta reduction of one failing case against an oracle (`call("evaluate", ...)`)."""
 
     def __init__(self, call: Call, *, budget: float = 300.0, runs: int = 5,
-                 log: Callable[[str], None] | None = None) -> None:
+                 log: Callable[[str], None] | None = None, stop: Callable[[], bool] | None = None) -> None:
         self.call = call
+        self.stop = stop or (lambda: False)  # asked to stop early (the run is interrupted)
         self.runs = runs  # a candidate fails if one of this many runs fails
         self.budget = budget
         self.log = log or (lambda msg: None)
@@ -240,7 +241,7 @@ class Reducer:
 
     # --- the oracle -----------------------------------------------------------------------------
     def _out_of_time(self) -> bool:
-        return time.monotonic() > self.deadline
+        return time.monotonic() > self.deadline or self.stop()
 
     def _try(self, candidate: Case, target: tuple[str, str], *, sanitize: bool = False) -> Outcome | None:
         """The candidate's outcome if it fails with the target signature, else None."""
@@ -251,6 +252,8 @@ class Reducer:
             result: Outcome = self.call("evaluate", candidate, sanitize=sanitize, runs=self.runs)
         except WorkerLost as exc:  # the worker hung or died: that may be the failure being reduced
             result = exc.outcome
+        except Exception:  # the oracle itself is gone (the run is stopping)
+            return None
         if result.signature == target:
             return result
         return None

@@ -11,6 +11,7 @@ import shutil
 import signal
 import sqlite3
 import tempfile
+import threading
 import time
 import traceback
 from collections import Counter, deque
@@ -67,6 +68,7 @@ class Worker:
         self.ctx = multiprocessing.get_context(method)
         self.case: Case | None = None
         self.started = 0.0
+        self.closed = False
         self._start()
 
     def _start(self) -> None:
@@ -106,8 +108,14 @@ class Worker:
 
     def call(self, name: str, *args: Any, timeout: float, **kwargs: Any) -> Any:
         """Run one function and wait for it; WorkerLost on a hang (after `timeout` s) or a death."""
+        if self.closed:
+            raise RuntimeError("the worker is closed")
         self.submit(Case("", (), "call"), name, *args, **kwargs)
-        if not self.conn.poll(timeout):
+        try:
+            ready = self.conn.poll(timeout)
+        except OSError:  # closed while waiting: the run is stopping
+            raise RuntimeError("the worker is closed") from None
+        if not ready:
             self.restart()
             raise WorkerLost(Outcome("hang", f"no result within the time limit of {timeout:g} s", "killed"))
         return self.receive()
@@ -129,9 +137,11 @@ class Worker:
 
     def restart(self) -> None:
         self.kill()
-        self._start()
+        if not self.closed:
+            self._start()
 
     def close(self) -> None:
+        self.closed = True
         if self.proc.is_alive() and not self.busy:
             try:
                 self.conn.send(None)
@@ -246,6 +256,8 @@ def run(out: Path, options: Options, *, log: Callable[[str], None] | None = None
     time_by_mode: Counter[str] = Counter()  # worker seconds
     failures: Counter[str] = Counter()
     reduced_signatures: Counter[tuple] = Counter()
+    retried: set[tuple] = set()
+    stopping = threading.Event()
     queue: deque[Case] = deque()
     active: dict[int, _Program] = {}
     root = Path(tempfile.mkdtemp(prefix="looper-fuzz-"))
@@ -293,7 +305,7 @@ def run(out: Path, options: Options, *, log: Callable[[str], None] | None = None
             reducer_worker = Worker(root, "reducer", options.start_method)
         worker = reducer_worker
         reducer = Reducer(lambda name, *a, **k: worker.call(name, *a, timeout=options.time_limit, **k),
-                          budget=options.reduce_budget)
+                          budget=options.reduce_budget, stop=stopping.is_set)
         return reducer.reduce(case, outcome)
 
     def failed(p: _Program, case: Case, outcome: Outcome) -> None:
@@ -313,6 +325,14 @@ def run(out: Path, options: Options, *, log: Callable[[str], None] | None = None
     def handle(case: Case, outcome: Outcome, seconds: float) -> None:
         p = active[case.program]
         time_by_mode[case.mode] += seconds
+        key = (case.program, case.number, case.mode)
+        if outcome.detail.startswith("worker ") and key not in retried:
+            # a dead worker may have been killed from outside (out of memory, an operator): run the
+            # case once more on a fresh worker; a second death is looper's
+            retried.add(key)
+            counts["retried"] += 1
+            queue.appendleft(case)
+            return
         if case.mode == "sample":
             if outcome.status == "ok":
                 extra = [case.with_(mode="schedule", schedule=s, number=k) for k, s in enumerate(outcome.schedules)]
@@ -380,9 +400,12 @@ def run(out: Path, options: Options, *, log: Callable[[str], None] | None = None
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        reductions.shutdown(wait=not interrupted, cancel_futures=True)
-        for w in [*workers, *([reducer_worker] if reducer_worker else [])]:
+        stopping.set()  # a reduction in progress stops at its next attempt
+        for w in workers:
             w.close()
+        if reducer_worker is not None:
+            reducer_worker.close()  # kills the attempt in progress
+        reductions.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(root, ignore_errors=True)
     seconds = time.monotonic() - started
     summary = {
@@ -393,6 +416,7 @@ def run(out: Path, options: Options, *, log: Callable[[str], None] | None = None
         "cases_by_mode": dict(sorted(by_mode.items())),
         "worker_seconds_by_mode": {k: round(v, 1) for k, v in sorted(time_by_mode.items())},
         "invalid_cases": counts["invalid_cases"],
+        "retried_after_worker_death": counts["retried"],
         "failures": sum(failures.values()),
         "failures_by_kind": {k: failures[k] for k in FAILURE_KINDS if failures[k]},
         "seconds": round(seconds, 1),
