@@ -51,6 +51,7 @@ def parser(cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argp
     p.add_argument("--gcc", default="gcc", help="gcc command (default gcc)")
     p.add_argument("--clang", default="clang-16", help="clang command with Polly (default clang-16)")
     p.add_argument("--commit", help="store results under this commit instead of the checked-out one")
+    p.add_argument("--report-only", action="store_true", help="measure nothing: write the outputs from the database")
     p.add_argument("--quiet", action="store_true", help="no progress or per-kernel lines")
     return p
 
@@ -85,8 +86,9 @@ def main(argv: list[str] | None = None, cls: type[argparse.ArgumentParser] = arg
     db = args.results or settings.workdir.parent / "bench-results.db"
     say(f"results: {db} (commit {key.commit}, {key.machine}, {key.size})")
     with Store(db) as store:
-        bench(kernels, [c for c in configs if c.name not in skipped], settings, store, key,
-              remeasure_busy=args.remeasure_busy, log=say, progress=None if not args.quiet else False)
+        if not args.report_only:
+            bench(kernels, [c for c in configs if c.name not in skipped], settings, store, key,
+                  remeasure_busy=args.remeasure_busy, log=say, progress=None if not args.quiet else False)
         data = collect(store, key, configs, skipped, repeat=args.repeat, threads=args.threads,
                        verify_size=args.verify_size, command=shlex.join(["looper", "bench", *(argv or sys.argv[2:])]))
     for name, s in data["sizes"].items():

@@ -84,7 +84,7 @@ def collect(store: Store, key: Key, configs: Sequence[Config], skipped: Mapping[
     gcc = next((c.cc for c in configs if c.name == BASELINE), "gcc")
     clang = next((c.cc for c in configs if c.name.startswith("polly")), "clang-16")
     names = [c.name for c in configs]
-    return {
+    data = {
         "commit": key.commit,
         "machine": key.machine,
         "cpu": cpu_model(),
@@ -102,6 +102,13 @@ def collect(store: Store, key: Key, configs: Sequence[Config], skipped: Mapping[
                            for c in configs},
         "sizes": {s: summarize_size(store.rows(Key(key.commit, key.machine, s)), s, names) for s in sizes},
     }
+    for size in data["sizes"].values():  # which evaluator looper's model search used (see runner._variant_source)
+        for entry in size["kernels"].values():
+            for name, cell in entry["configs"].items():
+                message = cell["message"]
+                if name in data["configurations"] and message.startswith("optimized in") and message.endswith(")"):
+                    data["configurations"][name]["evaluator"] = message.rsplit("(", 1)[1][:-1]
+    return data
 
 
 def seconds(s: float) -> str:
@@ -146,7 +153,8 @@ def markdown(data: Mapping[str, Any]) -> str:
             "Minimum and maximum times are in the JSON.", "", "## Configurations", "",
             "| name | command | what | |", "|---|---|---|---|"]
     for name, c in data["configurations"].items():
-        out.append(f"| `{name}` | `{c['command']}` | {c['description']} | "
+        evaluator = f" (evaluator: {c['evaluator']})" if c.get("evaluator") else ""
+        out.append(f"| `{name}` | `{c['command']}` | {c['description']}{evaluator} | "
                    f"{'' if c['available'] else 'skipped: ' + c['note']} |")
     out.append("")
     for size, s in data["sizes"].items():
