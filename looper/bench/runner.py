@@ -269,7 +269,7 @@ def measure_kernel(kernel: Kernel, configs: Sequence[Config], settings: Settings
         timers.append((extra, sample))
     loads = [wait_until_quiet(settings, lambda text: step(0, f"{kernel.name}: {text}"))] if timers else []
     for rep in range(settings.repeat):
-        if rep:
+        if rep and timers:
             loads.append(busy(samples=5, interval=0.01))
         for v, timer in timers:
             if v.status not in (OK, REFERENCE) or base.status != OK:
