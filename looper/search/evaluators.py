@@ -32,6 +32,8 @@ class AnalyticalEvaluator:
     cost model where none is available; it knows only a few first-order effects."""
 
     PARALLEL_GAIN = 1.8  # two cores, minus OpenMP overhead
+    INNER_PARALLEL_COST = 1.5  # a thread team started at every iteration of a sequential outer loop
+    MIN_PARALLEL_WORK = 200_000  # statement instances below which threads cost more than they give
     VECTOR_GAIN = 1.3  # explicit simd on stride-1 code
     TILE_GAIN = 1.5  # reuse captured in cache
     UNROLL_GAIN = 1.03
@@ -49,7 +51,8 @@ class AnalyticalEvaluator:
         """Estimated run time (arbitrary units)."""
         low = schedule.lowered
         weights = self._instance_weights(schedule.scop)
-        return sum(weights[s.name] * self._statement_cost(s, low) for s in schedule.scop.statements)
+        return sum(weights[s.name] * self._statement_cost(s, low, weights[s.name])
+                   for s in schedule.scop.statements)
 
     def _baseline_time(self, scop: Scop) -> float:
         key = id(scop)
@@ -64,7 +67,7 @@ class AnalyticalEvaluator:
                                   for s in scop.statements}
         return self._weights[key]
 
-    def _statement_cost(self, stmt: Statement, low: Lowered) -> float:
+    def _statement_cost(self, stmt: Statement, low: Lowered, instances: float) -> float:
         rows = low.rows[stmt.name]
         dims = low.loop_dims(stmt.name)
         if not dims or not stmt.depth:
@@ -84,7 +87,10 @@ class AnalyticalEvaluator:
             else:
                 mem += 1.0
         cost = mem / max(1, len(stmt.accesses))
-        if any((stmt.name, d) in low.parallel for d in dims):
+        parallel = [d for d in dims if (stmt.name, d) in low.parallel]
+        if parallel and (parallel[0] != dims[0] or instances < self.MIN_PARALLEL_WORK):
+            cost *= self.INNER_PARALLEL_COST
+        elif parallel:
             cost /= self.PARALLEL_GAIN
         if (stmt.name, dims[-1]) in low.vector:
             cost /= self.VECTOR_GAIN
