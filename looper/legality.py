@@ -74,13 +74,15 @@ def _restrict(m: isl.Map, maps: dict[str, isl.Map], times: isl.Map) -> isl.Map:
 def carried_at(schedule: Schedule, deps: Dependences, stmts: list[str], dim: int) -> str | None:
     """A dependence carried by schedule dimension `dim` (the loop of `stmts`), printed, or None if there is none.
 
-    Every dependence counts, not only those among `stmts`: a statement whose row at `dim` is a constant
-    in the loop's range shares the loop in the generated code (isl guards it, `if (c1 == 0)`), so it
-    runs in parallel too; dependences of statements outside the loop differ in the prefix anyway."""
+    Every dependence inside that loop counts, not only those among `stmts`: a statement whose row at
+    `dim` is a constant in the loop's range shares the loop in the generated code (isl guards it,
+    `if (c1 == 0)`), so it runs in parallel too. "Inside" means: the source's time has the prefix
+    (dimensions before `dim`) of some instance of `stmts`; other loops at the same depth differ there."""
     maps = schedule.statement_maps
+    inside = _prefixes(maps, stmts, dim)
     for kind, dep in deps.by_kind().items():
         for m in _maps(dep):
-            t = _times(m, maps)
+            t = _times(m, maps).intersect_domain(inside)
             if t.is_empty():
                 continue
             same_prefix = isl.Map.universe(t.get_space())
@@ -91,6 +93,18 @@ def carried_at(schedule: Schedule, deps: Dependences, stmts: list[str], dim: int
             if not inner.is_subset(same_here):
                 return f"{kind} {_example(isl.UnionMap.from_map(_restrict(m, maps, inner.subtract(same_here))))}"
     return None
+
+
+def _prefixes(maps: dict[str, isl.Map], stmts: list[str], dim: int) -> isl.Set:
+    """Time points whose first `dim` dimensions equal those of some instance of `stmts`."""
+    result: isl.Set | None = None
+    for s in stmts:
+        times = maps[s].range()
+        n = times.dim(isl.dim_type.set)
+        prefix = times.project_out(isl.dim_type.set, dim, n - dim).add_dims(isl.dim_type.set, n - dim)
+        result = prefix if result is None else result.union(prefix)
+    assert result is not None, "a loop holds at least one statement"
+    return result
 
 
 def _maps(umap: isl.UnionMap) -> list[isl.Map]:
