@@ -21,7 +21,7 @@ import looper.legality
 import looper.search.sampler
 from costmodel.generator import generate
 from looper.cli import main
-from looper.fuzz.cases import Case, evaluate
+from looper.fuzz.cases import Case, evaluate, remap_schedule
 from looper.fuzz.reduce import Reducer, count_statements, deletions, local_call, parse_items, region_bounds
 from looper.fuzz.runner import Options, run
 from looper.legality import LEGAL
@@ -134,6 +134,24 @@ def test_region_items_and_deletions() -> None:
     assert texts[0].startswith("for (i") and "x = 1;" in texts and "A[i][j] = 0;" in texts
     assert "B[i] = A[i][j] + (C[i]);" not in texts  # an unbraced body goes with its if
     assert any(t.startswith("if (i > j)") for t in texts)
+
+
+def test_schedule_follows_deleted_statements() -> None:
+    """Deleting S0 renames S1, S2 to S0, S1; a step on S0 moves to a statement of the same loop."""
+    source = ('#include "polybench.h"\nvoid kernel(int n, double A[10][10], double B[10], double C[10]) {\n'
+              "  int i, j;\n#pragma scop\n  for (i = 0; i < n; i++) {\n    B[i] = 1.0;\n"
+              "    for (j = 0; j < n; j++)\n      A[i][j] = A[i][j] + B[i];\n  }\n"
+              "  for (i = 0; i < n; i++)\n    C[i] = C[i] * 2.0;\n#pragma endscop\n}\n")
+    smaller = source.replace("    B[i] = 1.0;\n", "")
+    schedule = {"steps": [{"kind": "parallelize", "stmt": "S0", "depth": 0},
+                          {"kind": "reverse", "stmt": "S2", "depth": 0},
+                          {"kind": "fuse", "stmt": "S0", "other": "S2", "depth": 0, "shift": 0}]}
+    moved = remap_schedule(source, smaller, (), schedule)
+    assert moved["statements"] == ["S0", "S1"]
+    assert moved["steps"] == [{"kind": "parallelize", "stmt": "S0", "depth": 0},
+                              {"kind": "reverse", "stmt": "S1", "depth": 0},
+                              {"kind": "fuse", "stmt": "S0", "other": "S1", "depth": 0, "shift": 0}]
+    assert remap_schedule(source, source.replace("C[i] * 2.0", "C[i] * 3.0"), (), schedule) is None
 
 
 @pytest.mark.parametrize("method", ["fork"])
