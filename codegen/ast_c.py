@@ -67,7 +67,7 @@ def generate(schedule: Schedule, indent: str = "  ") -> Generated:
     """C code for the whole transformed Scop."""
     prefix = iterator_prefix(schedule.scop)
     ast = build_ast(schedule, prefix)
-    printer = _Printer(schedule, prefix, indent)
+    printer = _Printer(schedule.scop, schedule.lowered, prefix, indent)
     printer.node(ast, 0, inside_parallel=False)
     code = "".join(printer.lines)
     return Generated(code, bool(_HELPER.search(code)) or "looper_" in code, printer.openmp)
@@ -76,9 +76,9 @@ def generate(schedule: Schedule, indent: str = "  ") -> Generated:
 class _Printer:
     """Walks an isl AST and writes C, one line at a time."""
 
-    def __init__(self, schedule: Schedule, prefix: str, indent: str) -> None:
-        self.scop = schedule.scop
-        self.low: Lowered = schedule.lowered
+    def __init__(self, scop: Scop, low: Lowered, prefix: str, indent: str) -> None:
+        self.scop = scop
+        self.low = low
         self.prefix = prefix
         self.indent = indent
         self.lines: list[str] = []
@@ -126,8 +126,7 @@ class _Printer:
         keys = {(s, dim) for s in stmts}
         init = self.expr(node.for_get_init())
         if node.for_is_degenerate():
-            body = _Printer(Schedule(self.scop), self.prefix, self.indent)
-            body.low, body.lines = self.low, []
+            body = _Printer(self.scop, self.low, self.prefix, self.indent)
             body.node(node.for_get_body(), level + 1, inside_parallel)
             self.openmp |= body.openmp
             uses = any(re.search(rf"\b{re.escape(it)}\b", line) for line in body.lines)
