@@ -257,7 +257,8 @@ def test_body_is_printed_with_new_iterators() -> None:
     assert isinstance(body, Assign) and isinstance(body.target, Index)
     assert isinstance(body.value.left.left, Call)
     assert body.to_c({"i": "c0", "j": "c1 + 1"}) == (
-        "A[c0][(c1 + 1)] = SQRT((double)A[(c1 + 1)][c0]) / (1.0e-3f + x) + (c0 > (c1 + 1) ? 'a' : 2UL)"
+        # substituted iterator expressions are parenthesized only where C precedence needs it
+        "A[c0][c1 + 1] = SQRT((double)A[c1 + 1][c0]) / (1.0e-3f + x) + (c0 > c1 + 1 ? 'a' : 2UL)"
     )
     assert Name("x") in list(body.walk())
 
