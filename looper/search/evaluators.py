@@ -4,6 +4,7 @@ for the learned cost model (memory strides, parallelism, vectorization, tiling r
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 
 import islpy as isl
@@ -12,6 +13,8 @@ import numpy as np
 from looper.ir import Scop, Statement
 from looper.schedule import Lowered, Schedule
 from looper.strides import coefficients, subscript_coefficients
+
+_TILE_SIZE = re.compile(r"floor\(\(.*?\)/(\d+)\)")
 
 
 class RandomEvaluator:
@@ -37,6 +40,7 @@ class AnalyticalEvaluator:
     VECTOR_GAIN = 1.3  # explicit simd on stride-1 code
     TILE_GAIN = 1.5  # reuse captured in cache
     UNROLL_GAIN = 1.03
+    SHORT_TILE = 8.0  # a tile of T iterations costs (1 + SHORT_TILE / T) times an untiled loop
     LARGE_STRIDE = 8.0  # cost of an access jumping a row per iteration, relative to stride-1
 
     def __init__(self, default_param: int = 32) -> None:
@@ -95,6 +99,9 @@ class AnalyticalEvaluator:
         if (stmt.name, dims[-1]) in low.vector:
             cost /= self.VECTOR_GAIN
         if tiled:
+            # Short point loops leave little for the vectorizer and pay loop overhead per tile.
+            sizes = [int(m) for d in dims for m in _TILE_SIZE.findall(str(rows[d]))]
+            cost *= 1.0 + self.SHORT_TILE / min(sizes) if sizes else 1.0
             cost /= self.TILE_GAIN
         if (stmt.name, dims[-1]) in low.unroll:
             cost /= self.UNROLL_GAIN
