@@ -251,6 +251,32 @@ def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program:
     return counts
 
 
+def _inspect(args) -> int:
+    """`looper dataset split` and `looper dataset stats`."""
+    import sys
+
+    from costmodel.dataset import split_database, statistics
+
+    if not args.data.is_file():
+        print(f"{args.data}: error: no such data set", file=sys.stderr)
+        return 2
+    if args.action == "split":
+        try:
+            n_train, n_test = split_database(args.data, args.train, args.test, test_fraction=args.test_fraction,
+                                             seed=args.seed)
+        except ValueError as exc:
+            print(f"looper dataset: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"{args.train}: {n_train} programs; {args.test}: {n_test} programs")
+        return 0
+    stats = statistics(args.data)
+    if args.json:
+        print(json.dumps(stats, indent=2))
+    else:
+        print("\n".join(f"{k}: {v}" for k, v in stats.items()))
+    return 0
+
+
 def _kill_workers(pool: ProcessPoolExecutor) -> None:
     """Stop a hung worker (a timed-out future keeps running otherwise)."""
     for proc in list(getattr(pool, "_processes", {}).values()):
@@ -276,7 +302,18 @@ def main(argv: list[str] | None, parser_cls: type) -> int:
     g.add_argument("--repeat", type=int, default=5, help="timed runs per variant (median, outliers dropped)")
     g.add_argument("--jobs", type=int, default=1, help="programs measured at once (1 keeps timings quiet)")
     g.add_argument("--quiet", action="store_true")
+    sp = sub.add_parser("split", help="copy a data set into training and held-out databases, by program")
+    sp.add_argument("data", type=Path, help="data set to split")
+    sp.add_argument("--train", type=Path, required=True, help="training database to create")
+    sp.add_argument("--test", type=Path, required=True, help="held-out database to create")
+    sp.add_argument("--test-fraction", type=float, default=0.2)
+    sp.add_argument("--seed", type=int, default=0)
+    st = sub.add_parser("stats", help="counts of a data set (programs, samples, noise, throughput)")
+    st.add_argument("data", type=Path)
+    st.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
+    if args.action in ("split", "stats"):
+        return _inspect(args)
     if args.suite == "polybench":
         specs = list(polybench_programs(args.kernels))
     else:

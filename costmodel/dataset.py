@@ -8,8 +8,10 @@ Schema (shared with the data generator; created here when absent):
   compiler, created)`: one schedule (`Schedule.to_json()`) of a program with its measurement;
   `speedup` = baseline median / candidate median, measured on the same worker.
 
-Only samples with status 'ok' and a positive speedup are used. Splits are by program: the schedules
-of one program never fall in two splits.
+Only samples with status 'ok', a positive speedup and a steady measurement (the interquartile range
+of the timed runs at most `MAX_SPREAD` of their median) are used: a busy machine makes runs, and
+parallel ones most, vary wildly, and such labels teach noise. Splits are by program: the schedules of
+one program never fall in two splits.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import json
 import pickle
 import sqlite3
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +58,7 @@ CREATE TABLE IF NOT EXISTS samples (
 CREATE INDEX IF NOT EXISTS samples_program ON samples(program);
 """
 STATUSES = ("ok", "build_error", "run_error", "timeout", "wrong_output")
+MAX_SPREAD = 0.2  # see the module docstring
 
 ScopLoader = Callable[[str, dict], Scop]  # (source text, defines) -> Scop
 
@@ -105,12 +108,23 @@ def programs(conn: sqlite3.Connection) -> dict[str, ProgramRow]:
     return out
 
 
-def ok_samples(conn: sqlite3.Connection) -> dict[str, list[SampleRow]]:
-    """The usable samples (status 'ok', positive speedup), grouped by program key, in id order."""
+def timing_spread(times: Sequence[float]) -> float:
+    """Interquartile range of timed runs over their median (0 for fewer than two runs)."""
+    t = sorted(times)
+    n = len(t)
+    if n < 2 or t[n // 2] <= 0:
+        return 0.0
+    return (t[(3 * n) // 4] - t[n // 4]) / t[n // 2]
+
+
+def ok_samples(conn: sqlite3.Connection, max_spread: float | None = MAX_SPREAD) -> dict[str, list[SampleRow]]:
+    """The usable samples (status 'ok', positive speedup, steady runs), grouped by program key, in id order."""
     grouped: dict[str, list[SampleRow]] = {}
-    query = ("SELECT id, program, fingerprint, schedule, speedup FROM samples "
+    query = ("SELECT id, program, fingerprint, schedule, speedup, times FROM samples "
              "WHERE status = 'ok' AND speedup > 0 ORDER BY program, id")
     for r in conn.execute(query):
+        if max_spread is not None and timing_spread(json.loads(r["times"] or "[]")) > max_spread:
+            continue
         grouped.setdefault(r["program"], []).append(
             SampleRow(r["id"], r["program"], r["fingerprint"], json.loads(r["schedule"]), float(r["speedup"])))
     return grouped
@@ -205,14 +219,14 @@ def _cache_path(db: Path) -> Path:
 
 
 def load_dataset(db: str | Path, *, loader: ScopLoader = frontend_loader, cache: bool = True,
-                 progress: bool | None = None) -> Dataset:
+                 progress: bool | None = None, max_spread: float | None = MAX_SPREAD) -> Dataset:
     """Read and featurize every usable sample of a database. Featurized samples are cached next to
     the database (`<db>.features-v<N>.pkl`), so only samples added since the last call cost work."""
     db = Path(db)
     conn = open_db(db, create=False)
     try:
         progs = programs(conn)
-        grouped = ok_samples(conn)
+        grouped = ok_samples(conn, max_spread)
     finally:
         conn.close()
     cached: dict[int, Example] = {}
@@ -292,3 +306,51 @@ def iter_program_batches(dataset: Dataset, batch_size: int, *, per_program: int 
             batch = []
     if batch:
         yield batch
+
+
+def split_database(source: str | Path, train_out: str | Path, test_out: str | Path, *, test_fraction: float = 0.2,
+                   seed: int = 0) -> tuple[int, int]:
+    """Copy a data set into a training and a held-out database, split by program (seeded hash);
+    return the number of programs in each. Existing output files are refused, not overwritten."""
+    for out in (train_out, test_out):
+        if Path(out).exists():
+            raise ValueError(f"{out}: already exists")
+    conn = open_db(source, create=False)
+    try:
+        keys = [r[0] for r in conn.execute("SELECT key FROM programs")]
+        train_keys, _, test_keys = split_programs(keys, 0.0, test_fraction, seed)
+        for out, wanted in ((train_out, train_keys), (test_out, test_keys)):
+            tmp = Path(f"{out}.tmp")
+            tmp.unlink(missing_ok=True)
+            open_db(tmp).close()
+            conn.execute("ATTACH DATABASE ? AS dst", (str(tmp),))
+            conn.execute("CREATE TEMP TABLE wanted (key TEXT PRIMARY KEY)")
+            conn.executemany("INSERT INTO wanted VALUES (?)", [(k,) for k in wanted])
+            conn.execute("INSERT INTO dst.programs SELECT * FROM programs WHERE key IN (SELECT key FROM wanted)")
+            conn.execute("INSERT INTO dst.samples SELECT * FROM samples WHERE program IN (SELECT key FROM wanted)")
+            conn.commit()
+            conn.execute("DROP TABLE wanted")
+            conn.execute("DETACH DATABASE dst")
+            tmp.replace(out)  # only a complete copy gets the final name
+    finally:
+        conn.close()
+    return len(train_keys), len(test_keys)
+
+
+def statistics(path: str | Path, max_spread: float | None = MAX_SPREAD) -> dict:
+    """Counts of a data set: programs, samples by status, usable samples, timing noise, throughput."""
+    conn = open_db(path, create=False)
+    try:
+        by_status = dict(conn.execute("SELECT status, COUNT(*) FROM samples GROUP BY status").fetchall())
+        n_programs = conn.execute("SELECT COUNT(*) FROM programs").fetchone()[0]
+        spreads = sorted(timing_spread(json.loads(t or "[]"))
+                         for (t,) in conn.execute("SELECT times FROM samples WHERE status = 'ok'"))
+        first, last = conn.execute("SELECT MIN(created), MAX(created) FROM samples").fetchone()
+        usable = sum(len(rows) for rows in ok_samples(conn, max_spread).values())
+    finally:
+        conn.close()
+    total = sum(by_status.values())
+    hours = (last - first) / 3600 if first is not None and last > first else 0.0
+    return {"programs": n_programs, "samples": total, "by_status": by_status, "usable_samples": usable,
+            "max_spread": max_spread, "median_spread": spreads[len(spreads) // 2] if spreads else None,
+            "hours": round(hours, 2), "samples_per_hour": int(total / hours) if hours else None}

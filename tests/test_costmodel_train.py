@@ -155,3 +155,35 @@ def test_load_evaluator_without_checkpoint(tmp_path, monkeypatch):
     assert load_evaluator(tmp_path / "none.pt") is None
     monkeypatch.setattr(inference, "PRETRAINED", tmp_path / "pretrained" / "model.pt")
     assert load_evaluator(None) is None
+
+
+def test_unsteady_measurements_are_left_out(tmp_path, synthetic_db):
+    assert D.timing_spread([1.0, 1.0, 1.0, 1.0]) == 0.0
+    assert D.timing_spread([1.0, 1.0, 2.0, 3.0, 9.0]) == pytest.approx(1.0)
+    path = tmp_path / "noisy.db"
+    path.write_bytes(synthetic_db.read_bytes())
+    conn = D.open_db(path, create=False)
+    steady = sum(len(rows) for rows in D.ok_samples(conn).values())
+    first = conn.execute("SELECT id FROM samples WHERE status = 'ok' ORDER BY id LIMIT 1").fetchone()[0]
+    conn.execute("UPDATE samples SET times = ? WHERE id = ?", (json.dumps([1.0, 1.0, 2.0, 3.0, 9.0]), first))
+    conn.commit()
+    assert sum(len(rows) for rows in D.ok_samples(conn).values()) == steady - 1
+    assert sum(len(rows) for rows in D.ok_samples(conn, None).values()) == steady
+    conn.close()
+
+
+def test_split_database_by_program(tmp_path, synthetic_db):
+    train_db, test_db = tmp_path / "train.db", tmp_path / "test.db"
+    assert main(["dataset", "split", str(synthetic_db), "--train", str(train_db), "--test", str(test_db),
+                 "--test-fraction", "0.5", "--seed", "3"]) == 0
+    keys = {}
+    for path in (train_db, test_db):
+        conn = D.open_db(path, create=False)
+        keys[path] = {r[0] for r in conn.execute("SELECT program FROM samples")}
+        assert keys[path] == {r[0] for r in conn.execute("SELECT key FROM programs")}
+        conn.close()
+    assert keys[train_db] and keys[test_db] and not keys[train_db] & keys[test_db]
+    stats = D.statistics(synthetic_db)
+    assert stats["samples"] == D.statistics(train_db)["samples"] + D.statistics(test_db)["samples"]
+    # Never overwrite: a second split into the same files is refused with exit code 2.
+    assert main(["dataset", "split", str(synthetic_db), "--train", str(train_db), "--test", str(test_db)]) == 2
