@@ -37,7 +37,8 @@ def train_parser(parser_cls: type[argparse.ArgumentParser] = argparse.ArgumentPa
 
 def evaluate_parser(parser_cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argparse.ArgumentParser:
     p = parser_cls(prog="looper evaluate", description="Evaluate a cost model on held-out measured data.")
-    p.add_argument("--model", type=Path, required=True, help="model checkpoint")
+    p.add_argument("--model", type=Path, required=True,
+                   help="model checkpoint, or 'analytical' for the hand-written stand-in (a baseline)")
     p.add_argument("--data", type=Path, required=True, help="data set database")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -94,14 +95,21 @@ def _train(argv: list[str], parser_cls) -> int:
 
 
 def _evaluate(argv: list[str], parser_cls) -> int:
-    from costmodel.evaluate import evaluate, format_metrics
+    from costmodel.evaluate import evaluate, evaluate_scorer, format_metrics
 
     args = evaluate_parser(parser_cls).parse_args(argv)
-    for path in (args.model, args.data):
+    standin = str(args.model) == "analytical"
+    for path in (args.data,) if standin else (args.model, args.data):
         if not path.is_file():
             print(f"{path}: error: no such file", file=sys.stderr)
             return EXIT_INPUT
-    result = evaluate(args.model, args.data, progress=False if args.quiet else None)
+    progress = False if args.quiet else None
+    if standin:
+        from looper.search.evaluators import AnalyticalEvaluator
+
+        result = evaluate_scorer(AnalyticalEvaluator(), args.data, progress=progress)
+    else:
+        result = evaluate(args.model, args.data, progress=progress)
     if args.json:
         print(json.dumps({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in result.items()},
                          indent=2))

@@ -129,6 +129,35 @@ def evaluate(model_path: str | Path, data: str | Path, *, progress: bool | None 
     return result
 
 
+def evaluate_scorer(scorer, data: str | Path, *, progress: bool | None = None) -> dict[str, float]:
+    """Metrics of any search Evaluator (e.g. the analytical stand-in) on the usable samples of a data
+    set, on exactly the samples `evaluate` uses, so a model can be compared with what it replaces."""
+    from costmodel.dataset import MAX_SPREAD, frontend_loader, ok_samples, open_db, programs
+    from looper.progress import Progress
+    from looper.schedule import Schedule
+
+    conn = open_db(data, create=False)
+    try:
+        progs, grouped = programs(conn), ok_samples(conn, MAX_SPREAD)
+    finally:
+        conn.close()
+    groups: dict[str, tuple[list[float], list[float]]] = {}
+    skipped = 0
+    with Progress(len(grouped), "scoring programs", enabled=progress) as bar:
+        for key, rows in grouped.items():
+            bar.advance()
+            try:
+                scop = frontend_loader(progs[key].source, progs[key].defines)
+                schedules = [Schedule.from_json(scop, r.schedule) for r in rows]
+            except Exception:  # the same programs load_dataset would skip
+                skipped += 1
+                continue
+            groups[key] = ([float(x) for x in scorer.score(schedules)], [r.speedup for r in rows])
+    result = metrics(groups)
+    result["skipped_programs"] = skipped
+    return result
+
+
 def format_metrics(m: Mapping[str, float]) -> str:
     """A small aligned table."""
     lines = []
