@@ -235,7 +235,8 @@ def load_dataset(db: str | Path, *, loader: ScopLoader = frontend_loader, cache:
         try:
             with cache_file.open("rb") as f:
                 cached = pickle.load(f)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ModuleNotFoundError):
+            # A cache of another code version (a class moved or gone): featurize again.
             cached = {}
     examples: list[Example] = []
     skipped: dict[str, str] = {}

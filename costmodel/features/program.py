@@ -1,0 +1,231 @@
+"""Program-level (schedule-independent) features: domain and access matrices, per statement and per Scop."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import islpy as isl
+import numpy as np
+
+from costmodel.features.expression import _expression_counts, expression_tokens
+from costmodel.features.layout import (
+    ACCESS_BLOCK,
+    ACCESS_COLS,
+    ACCESS_HEADER,
+    COMP_DIM,
+    CONSTRAINT_COLS,
+    DEFAULT_PARAM,
+    MAX_ARRAY_DIMS,
+    MAX_CONSTRAINTS,
+    MAX_DEPTH,
+    MAX_EXPR_TOKENS,
+    MAX_READS,
+    N_EXPR_COUNTS,
+    OFFSET,
+    TOKEN_ID,
+    _slog_array,
+    ctype,
+)
+from looper.ir import Access, Scop, Statement
+
+
+# --- program-level (static) features ----------------------------------------------------------
+@dataclass
+class StatementInfo:
+    """What one statement contributes regardless of the schedule."""
+
+    name: str
+    depth: int
+    dom_a: np.ndarray  # [m, depth] iterator coefficients of the domain constraints (params folded)
+    dom_b: np.ndarray  # [m] constants
+    dom_eq: np.ndarray  # [m] 1 for an equality
+    lo: np.ndarray  # [depth] smallest value of each iterator
+    hi: np.ndarray  # [depth] largest value
+    log_instances: float
+    access_headers: list[np.ndarray]  # write first, then reads (at most 1 + MAX_READS)
+    access_m: list[np.ndarray]  # [rank, depth]
+    access_c: list[np.ndarray]  # [rank]
+    tokens: np.ndarray  # [MAX_EXPR_TOKENS] token ids
+    token_types: np.ndarray  # [MAX_EXPR_TOKENS] DTYPES ids
+    n_tokens: int
+    static: np.ndarray  # the computation vector with the schedule-independent blocks filled in
+
+
+def _fold_params(scop: Scop, params: Sequence[str]) -> dict[str, int]:
+    return {p: int(scop.param_values.get(p, DEFAULT_PARAM)) for p in params}
+
+
+def _fixed_domain(stmt: Statement, values: dict[str, int]) -> isl.Set:
+    d = stmt.domain
+    ctx = d.get_ctx()
+    for i in range(d.dim(isl.dim_type.param)):
+        d = d.fix_val(isl.dim_type.param, i, isl.Val.int_from_si(ctx, values.get(d.get_dim_name(isl.dim_type.param,
+                                                                                                    i), DEFAULT_PARAM)))
+    return d.project_out(isl.dim_type.param, 0, d.dim(isl.dim_type.param))
+
+
+def _int(v: isl.Val, default: float = 0.0) -> float:
+    if v.is_int():
+        return float(v.to_python())
+    if v.is_rat():
+        return v.get_num_si() / v.get_den_val().to_python()
+    return default
+
+
+def _domain_matrix(fixed: isl.Set, depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rows: list[tuple[list[float], float, float]] = []
+    if not fixed.is_empty():
+        for c in fixed.polyhedral_hull().get_constraints():
+            coeffs = [_int(c.get_coefficient_val(isl.dim_type.set, i)) for i in range(depth)]
+            if any(coeffs):
+                rows.append((coeffs, _int(c.get_constant_val()), 1.0 if c.is_equality() else 0.0))
+    rows.sort(key=lambda r: (-r[2], [-abs(x) for x in r[0]], r[0], r[1]))  # canonical order: isl's may vary
+    a = np.array([r[0] for r in rows], dtype=np.float64).reshape(len(rows), depth)
+    return a, np.array([r[1] for r in rows]), np.array([r[2] for r in rows])
+
+
+def _bounds(fixed: isl.Set, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    lo, hi = np.zeros(depth), np.full(depth, DEFAULT_PARAM - 1.0)
+    if fixed.is_empty():
+        return lo, np.zeros(depth)
+    for k in range(depth):
+        a, b = fixed.dim_min_val(k), fixed.dim_max_val(k)
+        lo[k] = _int(a, 0.0) if a.is_rat() else 0.0
+        hi[k] = _int(b, lo[k] + DEFAULT_PARAM - 1) if b.is_rat() else lo[k] + DEFAULT_PARAM - 1
+    return lo, hi
+
+
+def _aff_linear(aff: isl.Aff, depth: int, values: dict[str, int]) -> tuple[list[float], float]:
+    coeffs = [_int(aff.get_coefficient_val(isl.dim_type.in_, i)) for i in range(depth)]
+    const = _int(aff.get_constant_val())
+    for i in range(aff.dim(isl.dim_type.param)):
+        c = _int(aff.get_coefficient_val(isl.dim_type.param, i))
+        if c:
+            const += c * values.get(aff.get_dim_name(isl.dim_type.param, i), DEFAULT_PARAM)
+    return coeffs, const
+
+
+def _access_matrix(access: Access, depth: int, values: dict[str, int]) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Subscript coefficients and constants of an access; (zeros, False) when not a single affine function."""
+    try:
+        pma = isl.PwMultiAff.from_map(access.relation)
+        if pma.n_piece() != 1:
+            raise ValueError
+        ma = pma.as_multi_aff()
+        rank = ma.dim(isl.dim_type.out)
+        m, c = np.zeros((rank, depth)), np.zeros(rank)
+        for r in range(rank):
+            aff = ma.get_at(r)
+            if aff.dim(isl.dim_type.div):
+                raise ValueError
+            coeffs, const = _aff_linear(aff, depth, values)
+            m[r], c[r] = coeffs, const
+        return m, c, True
+    except (isl.Error, ValueError):
+        rank = access.relation.dim(isl.dim_type.out)
+        return np.zeros((rank, depth)), np.zeros(rank), False
+
+
+def _size_value(text: str, values: dict[str, int]) -> float:
+    t = text.strip().strip("()")
+    if t in values:
+        return float(values[t])
+    try:
+        return float(int(t, 0))
+    except ValueError:
+        return float(DEFAULT_PARAM)
+
+
+@dataclass
+class ProgramFeatures:
+    """Everything about a Scop that no schedule changes, ready for batching."""
+
+    statements: list[StatementInfo]
+    index: dict[str, int]
+    tokens: np.ndarray  # [S, MAX_EXPR_TOKENS]
+    token_types: np.ndarray  # [S, MAX_EXPR_TOKENS]
+    token_lengths: np.ndarray  # [S]
+    original_outer_sharing: dict[str, int] = field(default_factory=dict)
+
+
+def program_features(scop: Scop) -> ProgramFeatures:
+    """The schedule-independent features of a Scop (isl work: done once per program)."""
+    values = _fold_params(scop, scop.params)
+    arrays = list(scop.arrays)
+    infos: list[StatementInfo] = []
+    for stmt in scop.statements:
+        n = min(stmt.depth, MAX_DEPTH)
+        fixed = _fixed_domain(stmt, values)
+        dom_a, dom_b, dom_eq = _domain_matrix(fixed, stmt.depth)
+        lo, hi = _bounds(fixed, stmt.depth)
+        log_inst = float(np.sum(np.log2(np.maximum(hi - lo + 1, 1)))) if stmt.depth else 0.0
+        headers, ms, cs = [], [], []
+        writes, reads = list(stmt.writes), list(stmt.reads)
+        target = writes[0].array if writes else None
+        for k, acc in enumerate((writes[:1] + reads)[: 1 + MAX_READS]):
+            m, c, exact = _access_matrix(acc, stmt.depth, values)
+            array = scop.arrays.get(acc.array)
+            sizes = [_size_value(s, values) for s in array.sizes] if array else []
+            header = np.array([
+                1.0,
+                1.0 if k == 0 and acc.is_write else 0.0,
+                m.shape[0] / MAX_ARRAY_DIMS,
+                1.0 if acc.array == target else 0.0,
+                1.0 if m.shape[0] == 0 else 0.0,
+                *(1.0 if ctype(array.resolved_type or array.element_type if array else None) == t else 0.0
+                  for t in (1, 2, 3)),
+                (arrays.index(acc.array) + 1) / max(1, len(arrays)) if acc.array in arrays else 0.0,
+                math.log2(1 + sum(a.array == acc.array for a in stmt.accesses)),
+                math.log2(1 + float(np.prod(sizes))) / 8 if sizes else 0.0,
+                1.0 if exact else 0.0,
+            ])
+            headers.append(header)
+            ms.append(m[:MAX_ARRAY_DIMS, :n])
+            cs.append(c[:MAX_ARRAY_DIMS])
+        tokens = expression_tokens(stmt, scop)[:MAX_EXPR_TOKENS]
+        tok = np.zeros(MAX_EXPR_TOKENS, dtype=np.int64)
+        typ = np.zeros(MAX_EXPR_TOKENS, dtype=np.int64)
+        for i, (t, kind) in enumerate(tokens):
+            tok[i], typ[i] = TOKEN_ID[t], kind
+        info = StatementInfo(stmt.name, stmt.depth, dom_a[:, :n], dom_b, dom_eq, lo, hi, log_inst, headers, ms, cs,
+                             tok, typ, len(tokens), np.zeros(COMP_DIM))
+        _fill_static(info, _expression_counts(tokens))
+        infos.append(info)
+    pf = ProgramFeatures(infos, {s.name: i for i, s in enumerate(infos)},
+                         np.stack([s.tokens for s in infos]), np.stack([s.token_types for s in infos]),
+                         np.array([max(1, s.n_tokens) for s in infos], dtype=np.int64))
+    return pf
+
+
+def _constraint_block(a: np.ndarray, b: np.ndarray, eq: np.ndarray) -> np.ndarray:
+    block = np.zeros((MAX_CONSTRAINTS, CONSTRAINT_COLS))
+    m = min(len(b), MAX_CONSTRAINTS)
+    if m:
+        block[:m, 0] = eq[:m]
+        block[:m, 1 : 1 + a.shape[1]] = np.clip(a[:m, :MAX_DEPTH], -8, 8)
+        block[:m, -1] = _slog_array(b[:m])
+    return block.ravel()
+
+
+def _fill_static(info: StatementInfo, counts: np.ndarray) -> None:
+    v = info.static
+    o = OFFSET["domain"]
+    v[o : o + MAX_CONSTRAINTS * CONSTRAINT_COLS] = _constraint_block(info.dom_a, info.dom_b, info.dom_eq)
+    o = OFFSET["accesses"]
+    for k, (h, m, c) in enumerate(zip(info.access_headers, info.access_m, info.access_c, strict=True)):
+        base = o + k * ACCESS_BLOCK
+        v[base : base + ACCESS_HEADER] = h
+        v[base + ACCESS_HEADER : base + ACCESS_HEADER + MAX_ARRAY_DIMS * ACCESS_COLS] = _access_block(m, c)
+    o = OFFSET["expression_counts"]
+    v[o : o + N_EXPR_COUNTS] = counts
+
+
+def _access_block(m: np.ndarray, c: np.ndarray) -> np.ndarray:
+    block = np.zeros((MAX_ARRAY_DIMS, ACCESS_COLS))
+    r = min(m.shape[0], MAX_ARRAY_DIMS)
+    if r:
+        block[:r, : m.shape[1]] = np.clip(m[:r, :MAX_DEPTH], -8, 8)
+        block[:r, -1] = _slog_array(c[:r])
+    return block.ravel()
