@@ -31,6 +31,11 @@ def train_parser(parser_cls: type[argparse.ArgumentParser] = argparse.ArgumentPa
     p.add_argument("--resume", action="store_true", help="continue from the last epoch's checkpoint (<out>.state)")
     p.add_argument("--compare-losses", action="store_true",
                    help="train one model per loss into the directory of --out and report validation metrics")
+    p.add_argument("--suite", help="train on this suite's programs only (e.g. polybench), with leave-one-out "
+                                   "evaluation: one model per held-out program, reported in the directory of --out")
+    p.add_argument("--leave-one-out", action="store_true",
+                   help="leave-one-program-out evaluation (implied by --suite) before training the final model")
+    p.add_argument("--folds", type=int, help="with leave-one-out: K folds of programs instead of one per program")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -81,6 +86,24 @@ def _train(argv: list[str], parser_cls) -> int:
                          val_fraction=args.val_fraction, lr=args.lr, patience=args.patience, threads=args.threads)
     progress = False if args.quiet else None
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.suite or args.leave_one_out:
+        from costmodel.crossval import leave_one_out
+        from costmodel.dataset import Dataset, load_dataset, open_db, programs
+
+        leave_one_out(args.data, args.out.parent, config, suite=args.suite, fold_count=args.folds, progress=progress)
+        print((args.out.parent / "leave_one_out.md").read_text(), end="")
+        if args.suite:
+            conn = open_db(args.data, create=False)
+            suites = {k: r.suite for k, r in programs(conn).items()}
+            conn.close()
+            data = Dataset([e for e in load_dataset(args.data, progress=progress).examples
+                            if suites.get(e.program) == args.suite])
+            summary = train(data, args.out, config, progress=progress)
+            print(f"model on every {args.suite} program: {args.out} ({summary['epochs']} epochs)")
+        else:
+            summary = train(args.data, args.out, config, progress=progress)
+            print(f"model on every program: {args.out} ({summary['epochs']} epochs)")
+        return EXIT_OK
     if args.compare_losses:
         report = compare_losses(args.data, args.out.parent, config, progress=progress)
         print((args.out.parent / "loss_comparison.md").read_text(), end="")

@@ -204,3 +204,21 @@ def test_evaluate_the_analytical_standin(synthetic_db, capsys):
     assert main(["evaluate", "--model", "analytical", "--data", str(synthetic_db), "--json", "--quiet"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["programs"] == 4 and result["spearman"] > 0.95 and result["mape"] < 0.05
+
+
+def test_leave_one_program_out(tmp_path, synthetic_db, capsys):
+    out = tmp_path / "loo" / "model.pt"
+    argv = ["train", "--data", str(synthetic_db), "--out", str(out), "--suite", "synthetic", "--epochs", "2",
+            "--quiet"]
+    assert main(argv) == 0
+    report = json.loads((out.parent / "leave_one_out.json").read_text())
+    assert set(report["folds"]) == {"gemm", "jacobi1d", "mvt", "norm"}  # one fold per program, by name
+    assert all(m["programs"] == 1 for m in report["folds"].values())
+    assert report["pooled"]["programs"] == 4 and out.is_file()
+    assert "| gemm |" in capsys.readouterr().out
+    # Resumable: finished folds are not trained again.
+    stamps = {p: p.stat().st_mtime_ns for p in (out.parent / "folds").glob("*.json")}
+    assert main(argv) == 0
+    assert {p: p.stat().st_mtime_ns for p in (out.parent / "folds").glob("*.json")} == stamps
+    # An unknown suite has no programs: a clear error, exit code 2.
+    assert main(["train", "--data", str(synthetic_db), "--out", str(out), "--suite", "nope", "--quiet"]) == 2
