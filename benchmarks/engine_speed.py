@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from codegen.ast_c import generate
+from codegen.build import timing_env
 from frontend import read_scop
 from looper.api import optimize
 from looper.deps import compute_dependences
@@ -66,8 +67,8 @@ def main() -> None:
         optimized = build(k, args.size, source=variant, openmp=True)
         times: dict[str, list[float]] = {"orig": [], "isl": []}
         for _ in range(args.repeat):  # interleaved: drift hits both alike
-            times["orig"].append(run_once(original, env={"OMP_NUM_THREADS": "2"})[0])
-            times["isl"].append(run_once(optimized, env={"OMP_NUM_THREADS": "2"})[0])
+            times["orig"].append(run_once(original, env=timing_env(2))[0])
+            times["isl"].append(run_once(optimized, env=timing_env(2))[0])
         orig, isl = statistics.median(times["orig"]), statistics.median(times["isl"])
         speedups.append(orig / isl)
         print(f"| {name} | {t_deps * 1000:.1f} | {_ms(legal_t):.1f} | {_ms(gen_t):.1f} | {orig:.4f} | {isl:.4f} "

@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from codegen.build import timing_env
 from looper.api import optimize
 from looper.search import Space
 from polybench import KERNELS
@@ -53,7 +54,7 @@ def main() -> None:
         times: dict[str, list[float]] = {label: [] for label in binaries}
         for _ in range(args.repeat):
             for label, binary in binaries.items():
-                times[label].append(run_once(binary, env={"OMP_NUM_THREADS": "2"})[0])
+                times[label].append(run_once(binary, env=timing_env(2))[0])
         med = {label: statistics.median(t) for label, t in times.items()}
         row = {"kernel": name, **{f"{k_}_s": v for k_, v in med.items()}, "search_s": search_s,
                "schedule": str(measured.regions[0].schedule), "times": times}

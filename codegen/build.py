@@ -45,6 +45,14 @@ class Compiler:
         return Compiler(**{**self.__dict__, **changes})
 
 
+def timing_env(threads: int = 2) -> dict[str, str]:
+    """Environment for timing a built program: an explicit thread count, and OpenMP threads that sleep
+    rather than spin while they wait. On this kind of 2-vCPU virtual machine, spinning made 2-thread
+    runs of one binary vary up to 3x from run to run; passive waiting made them steady and, at the
+    median, faster (see BENCHMARKS.md)."""
+    return {"OMP_NUM_THREADS": str(threads), "OMP_WAIT_POLICY": "passive"}
+
+
 def cache_dir() -> Path:
     """Where built files are kept (override with $LOOPER_CACHE)."""
     root = Path(os.environ.get("LOOPER_CACHE", Path(tempfile.gettempdir()) / f"looper-{os.getuid()}"))

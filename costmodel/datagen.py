@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codegen.ast_c import generate as generate_code
-from codegen.build import BuildError, Compiler, compile_text
+from codegen.build import BuildError, Compiler, compile_text, timing_env
 from codegen.splice import region_code, splice
 from costmodel.dataset import frontend_loader, open_db
 from looper.deps import compute_dependences
@@ -73,7 +73,7 @@ def _trimmed_median(times: list[float]) -> float:
 
 
 def _run(binary: Path, timeout: float) -> float:
-    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    env = {**os.environ, **timing_env(2)}
     proc = subprocess.run([str(binary)], capture_output=True, text=True, timeout=timeout, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"exit status {proc.returncode}")

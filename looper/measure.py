@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from codegen.build import BuildError, Compiler, cache_dir, compile_text
+from codegen.build import BuildError, Compiler, cache_dir, compile_text, timing_env
 from looper.schedule import Schedule
 from looper.verify import harness_sources
 
@@ -83,7 +83,7 @@ class Program:
 
 def time_program(binary: Path, *, polybench: bool, timeout: float, threads: int = 2) -> float:
     """Seconds of one run: the harness's own kernel time if it prints one, else wall-clock."""
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    env = {**os.environ, **timing_env(threads)}
     start = time.perf_counter()
     proc = subprocess.run([str(binary)], capture_output=True, text=True, timeout=timeout, env=env)
     wall = time.perf_counter() - start

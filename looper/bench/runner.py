@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from codegen.build import BuildError, Compiler, cache_dir
+from codegen.build import BuildError, Compiler, cache_dir, timing_env
 from looper.bench.configs import BASELINE, Config
 from looper.bench.store import ERROR, FAILED, OK, REFERENCE, Key, Row, Store
 from looper.progress import Progress
@@ -44,7 +44,7 @@ class Settings:
 
     @property
     def env(self) -> dict[str, str]:
-        return {"OMP_NUM_THREADS": str(self.threads)}
+        return timing_env(self.threads)
 
 
 def commit_id(root: Path = REPO) -> str:
