@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def _guard(run, argv, parser_cls, name: str) -> int:
         return run(argv, parser_cls)
     except KeyboardInterrupt:
         return 130
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, sqlite3.DatabaseError) as exc:
         print(f"looper {name}: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except Exception as exc:

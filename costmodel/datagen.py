@@ -284,6 +284,25 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
 
 
 def main(argv: list[str] | None, parser_cls: type) -> int:
+    """`looper dataset`: bad input and internal errors as one line on stderr, never a traceback."""
+    import sqlite3
+    import sys
+
+    try:
+        return _main(argv, parser_cls)
+    except KeyboardInterrupt:
+        return 130
+    except (sqlite3.DatabaseError, FileNotFoundError, ValueError) as exc:
+        print(f"looper dataset: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if os.environ.get("LOOPER_DEBUG"):
+            raise
+        print(f"looper dataset: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str] | None, parser_cls: type) -> int:
     """`looper dataset generate`: measure random legal schedules of programs into an SQLite data set."""
     import argparse
     import sys

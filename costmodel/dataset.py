@@ -70,6 +70,11 @@ def open_db(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
         raise FileNotFoundError(f"{path}: no such data set")
     conn = sqlite3.connect(str(path), timeout=60)
     conn.row_factory = sqlite3.Row
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise ValueError(f"{path}: not a data set ({exc})") from None
     if create:
         conn.executescript(SCHEMA)
         conn.commit()

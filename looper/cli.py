@@ -181,6 +181,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("fuzz", help="differential fuzzing: random programs x legal schedules, failures reduced",
                    add_help=False)
     args, rest = parser.parse_known_args(argv)
+    try:
+        return _dispatch(args.command, rest)
+    except BrokenPipeError:  # the reader went away (`looper ... | head`): stop quietly, like a C tool
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13
+
+
+def _dispatch(command: str, rest: list[str]) -> int:
+    """Run one `looper` subcommand."""
+    args = argparse.Namespace(command=command)
     if args.command in ("train", "evaluate"):
         from costmodel.cli import main_evaluate, main_train
 

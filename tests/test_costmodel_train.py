@@ -222,3 +222,14 @@ def test_leave_one_program_out(tmp_path, synthetic_db, capsys):
     assert {p: p.stat().st_mtime_ns for p in (out.parent / "folds").glob("*.json")} == stamps
     # An unknown suite has no programs: a clear error, exit code 2.
     assert main(["train", "--data", str(synthetic_db), "--out", str(out), "--suite", "nope", "--quiet"]) == 2
+
+
+@pytest.mark.parametrize("argv", [["dataset", "stats", "{bad}"], ["train", "--data", "{bad}", "--out", "{out}"],
+                                  ["evaluate", "--model", "analytical", "--data", "{bad}"]])
+def test_a_file_that_is_not_a_data_set_is_bad_input(tmp_path, capsys, argv):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not sqlite\n" * 100)
+    args = [a.format(bad=bad, out=tmp_path / "m.pt") for a in argv]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}: not a data set" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

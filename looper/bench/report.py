@@ -140,7 +140,8 @@ def markdown(data: Mapping[str, Any]) -> str:
     out += ["| | |", "|---|---|", f"| commit | `{data['commit']}` |",
             f"| CPU | {data['cpu']}, {data['cores']} logical cores |"]
     out += [f"| {cc} | {v} |" for cc, v in data["compilers"].items()]
-    out += [f"| NumPy BLAS | {data['blas']} |", f"| threads | `OMP_NUM_THREADS={data['threads']} OMP_WAIT_POLICY=passive` for every run |",
+    out += [f"| NumPy BLAS | {data['blas']} |",
+            f"| threads | `OMP_NUM_THREADS={data['threads']} OMP_WAIT_POLICY=passive` for every run |",
             f"| repetitions | {data['repeat']} runs per configuration, interleaved (run 1 of every configuration, "
             "then run 2, ...) |", ""]
     verify = data["verification"]
