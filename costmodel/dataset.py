@@ -156,12 +156,13 @@ def add_sample(conn: sqlite3.Connection, program: str, schedule: Schedule, statu
 
 
 def split_programs(keys: Iterable[str], val_fraction: float = 0.15, test_fraction: float = 0.0,
-                   seed: int = 0) -> tuple[list[str], list[str], list[str]]:
+                   seed: int = 0, salt: str = "") -> tuple[list[str], list[str], list[str]]:
     """Split program keys into (train, validation, test) by a seeded hash: stable as the data grows,
-    and never one program in two splits."""
+    and never one program in two splits. Splits made one after the other (held-out set, then
+    validation set) need different salts: with the same hash the second would find nothing."""
     train, val, test = [], [], []
     for key in sorted(set(keys)):
-        u = int.from_bytes(hashlib.sha256(f"{seed}:{key}".encode()).digest()[:8], "big") / 2**64
+        u = int.from_bytes(hashlib.sha256(f"{salt}{seed}:{key}".encode()).digest()[:8], "big") / 2**64
         if u < test_fraction:
             test.append(key)
         elif u < test_fraction + val_fraction:
@@ -324,7 +325,7 @@ def split_database(source: str | Path, train_out: str | Path, test_out: str | Pa
     conn = open_db(source, create=False)
     try:
         keys = [r[0] for r in conn.execute("SELECT key FROM programs")]
-        train_keys, _, test_keys = split_programs(keys, 0.0, test_fraction, seed)
+        train_keys, _, test_keys = split_programs(keys, 0.0, test_fraction, seed, salt="held-out:")
         for out, wanted in ((train_out, train_keys), (test_out, test_keys)):
             tmp = Path(f"{out}.tmp")
             tmp.unlink(missing_ok=True)

@@ -71,7 +71,9 @@ class Result:
 
 def model_evaluator(model: str | Path | None = None) -> tuple[Evaluator, str]:
     """The evaluator behind `search="model"`: the learned cost model if one is available, else the
-    analytical stand-in (named as such in every report)."""
+    analytical stand-in (named as such in every report). `model="analytical"` asks for the stand-in."""
+    if str(model) == "analytical":
+        return AnalyticalEvaluator(), "analytical stand-in"
     try:
         from costmodel.inference import load_evaluator  # the API layer may use the cost model
     except ImportError:

@@ -47,7 +47,8 @@ def opt_parser() -> argparse.ArgumentParser:
     p.add_argument("--noparallel", action="store_true", help="no OpenMP parallel loops")
     p.add_argument("--nounroll", action="store_true", help="no unrolling")
     p.add_argument("--novector", action="store_true", help="no simd loops")
-    p.add_argument("--model", type=Path, help="cost model checkpoint (default: the shipped model)")
+    p.add_argument("--model", type=Path,
+                   help="cost model checkpoint (default: the shipped model), or analytical for the stand-in")
     p.add_argument("--explain", action="store_true", help="print the chosen sequence and the beam's top candidates")
     p.add_argument("--emit-schedule", type=Path, metavar="FILE.json", help="save the chosen schedules")
     p.add_argument("--apply-schedule", type=Path, metavar="FILE.json", help="reuse saved schedules (no search)")

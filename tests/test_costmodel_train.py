@@ -233,3 +233,10 @@ def test_a_file_that_is_not_a_data_set_is_bad_input(tmp_path, capsys, argv):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert f"{bad}: not a data set" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_held_out_split_leaves_programs_for_validation():
+    keys = [f"program-{i}" for i in range(200)]
+    kept, _, held = D.split_programs(keys, 0.0, 0.2, seed=0, salt="held-out:")
+    _, val_keys, _ = D.split_programs(kept, 0.15, 0.0, seed=0)
+    assert len(held) > 20 and 10 < len(val_keys) < 50 and not set(held) & set(kept)

@@ -29,6 +29,7 @@ class Config:
     flags: tuple[str, ...] = DEFAULT_FLAGS
     openmp: bool = False  # adds -fopenmp
     search: str | None = None  # looper's search (`looper.api.optimize(search=...)`); None = the original source
+    model: str | None = None  # the cost model of search "model"/"hybrid": a checkpoint, "analytical", None = default
     rewrite: Rewrite | None = None  # any other source-to-source step (tests use it to plant a wrong variant)
     description: str = ""
 
@@ -53,6 +54,8 @@ def default_configs(gcc: str = "gcc", clang: str = "clang-16") -> dict[str, Conf
                description="LLVM Polly with OpenMP code generation (libomp)"),
         Config("looper-isl", gcc, native, openmp=True, search="isl", description="looper --search isl"),
         Config("looper", gcc, native, openmp=True, search="model", description="looper's default search (model)"),
+        Config("looper-analytical", gcc, native, openmp=True, search="model", model="analytical",
+               description="looper's model search scored by the hand-written analytical stand-in"),
         Config("looper-hybrid", gcc, native, openmp=True, search="hybrid",
                description="looper --search hybrid (model, then measure its top candidates)"),
     ]

@@ -162,13 +162,14 @@ def _variant_source(config: Config, kernel: Kernel, settings: Settings) -> tuple
     if config.search is not None:
         from looper.api import optimize
 
-        result = optimize(kernel.source, search=config.search, defines={f"{settings.size}_DATASET": None},
+        result = optimize(kernel.source, search=config.search, model=config.model,
+                          defines={f"{settings.size}_DATASET": None},
                           include_dirs=[UTILITIES], compiler=Compiler(config.cc, config.flags, config.openmp),
                           jobs=settings.jobs, quiet=True)
         text = result.code
         note = f"optimized in {time.perf_counter() - started:.1f} s"
         if config.search in ("model", "hybrid"):
-            note += f" ({_model_label()})"
+            note += f" ({_model_label(config.model)})"
     else:
         assert config.rewrite is not None
         text = config.rewrite(kernel.source.read_text(), kernel, settings.size)
@@ -182,11 +183,11 @@ def _variant_source(config: Config, kernel: Kernel, settings: Settings) -> tuple
 
 
 @cache
-def _model_label() -> str:
+def _model_label(model: str | None) -> str:
     """Which evaluator `search="model"` uses here: the learned cost model or the analytical stand-in."""
     from looper.api import model_evaluator
 
-    return model_evaluator()[1]
+    return model_evaluator(model)[1]
 
 
 def _build(v: _Variant, kernel: Kernel, settings: Settings) -> None:
