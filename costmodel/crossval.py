@@ -23,7 +23,14 @@ from costmodel.train import TrainConfig, train
 def folds(keys: list[str], names: dict[str, str], count: int | None = None) -> dict[str, list[str]]:
     """Fold name -> program keys: one fold per program, or `count` folds by a stable hash of the key."""
     if not count or count >= len(keys):
-        return {names.get(k) or k: [k] for k in sorted(keys)}
+        labels = [names.get(k) or k for k in keys]
+        out = {}
+        for k in sorted(keys):  # a name shared by two programs, or unfit for a file name, gets the key
+            label = names.get(k) or k
+            if labels.count(label) > 1 or not label.replace("-", "").replace("_", "").isalnum():
+                label = f"{label.replace('/', '_')}-{k[:8]}"
+            out[label] = [k]
+        return out
     out: dict[str, list[str]] = {}
     for k in sorted(keys):
         index = int(hashlib.sha256(k.encode()).hexdigest()[:8], 16) % count
