@@ -56,6 +56,8 @@ def _guard(run, argv, parser_cls, name: str) -> int:
         return run(argv, parser_cls)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away: looper.cli.main stops quietly
+        raise
     except (FileNotFoundError, ValueError, sqlite3.DatabaseError) as exc:
         print(f"looper {name}: error: {exc}", file=sys.stderr)
         return EXIT_INPUT

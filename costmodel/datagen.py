@@ -292,6 +292,8 @@ def main(argv: list[str] | None, parser_cls: type) -> int:
         return _main(argv, parser_cls)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away: looper.cli.main stops quietly
+        raise
     except (sqlite3.DatabaseError, FileNotFoundError, ValueError) as exc:
         print(f"looper dataset: error: {exc}", file=sys.stderr)
         return 2

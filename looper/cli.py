@@ -191,22 +191,21 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(command: str, rest: list[str]) -> int:
     """Run one `looper` subcommand."""
-    args = argparse.Namespace(command=command)
-    if args.command in ("train", "evaluate"):
+    if command in ("train", "evaluate"):
         from costmodel.cli import main_evaluate, main_train
 
-        return (main_train if args.command == "train" else main_evaluate)(rest, _Parser)
-    if args.command == "dataset":
+        return (main_train if command == "train" else main_evaluate)(rest, _Parser)
+    if command == "dataset":
         from costmodel.datagen import main as main_dataset
 
         return main_dataset(rest, _Parser)
-    if args.command == "fuzz":
+    if command == "fuzz":
         from looper.fuzz.command import main as main_fuzz
 
         return main_fuzz(rest, _Parser)
-    if args.command == "opt":
+    if command == "opt":
         return main_opt(rest)
-    if args.command == "bench":
+    if command == "bench":
         from looper.bench.command import main as main_bench
 
         return main_bench(rest, _Parser)
