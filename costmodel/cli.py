@@ -51,7 +51,8 @@ def evaluate_parser(parser_cls: type[argparse.ArgumentParser] = argparse.Argumen
     return p
 
 
-def _guard(run, argv, parser_cls, name: str) -> int:
+def guard(run, argv, parser_cls, name: str) -> int:
+    """Run a `looper` cost-model subcommand: bad input and internal errors as one line, never a traceback."""
     try:
         return run(argv, parser_cls)
     except KeyboardInterrupt:
@@ -70,12 +71,12 @@ def _guard(run, argv, parser_cls, name: str) -> int:
 
 def main_train(argv: list[str], parser_cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> int:
     """Entry point of `looper train`."""
-    return _guard(_train, argv, parser_cls, "train")
+    return guard(_train, argv, parser_cls, "train")
 
 
 def main_evaluate(argv: list[str], parser_cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> int:
     """Entry point of `looper evaluate`."""
-    return _guard(_evaluate, argv, parser_cls, "evaluate")
+    return guard(_evaluate, argv, parser_cls, "evaluate")
 
 
 def _train(argv: list[str], parser_cls) -> int:

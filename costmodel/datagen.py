@@ -285,23 +285,9 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
 
 def main(argv: list[str] | None, parser_cls: type) -> int:
     """`looper dataset`: bad input and internal errors as one line on stderr, never a traceback."""
-    import sqlite3
-    import sys
+    from costmodel.cli import guard
 
-    try:
-        return _main(argv, parser_cls)
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:  # the reader went away: looper.cli.main stops quietly
-        raise
-    except (sqlite3.DatabaseError, FileNotFoundError, ValueError) as exc:
-        print(f"looper dataset: error: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:
-        if os.environ.get("LOOPER_DEBUG"):
-            raise
-        print(f"looper dataset: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+    return guard(_main, argv, parser_cls, "dataset")
 
 
 def _main(argv: list[str] | None, parser_cls: type) -> int:
