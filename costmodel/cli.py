@@ -92,21 +92,11 @@ def _train(argv: list[str], parser_cls) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.suite or args.leave_one_out:
         from costmodel.crossval import leave_one_out
-        from costmodel.dataset import Dataset, load_dataset, open_db, programs
 
-        leave_one_out(args.data, args.out.parent, config, suite=args.suite, fold_count=args.folds, progress=progress)
+        report = leave_one_out(args.data, args.out.parent, config, suite=args.suite, fold_count=args.folds,
+                               progress=progress, final=args.out)
         print((args.out.parent / "leave_one_out.md").read_text(), end="")
-        if args.suite:
-            conn = open_db(args.data, create=False)
-            suites = {k: r.suite for k, r in programs(conn).items()}
-            conn.close()
-            data = Dataset([e for e in load_dataset(args.data, progress=progress).examples
-                            if suites.get(e.program) == args.suite])
-            summary = train(data, args.out, config, progress=progress)
-            print(f"model on every {args.suite} program: {args.out} ({summary['epochs']} epochs)")
-        else:
-            summary = train(args.data, args.out, config, progress=progress)
-            print(f"model on every program: {args.out} ({summary['epochs']} epochs)")
+        print(f"model on every {args.suite or 'usable'} program: {args.out} ({report['final_epochs']} epochs)")
         return EXIT_OK
     if args.compare_losses:
         report = compare_losses(args.data, args.out.parent, config, progress=progress)

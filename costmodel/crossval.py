@@ -40,9 +40,10 @@ def folds(keys: list[str], names: dict[str, str], count: int | None = None) -> d
 
 def leave_one_out(data: str | Path, out_dir: str | Path, config: TrainConfig | None = None, *,
                   suite: str | None = None, fold_count: int | None = None, progress: bool | None = None,
-                  log: Callable[[str], None] | None = None) -> dict:
+                  log: Callable[[str], None] | None = None, final: Path | None = None) -> dict:
     """Train one model per fold on the other folds' programs and evaluate it on the fold's; report
-    per-fold metrics and the metrics of all held-out predictions pooled (JSON and markdown)."""
+    per-fold metrics and the metrics of all held-out predictions pooled (JSON and markdown). With
+    `final`, then train the model to keep on every program of the evaluation, saved there."""
     config = config or TrainConfig()
     out_dir = Path(out_dir)
     (out_dir / "folds").mkdir(parents=True, exist_ok=True)
@@ -87,6 +88,9 @@ def leave_one_out(data: str | Path, out_dir: str | Path, config: TrainConfig | N
         lines.append(f"| {fold} | {m['samples']} | {m['mape']:.3f} | {m['spearman']:.3f} | {m['ndcg@1']:.3f} | "
                      f"{m['top1_regret']:.3f} |")
     (out_dir / "leave_one_out.md").write_text("\n".join(lines) + "\n")
+    if final is not None:
+        everything = Dataset([e for rows_ in groups.values() for e in rows_])
+        report["final_epochs"] = train(everything, final, config, progress=progress, log=log)["epochs"]
     return report
 
 
