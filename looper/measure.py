@@ -116,7 +116,10 @@ class MeasureEvaluator:
         self.compiler = program.compiler.with_(
             include_dirs=(program.directory, *program.compiler.include_dirs, *dirs), defines=defines
         )
-        self.compiler_key = f"{self.compiler.cc} {' '.join(self.compiler.arguments())}"
+        # The run environment is part of the key: times taken under another OpenMP wait policy or
+        # thread count are not comparable (spinning threads made 2-thread runs vary up to 3x).
+        run_env = " ".join(f"{k}={v}" for k, v in sorted(timing_env().items()))
+        self.compiler_key = f"{self.compiler.cc} {' '.join(self.compiler.arguments())} | {run_env}"
         self.machine = machine_id()
         self._baseline: float | None = None
         self.last_times: dict[str, float] = {}  # fingerprint -> median seconds

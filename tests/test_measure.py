@@ -1,0 +1,35 @@
+"""`--search measure`: real builds and runs, the result verified, and the measurement cache reused."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from looper.api import optimize
+from looper.search import Space
+from polybench import KERNELS
+
+SMALL = Space(fusion=False, unimodular_steps=1, tile_sizes=(16,), unroll_factors=(2,), cube_sizes_3d=False)
+
+
+def test_measure_search_verifies_and_reuses_its_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOOPER_CACHE", str(tmp_path / "cache"))
+    options = dict(search="measure", beam_width=1, space=SMALL, repeat=1,
+                   defines={"MINI_DATASET": None})
+    first = optimize(KERNELS["gemm"].source, verify=True, **options)
+    assert first.verification is not None and first.verification.ok, first.verification.message
+    region = first.regions[0]
+    assert region.measured_speedup is not None and region.measured_speedup > 0
+    assert region.search is not None and region.search.stats.scored > 1
+
+    db = sqlite3.connect(tmp_path / "cache" / "measurements.db")
+    rows = db.execute("SELECT compiler FROM times").fetchall()
+    assert len(rows) == region.search.stats.scored
+    # Times taken under another OpenMP wait policy are not comparable, so the policy is in the key.
+    assert all("OMP_WAIT_POLICY=passive" in compiler for (compiler,) in rows)
+
+    again = optimize(KERNELS["gemm"].source, **options)
+    assert db.execute("SELECT COUNT(*) FROM times").fetchone()[0] == len(rows)  # every candidate from the cache
+    assert again.code == first.code
