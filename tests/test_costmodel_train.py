@@ -122,7 +122,7 @@ def test_train_checkpoint_resume_evaluate(synthetic_db, tmp_path, capsys):
     evaluator = load_evaluator(out)
     assert evaluator is load_evaluator(out)  # loaded once per process
     model = load_model(out)
-    assert model.meta["loss"] == "log"
+    assert model.meta["loss"] == config.loss
     from frontend import read_scop
     from looper.schedule import Schedule
 
