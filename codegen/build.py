@@ -11,6 +11,7 @@ import os
 import shlex
 import subprocess
 import tempfile
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +71,12 @@ def _key(compiler: Compiler, sources: Sequence[Path], extra: Sequence[str]) -> s
     return h.hexdigest()[:24]
 
 
+def _private(path: Path) -> Path:
+    """A temporary name beside `path` that no other process or thread uses: threads of one process
+    may build the same text at once (two schedules can generate identical code)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+
+
 def compile_c(
     sources: Sequence[Path], compiler: Compiler = Compiler(), *, shared: bool = False, name: str = "prog"
 ) -> Path:
@@ -79,7 +86,7 @@ def compile_c(
     out = cache_dir() / f"{name}-{_key(compiler, sources, extra)}{'.so' if shared else ''}"
     if out.exists():
         return out
-    tmp = out.with_name(f".{out.name}.{os.getpid()}")
+    tmp = _private(out)
     cmd = [compiler.cc, *compiler.arguments(), *extra, *map(str, sources), "-o", str(tmp), "-lm"]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -98,7 +105,7 @@ def compile_text(text: str, compiler: Compiler = Compiler(), *, suffix: str = ".
     digest = hashlib.sha256(text.encode()).hexdigest()[:24]
     src = cache_dir() / f"{name}-{digest}{suffix}"
     if not src.exists():
-        tmp = src.with_name(f".{src.name}.{os.getpid()}")
+        tmp = _private(src)
         tmp.write_text(text)
         tmp.replace(src)
     return compile_c([src, *extra_sources], compiler, shared=shared, name=name)
