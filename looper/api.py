@@ -48,6 +48,9 @@ class RegionResult:
     measured_speedup: float | None = None
     search: SearchResult | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    # hybrid: every candidate timed, as (origin, schedule, measured speedup); origin "model" (in the
+    # model's order) or "isl"
+    timed: list[tuple[str, Schedule, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -232,13 +235,16 @@ def _decide(scop: Scop, deps: Dependences, search: str, saved: dict | None, *, b
             if len(top) >= top_k:
                 break
         pluto = isl_default(identity, deps, options)  # timed too, as in the measured search
+        origins = ["model"] * len(top)
         if pluto.fingerprint() not in seen:
             top.append(pluto)
+            origins.append("isl")
         with Progress(len(top), f"measuring top {len(top)} of {scop.name}",
                       enabled=None if not quiet else False) as bar:
             measurer = MeasureEvaluator(program, repeat=repeat, jobs=jobs, cache=MeasureCache(),
                                         progress=bar.advance)
             speedups = measurer.score(top)
+        result.timed = list(zip(origins, top, speedups, strict=True))
         best = max(range(len(top)), key=lambda i: (speedups[i], -i))
         if speedups[best] > 1.0:
             result.schedule, result.measured_speedup = top[best], speedups[best]

@@ -152,6 +152,8 @@ def _explain(result, args: argparse.Namespace) -> None:
                   f"{s.duplicates} duplicates, {s.scored} scored", file=sys.stderr)
             for rank, (schedule, score) in enumerate(r.search.beam, 1):
                 print(f"[looper] beam #{rank}: score {score:.3f}: {schedule}", file=sys.stderr)
+        for origin, schedule, speedup in r.timed:
+            print(f"[looper] timed ({origin}): measured {speedup:.2f}x: {schedule}", file=sys.stderr)
         times = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in r.seconds.items())
         print(f"[looper] time: {times}", file=sys.stderr)
 

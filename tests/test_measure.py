@@ -36,3 +36,21 @@ def test_measure_search_verifies_and_reuses_its_cache(tmp_path: Path, monkeypatc
     again = optimize(KERNELS["gemm"].source, **options)
     assert db.execute("SELECT COUNT(*) FROM times").fetchone()[0] == len(rows)  # every candidate from the cache
     assert again.code == first.code
+
+
+def test_hybrid_keeps_the_fastest_timed_candidate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOOPER_CACHE", str(tmp_path / "cache"))
+    result = optimize(KERNELS["atax"].source, search="hybrid", beam_width=2, space=SMALL, repeat=1, top_k=3,
+                      defines={"MINI_DATASET": None}, verify=True)
+    assert result.verification is not None and result.verification.ok, result.verification.message
+    region = result.regions[0]
+    origins = [origin for origin, _, _ in region.timed]
+    assert 1 <= origins.count("model") <= 3 and origins.count("isl") <= 1
+    assert origins[: origins.count("model")] == ["model"] * origins.count("model")  # the model's picks first
+    speedups = [s for _, _, s in region.timed]
+    best = max(range(len(speedups)), key=lambda i: (speedups[i], -i))
+    if speedups[best] > 1.0:
+        assert region.schedule.fingerprint() == region.timed[best][1].fingerprint()
+        assert region.measured_speedup == speedups[best]
+    else:
+        assert region.measured_speedup == 1.0 and "identity" in str(region.schedule)
