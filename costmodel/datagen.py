@@ -207,8 +207,8 @@ def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program:
             counts["failed_programs"] += 1
             if log:
                 log(f"{spec.name} (seed {spec.seed}): {type(failed).__name__}: {str(failed)[:200]}")
+            _kill_workers(pools[index])  # first: shutdown() forgets the pool's processes
             pools[index].shutdown(wait=False, cancel_futures=True)
-            _kill_workers(pools[index])
             pools[index] = ProcessPoolExecutor(max_workers=1)
             results = [Sample(f"failed-{spec.key}", "{}", "worker_error")]
         counts["new_samples"] += store(db_path, spec, results, compiler)
@@ -275,7 +275,7 @@ def _inspect(args) -> int:
 
 def _kill_workers(pool: ProcessPoolExecutor) -> None:
     """Stop a hung worker (a timed-out future keeps running otherwise)."""
-    for proc in list(getattr(pool, "_processes", {}).values()):
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
         proc.kill()
 
 

@@ -59,3 +59,28 @@ def test_sigkill_mid_run_then_resume(tmp_path: Path) -> None:
     conn.close()
     assert kept <= now, "no committed sample is lost or changed"
     assert all(n <= 3 for (n,) in per_program)
+
+
+def test_a_failing_or_hanging_program_is_recorded_and_the_run_goes_on(tmp_path: Path, monkeypatch) -> None:
+    from costmodel import datagen
+
+    db = tmp_path / "data.db"
+    broken = datagen.ProgramSpec("broken", "generated", "broken", 0, "int main(void) { return 0 }\n")
+    (good,) = datagen.generated_programs(500, 1)
+    counts = datagen.run(db, iter([broken, good]), 2, 2, repeat=1)
+    assert counts["failed_programs"] == 1 and counts["programs"] == 2
+    conn = sqlite3.connect(db)
+    statuses = dict(conn.execute("SELECT program, status FROM samples WHERE program = 'broken'").fetchall())
+    assert statuses == {"broken": "worker_error"}
+    assert conn.execute("SELECT COUNT(*) FROM samples WHERE program = ? AND status = 'ok'",
+                        (good.key,)).fetchone()[0] >= 1
+
+    # A hang: the worker is killed after the program timeout and the next program still runs.
+    monkeypatch.setattr(datagen, "measure_program", _sleep_forever)
+    (other,) = datagen.generated_programs(501, 1)
+    counts = datagen.run(db, iter([other]), 1, 2, repeat=1, program_timeout=1.0)
+    assert counts["failed_programs"] == 1
+
+
+def _sleep_forever(*args, **kwargs):
+    time.sleep(3600)
