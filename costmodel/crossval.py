@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -23,11 +24,12 @@ from costmodel.train import TrainConfig, train
 def folds(keys: list[str], names: dict[str, str], count: int | None = None) -> dict[str, list[str]]:
     """Fold name -> program keys: one fold per program, or `count` folds by a stable hash of the key."""
     if not count or count >= len(keys):
-        labels = [names.get(k) or k for k in keys]
+        labels = {k: names.get(k) or k for k in keys}
+        uses = Counter(labels.values())
         out = {}
         for k in sorted(keys):  # a name shared by two programs, or unfit for a file name, gets the key
-            label = names.get(k) or k
-            if labels.count(label) > 1 or not label.replace("-", "").replace("_", "").isalnum():
+            label = labels[k]
+            if uses[label] > 1 or not label.replace("-", "").replace("_", "").isalnum():
                 label = f"{label.replace('/', '_')}-{k[:8]}"
             out[label] = [k]
         return out
