@@ -40,9 +40,10 @@ def main() -> None:
         isl = next((s for origin, _, s in timed if origin == "isl"), float("nan"))
         favourite, best = speedups[0], max(speedups)
         rank = 1 + sum(s > favourite for s in speedups)
-        rows.append({"kernel": name, "favourite": favourite, "best": best, "regret": best / favourite - 1,
+        regret = best / favourite - 1
+        rows.append({"kernel": name, "favourite": favourite, "best": best, "regret": regret,
                      "isl": isl, "rank": rank, "candidates": len(speedups)})
-        print(f"| {name} | {favourite:.2f}x | {best:.2f}x | {best / favourite - 1:.2f} | {isl:.2f}x | "
+        print(f"| {name} | {favourite:.2f}x | {best:.2f}x | {regret:.2f} | {isl:.2f}x | "
               f"{rank} of {len(speedups)} |", flush=True)
     regrets = [r["regret"] for r in rows]
     print(f"\nmean regret {statistics.mean(regrets):.2f}, median {statistics.median(regrets):.2f}; favourite "
