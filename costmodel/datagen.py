@@ -15,11 +15,12 @@ import os
 import statistics
 import subprocess
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from collections.abc import Callable, Hashable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from codegen.ast_c import generate as generate_code
 from codegen.build import BuildError, Compiler, compile_text, timing_env
@@ -131,10 +132,10 @@ def measure_program(spec: ProgramSpec, count: int, skip: set[str], seed: int, re
     return results
 
 
-def store(db_path: Path, spec: ProgramSpec, results: list[Sample], compiler: str) -> int:
-    """Append samples (ignoring ones already stored); return how many were new."""
+def store(db_path: Path, spec: ProgramSpec, results: list[Sample], compiler: str, machine: str | None = None) -> int:
+    """Append samples measured on `machine` (default: this one), skipping stored ones; return how many were new."""
     db = open_db(db_path)
-    machine = machine_id()
+    machine = machine or machine_id()
     new = 0
     with db:
         db.execute("INSERT OR IGNORE INTO programs (key, suite, name, seed, source, defines, created) "
@@ -188,45 +189,109 @@ def polybench_programs(names: list[str] | None = None) -> Iterator[ProgramSpec]:
         yield ProgramSpec(program_key(source, defines), "polybench", name, index, source, defines)
 
 
+class Backend(Protocol):
+    """Where programs are measured: `slots` tasks at once, each `measure_program` on one program."""
+
+    slots: int
+
+    def submit(self, spec: ProgramSpec, count: int, skip: set[str], repeat: int) -> Hashable:
+        """Start measuring a program; return its task handle."""
+
+    def wait(self, tasks: list[Hashable], timeout: float) -> set[Hashable]:
+        """The tasks that finished (successfully or not) within `timeout` seconds."""
+
+    def result(self, task: Hashable) -> tuple[list[Sample], str | None]:
+        """A finished task's samples and the machine that measured them (None: this one); raises its error."""
+
+    def cancel(self, task: Hashable) -> None:
+        """Stop a failed or hung task and free its slot."""
+
+    def close(self) -> None:
+        """Stop whatever is still running."""
+
+
+class ProcessBackend:
+    """Worker processes on this machine: one single-worker pool per slot, so a failure kills only its own."""
+
+    def __init__(self, jobs: int) -> None:
+        self.pools = [ProcessPoolExecutor(max_workers=1) for _ in range(max(1, jobs))]
+        self.slots = len(self.pools)
+        self._slot: dict[Future, int] = {}  # running or failed task -> index of its pool
+
+    def submit(self, spec: ProgramSpec, count: int, skip: set[str], repeat: int) -> Future:
+        """Start measuring a program in a free pool."""
+        busy = set(self._slot.values())
+        index = next(i for i in range(len(self.pools)) if i not in busy)
+        future = self.pools[index].submit(measure_program, spec, count, skip, spec.seed, repeat)
+        self._slot[future] = index
+        return future
+
+    def wait(self, tasks: list[Future], timeout: float) -> set[Future]:
+        """The finished tasks."""
+        return wait(tasks, timeout=timeout, return_when=FIRST_COMPLETED)[0]
+
+    def result(self, task: Future) -> tuple[list[Sample], str | None]:
+        """A finished task's samples, measured here."""
+        samples = task.result()  # raises first: a failed task keeps its slot until cancel() replaces the pool
+        del self._slot[task]
+        return samples, None
+
+    def cancel(self, task: Future) -> None:
+        """Kill the task's worker and give its slot a fresh pool."""
+        index = self._slot.pop(task)
+        _kill_workers(self.pools[index])  # first: shutdown() forgets the pool's processes
+        self.pools[index].shutdown(wait=False, cancel_futures=True)
+        self.pools[index] = ProcessPoolExecutor(max_workers=1)
+
+    def close(self) -> None:
+        """Shut every pool down without waiting."""
+        for pool in self.pools:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
 def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program: int, *,
         repeat: int = 5, program_timeout: float = 600.0, jobs: int = 1, log: Callable[[str], None] | None = None,
         progress: Callable[[int], None] | None = None) -> dict[str, int]:
     """Measure `per_program` schedules of every program into `db_path`, resuming where it stopped.
 
     Each program is measured by a worker process of its own pool (`jobs` pools), so a crash, a
-    hang (`program_timeout`) or a segfault loses only that program's batch, recorded as a failure."""
+    hang (`program_timeout`) or a segfault loses only that program's batch, recorded as a failure.
+    This process alone writes the database, as each program finishes."""
     counts = {"programs": 0, "new_samples": 0, "skipped_programs": 0, "failed_programs": 0}
     compiler = f"{COMPILER.cc} {' '.join(COMPILER.arguments())}"
-    pools = [ProcessPoolExecutor(max_workers=1) for _ in range(max(1, jobs))]
-    running: dict = {}  # future -> (spec, pool index, start time)
+    workers: Backend = ProcessBackend(jobs)
+    running: dict = {}  # task -> (spec, start time)
 
-    def finish(future, spec: ProgramSpec, index: int, failed: BaseException | None) -> None:
+    def finish(task, spec: ProgramSpec, failed: BaseException | None) -> None:
+        machine = None
         if failed is None:
-            results = future.result()
-        else:
+            try:
+                results, machine = workers.result(task)
+            except Exception as exc:
+                failed = exc
+        if failed is not None:
             counts["failed_programs"] += 1
             if log:
                 log(f"{spec.name} (seed {spec.seed}): {type(failed).__name__}: {str(failed)[:200]}")
-            _kill_workers(pools[index])  # first: shutdown() forgets the pool's processes
-            pools[index].shutdown(wait=False, cancel_futures=True)
-            pools[index] = ProcessPoolExecutor(max_workers=1)
+            workers.cancel(task)
             results = [Sample(f"failed-{spec.key}", "{}", "worker_error")]
-        counts["new_samples"] += store(db_path, spec, results, compiler)
+        counts["new_samples"] += store(db_path, spec, results, compiler, machine)
         counts["programs"] += 1
         if progress:
             progress(1)
 
     def wait_one() -> None:
-        done, _ = wait(list(running), timeout=5, return_when=FIRST_COMPLETED)
+        # Poll at least as often as the timeout, so that a hung task is stopped about on time.
+        done = workers.wait(list(running), min(5.0, program_timeout))
         now = time.monotonic()
-        for future in list(running):
-            spec, index, start = running[future]
-            if future in done:
-                del running[future]
-                finish(future, spec, index, future.exception())
+        for task in list(running):
+            spec, start = running[task]
+            if task in done:
+                del running[task]
+                finish(task, spec, None)
             elif now - start > program_timeout:
-                del running[future]
-                finish(future, spec, index, FutureTimeout(f"no result after {program_timeout:g} s"))
+                del running[task]
+                finish(task, spec, FutureTimeout(f"no result after {program_timeout:g} s"))
 
     try:
         for spec in programs:
@@ -237,17 +302,13 @@ def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program:
                 if progress:
                     progress(1)
                 continue
-            while len(running) >= len(pools):
+            while len(running) >= workers.slots:
                 wait_one()
-            busy = {index for _, index, _ in running.values()}
-            index = next(i for i in range(len(pools)) if i not in busy)
-            future = pools[index].submit(measure_program, spec, missing, done_fps, spec.seed, repeat)
-            running[future] = (spec, index, time.monotonic())
+            running[workers.submit(spec, missing, done_fps, repeat)] = (spec, time.monotonic())
         while running:
             wait_one()
     finally:
-        for pool in pools:
-            pool.shutdown(wait=False, cancel_futures=True)
+        workers.close()
     return counts
 
 
