@@ -3,8 +3,9 @@
 `looper dataset generate` appends to an SQLite store (schema in costmodel.dataset) and is safe
 to kill at any moment: every sample is committed on its own, a program's schedules are drawn
 from a seeded stream, and a restart skips what is already stored (UNIQUE(program, fingerprint)).
-Each program is measured in a separate worker process, so a crash or hang in looper, the
-compiler or the program is recorded as a failure and never stops the run.
+Each program is measured in a separate worker process (or a Ray task: costmodel.ray_backend), so
+a crash or hang in looper, the compiler or the program is recorded as a failure and never stops
+the run.
 """
 
 from __future__ import annotations
@@ -251,15 +252,22 @@ class ProcessBackend:
 
 def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program: int, *,
         repeat: int = 5, program_timeout: float = 600.0, jobs: int = 1, log: Callable[[str], None] | None = None,
-        progress: Callable[[int], None] | None = None) -> dict[str, int]:
+        progress: Callable[[int], None] | None = None, backend: str = "local",
+        ray_address: str | None = None) -> dict[str, int]:
     """Measure `per_program` schedules of every program into `db_path`, resuming where it stopped.
 
-    Each program is measured by a worker process of its own pool (`jobs` pools), so a crash, a
+    Each program is measured by a worker process of its own pool (`jobs` pools), or with
+    `backend="ray"` by a Ray task (`jobs` at once, on the cluster at `ray_address`), so a crash, a
     hang (`program_timeout`) or a segfault loses only that program's batch, recorded as a failure.
     This process alone writes the database, as each program finishes."""
     counts = {"programs": 0, "new_samples": 0, "skipped_programs": 0, "failed_programs": 0}
     compiler = f"{COMPILER.cc} {' '.join(COMPILER.arguments())}"
-    workers: Backend = ProcessBackend(jobs)
+    if backend == "ray":
+        from costmodel.ray_backend import RayBackend
+
+        workers: Backend = RayBackend(jobs, ray_address)
+    else:
+        workers = ProcessBackend(jobs)
     running: dict = {}  # task -> (spec, start time)
 
     def finish(task, spec: ProgramSpec, failed: BaseException | None) -> None:
@@ -364,7 +372,12 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
     g.add_argument("--kernels", nargs="*", help="PolyBench kernels (with --suite polybench; default all)")
     g.add_argument("--schedules-per-program", type=int, default=30)
     g.add_argument("--repeat", type=int, default=5, help="timed runs per variant (median, outliers dropped)")
-    g.add_argument("--jobs", type=int, default=1, help="programs measured at once (1 keeps timings quiet)")
+    g.add_argument("--jobs", type=int, default=1, help="programs measured at once (1 keeps timings quiet; "
+                                                       "with --backend ray, one per node)")
+    g.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="measure in worker processes here (default) or as tasks on a Ray cluster")
+    g.add_argument("--ray-address", help="Ray cluster to join (default: $RAY_ADDRESS, else the one "
+                                          "started on this machine, else a new local instance)")
     g.add_argument("--quiet", action="store_true")
     sp = sub.add_parser("split", help="copy a data set into training and held-out databases, by program")
     sp.add_argument("data", type=Path, help="data set to split")
@@ -378,6 +391,13 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
     args = p.parse_args(argv)
     if args.action in ("split", "stats"):
         return _inspect(args)
+    if args.ray_address and args.backend != "ray":
+        p.error("--ray-address needs --backend ray")
+    if args.backend == "ray":
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            p.error("--backend ray needs the 'ray' extra: pip install 'looper[ray]'")
     if args.suite == "polybench":
         specs = list(polybench_programs(args.kernels))
     else:
@@ -386,7 +406,8 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
     started = time.time()
     with Progress(len(specs), "measuring", enabled=None if not args.quiet else False) as bar:
         counts = run(args.out, iter(specs), len(specs), args.schedules_per_program, repeat=args.repeat,
-                     log=log, progress=bar.advance, jobs=args.jobs)
+                     log=log, progress=bar.advance, jobs=args.jobs, backend=args.backend,
+                     ray_address=args.ray_address)
     hours = (time.time() - started) / 3600
     counts["samples_per_hour"] = int(counts["new_samples"] / hours) if hours > 0 else 0
     print(json.dumps(counts))

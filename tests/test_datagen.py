@@ -84,3 +84,19 @@ def test_a_failing_or_hanging_program_is_recorded_and_the_run_goes_on(tmp_path: 
 
 def _sleep_forever(*args, **kwargs):
     time.sleep(3600)
+
+
+def test_backend_ray_without_the_extra_is_one_line_and_exit_2(tmp_path: Path, monkeypatch, capsys) -> None:
+    # Here, not in test_datagen_ray.py: that file is skipped where ray is missing, which this test simulates.
+    from looper.cli import main
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
+    db = tmp_path / "data.db"
+    try:
+        code = main(["dataset", "generate", "--out", str(db), "--programs", "1", "--backend", "ray"])
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err == "looper dataset: error: --backend ray needs the 'ray' extra: pip install 'looper[ray]'\n"
+    assert not db.exists()

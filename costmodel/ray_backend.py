@@ -1,0 +1,65 @@
+"""`looper dataset generate --backend ray`: the same measurement tasks, run as Ray tasks on a cluster.
+
+Every task asks Ray for one CPU, so Ray may place several on one node; they then time their
+programs next to each other, which makes timings noisy (README, "Cost-model data"). For quiet
+timings run one task per node: `--jobs` equal to the number of nodes. The driver stays the only
+writer of the database (costmodel.datagen.run stores each task's samples as it finishes).
+Each node imports looper itself: it must have the same version installed, and gcc.
+"""
+
+from __future__ import annotations
+
+import ray
+
+from costmodel.datagen import ProgramSpec, Sample, measure_program
+from looper.measure import machine_id
+
+
+# max_retries=0: a task whose worker died (a segfault, a cancel) is recorded as a failure, never re-run.
+@ray.remote(num_cpus=1, max_retries=0)
+def _measure(spec: ProgramSpec, count: int, skip: set[str], repeat: int) -> tuple[list[Sample], str]:
+    """Measure a program on whichever node runs the task; return its samples and that node's machine."""
+    return measure_program(spec, count, skip, spec.seed, repeat), machine_id()
+
+
+class RayBackend:
+    """Ray tasks, `jobs` of them in flight, on the cluster at `address` (costmodel.datagen.Backend)."""
+
+    def __init__(self, jobs: int, address: str | None = None) -> None:
+        # Without an address ray.init() joins RAY_ADDRESS if set, else the cluster `ray start` started on
+        # this machine, else starts a local instance (Ray's own convention).
+        # A caller (a test, a notebook) that already connected keeps its connection, and owns it.
+        self._owner = not ray.is_initialized()
+        if self._owner:
+            ray.init(address=address)
+        self.slots = max(1, jobs)
+        self._running: set[ray.ObjectRef] = set()
+
+    def submit(self, spec: ProgramSpec, count: int, skip: set[str], repeat: int) -> ray.ObjectRef:
+        """Start measuring a program on the cluster."""
+        ref = _measure.remote(spec, count, skip, repeat)
+        self._running.add(ref)
+        return ref
+
+    def wait(self, tasks: list[ray.ObjectRef], timeout: float) -> set[ray.ObjectRef]:
+        """The finished tasks (at least one, unless `timeout` seconds pass first)."""
+        ready, _ = ray.wait(tasks, num_returns=1, timeout=timeout)
+        return set(ready)
+
+    def result(self, task: ray.ObjectRef) -> tuple[list[Sample], str | None]:
+        """A finished task's samples and the machine of the node that measured them."""
+        samples, machine = ray.get(task)  # raises the task's error (RayTaskError, WorkerCrashedError, ...)
+        self._running.discard(task)
+        return samples, machine
+
+    def cancel(self, task: ray.ObjectRef) -> None:
+        """Kill the task's worker process (force: a hung compiler or program never checks for a cancel)."""
+        self._running.discard(task)
+        ray.cancel(task, force=True)
+
+    def close(self) -> None:
+        """Cancel what is still running, and stop Ray if this backend started or joined it."""
+        for ref in list(self._running):
+            self.cancel(ref)
+        if self._owner:
+            ray.shutdown()

@@ -1,0 +1,74 @@
+"""`looper dataset generate --backend ray`: the same measurements as Ray tasks, on a local Ray instance."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray")
+
+from costmodel import datagen, ray_backend  # noqa: E402  (needs ray: after the skip)
+from looper.measure import machine_id  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray.init(num_cpus=2, include_dashboard=False)
+    yield
+    ray.shutdown()
+
+
+def _rows(db: Path, query: str, *args) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(query, args).fetchall()
+    finally:
+        conn.close()
+
+
+def test_ray_tasks_store_samples_record_failures_and_resume(tmp_path: Path, local_ray) -> None:
+    db = tmp_path / "data.db"
+    good = list(datagen.generated_programs(500, 2))
+    broken = datagen.ProgramSpec("broken", "generated", "broken", 0, "int main(void) { return 0 }\n")
+    messages: list[str] = []
+    counts = datagen.run(db, iter([broken, *good]), 3, 2, repeat=1, jobs=2, backend="ray", log=messages.append)
+    assert counts["programs"] == 3 and counts["failed_programs"] == 1
+    assert len(messages) == 1 and messages[0].startswith("broken (seed 0): ")
+
+    # The broken program is one worker_error sample, and the others were measured anyway.
+    assert _rows(db, "SELECT fingerprint, status FROM samples WHERE program = 'broken'") == [
+        ("failed-broken", "worker_error")]
+    for spec in good:
+        ok = _rows(db, "SELECT speedup, machine FROM samples WHERE program = ? AND status = 'ok'", spec.key)
+        assert ok, f"{spec.name}: no sample measured"
+        assert all(speedup > 0 and machine == machine_id() for speedup, machine in ok)
+    stored = _rows(db, "SELECT program, fingerprint, speedup FROM samples")
+    assert counts["new_samples"] == len(stored)
+
+    # A second run measures nothing again and duplicates nothing.
+    again = datagen.run(db, iter(good), 2, 2, repeat=1, jobs=2, backend="ray")
+    assert again == {"programs": 0, "new_samples": 0, "skipped_programs": 2, "failed_programs": 0}
+    assert sorted(_rows(db, "SELECT program, fingerprint, speedup FROM samples")) == sorted(stored)
+
+
+def test_a_hanging_ray_task_is_cancelled_and_recorded(tmp_path: Path, local_ray, monkeypatch) -> None:
+    def hang(spec, count, skip, repeat):
+        time.sleep(3600)
+
+    # A function defined here travels to the workers by value: they need not import this module.
+    monkeypatch.setattr(ray_backend, "_measure", ray.remote(num_cpus=1, max_retries=0)(hang))
+    db = tmp_path / "data.db"
+    (spec,) = datagen.generated_programs(501, 1)
+    started = time.monotonic()
+    counts = datagen.run(db, iter([spec]), 1, 2, repeat=1, program_timeout=2.0, backend="ray")
+    assert counts["failed_programs"] == 1
+    assert time.monotonic() - started < 30
+    assert _rows(db, "SELECT status FROM samples WHERE program = ?", spec.key) == [("worker_error",)]
+    # The hung worker was killed: its CPU comes back to the instance.
+    deadline = time.monotonic() + 20
+    while ray.available_resources().get("CPU", 0) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ray.available_resources().get("CPU", 0) == 2
