@@ -2,7 +2,8 @@
 
 Every task asks Ray for one CPU, so Ray may place several on one node; they then time their
 programs next to each other, which makes timings noisy (README, "Cost-model data"). For quiet
-timings run one task per node: `--jobs` equal to the number of nodes. The driver stays the only
+timings run one task per node: `--jobs` equal to the number of nodes (tasks are spread over the
+nodes, but Ray only tries: it does not promise one per node). The driver stays the only
 writer of the database (costmodel.datagen.run stores each task's samples as it finishes).
 Each node imports looper itself: it must have the same version installed, and gcc.
 """
@@ -16,7 +17,8 @@ from looper.measure import machine_id
 
 
 # max_retries=0: a task whose worker died (a segfault, a cancel) is recorded as a failure, never re-run.
-@ray.remote(num_cpus=1, max_retries=0)
+# SPREAD: Ray's default packs tasks onto one node first; spread, `--jobs` = nodes mostly means one per node.
+@ray.remote(num_cpus=1, max_retries=0, scheduling_strategy="SPREAD")
 def _measure(spec: ProgramSpec, count: int, skip: set[str], repeat: int) -> tuple[list[Sample], str]:
     """Measure a program on whichever node runs the task; return its samples and that node's machine."""
     return measure_program(spec, count, skip, spec.seed, repeat), machine_id()
