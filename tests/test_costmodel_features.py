@@ -106,3 +106,38 @@ def test_model_backward(schedules):
         out.pow(2).mean().backward()
     assert all(p.grad is not None for p in model.children_lstm.parameters())
     assert model.expr_lstm.weight_ih_l0.grad is not None and model.unimod_lstm.weight_ih_l0.grad is not None
+
+
+def _innermost_strides(sample: F.Sample, stmt: int, accesses: int) -> list[float]:
+    """Bytes per innermost iteration of each access, decoded from the cost block."""
+    o = F.OFFSET["cost"]
+    triples = sample.comps[stmt, o : o + accesses * F.COST_PER_ACCESS].reshape(accesses, F.COST_PER_ACCESS)
+    return sorted(round(float(2 ** t[0] - 1)) for t in triples)
+
+
+def test_cost_block_strides_follow_interchange(gemm):
+    # S1: C[i][j] += alpha * A[i][k] * B[k][j] over 96 x 96 doubles: write C, reads C, alpha, A, B.
+    fz = F.Featurizer()
+    ikj = fz.schedule(Schedule(gemm))
+    assert _innermost_strides(ikj, 1, 5) == [0, 0, 8, 8, 8]  # j innermost: C and B walk rows
+    ijk = fz.schedule(Schedule(gemm).then(T.Interchange("S1", 1, 2)))
+    assert _innermost_strides(ijk, 1, 5) == [0, 0, 0, 8, 96 * 8]  # k innermost: B walks a column
+
+
+def test_cost_block_parallel_region(gemm):
+    o = F.OFFSET["cost"] + F.N_COST - 3
+    fz = F.Featurizer()
+    inner = fz.schedule(Schedule(gemm).then(T.Parallelize("S1", 2))).comps[1, o : o + 3]
+    outer = fz.schedule(Schedule(gemm).then(T.Parallelize("S1", 0))).comps[1, o : o + 3]
+    # An inner parallel loop is entered once per (i, k): 96 * 96 times, each running 96 iterations.
+    assert np.allclose(inner, [np.log2(96 * 96), np.log2(96), np.log2(96)], atol=0.05)
+    assert np.allclose(outer, [0.0, np.log2(96**3), np.log2(96)], atol=0.05)
+
+
+def test_array_extents_are_evaluated():
+    from costmodel.features.program import _size_value
+
+    values = {"_PB_M": 279, "_PB_P": 245}
+    assert _size_value("M + 1", values) == 280
+    assert _size_value("(2 * P)", values) == 490
+    assert _size_value("unknown", values) == F.DEFAULT_PARAM

@@ -7,7 +7,17 @@ import math
 
 import numpy as np
 
-from costmodel.features.layout import _LOG2, MAX_DEPTH, MAX_LOOPS, MAX_UNIMOD_STEPS, N_TAGS, OFFSET, UNIMOD_DIM, slog
+from costmodel.features.layout import (
+    _LOG2,
+    MAX_DEPTH,
+    MAX_LOOPS,
+    MAX_UNIMOD_STEPS,
+    N_COST,
+    N_TAGS,
+    OFFSET,
+    UNIMOD_DIM,
+    slog,
+)
 from costmodel.features.program import ProgramFeatures, StatementInfo
 from costmodel.features.schedule import Row, _Program
 from costmodel.features.tree import _Tree
@@ -29,8 +39,10 @@ def _computation(info: StatementInfo, all_rows: dict[str, list[Row]], tree: _Tre
     unroll = 1
     vector = False
     pad = [0.0] * (MAX_DEPTH - n)
+    log_trips: list[float] = []
     for j, (d, r) in enumerate(loops[:MAX_LOOPS]):
         point, trip = prog.trip(name, rows, d)
+        log_trips.append(math.log2(max(1.0, trip)))
         key = (name, d)
         par = key in low.parallel
         vec = key in low.vector
@@ -68,6 +80,11 @@ def _computation(info: StatementInfo, all_rows: dict[str, list[Row]], tree: _Tre
     ]
     o = OFFSET["tags"]
     v[o : o + N_TAGS] = tags
+    # What a parallel loop costs and wins: how often its region is entered and how much work one entry does.
+    split = par_level - 1 if par_level else len(log_trips)
+    o = OFFSET["cost"] + N_COST - 3
+    v[o : o + 3] = (sum(log_trips[:split]) if par_level else 0.0, sum(log_trips[split:]) if par_level else 0.0,
+                    log_trips[-1] if log_trips else 0.0)
     return v
 
 

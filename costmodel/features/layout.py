@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-FEATURE_VERSION = 1  # bump when any layout below changes (invalidates feature caches and checkpoints)
+FEATURE_VERSION = 2  # bump when any layout below changes (invalidates feature caches and checkpoints)
 
 MAX_DEPTH = 6  # original loop iterators per statement
 MAX_TILED = 3  # tile loops a statement can gain
@@ -37,6 +37,8 @@ ACCESS_BLOCK = ACCESS_HEADER + 2 * MAX_ARRAY_DIMS * ACCESS_COLS  # header, origi
 LOOP_ROW = 1 + MAX_DEPTH + 8  # present, coefficients, constant, tile?, size, point?, par, vec, unroll, trip
 N_TAGS = 18
 N_EXPR_COUNTS = 12
+COST_PER_ACCESS = 3  # innermost stride, invariant in the innermost loop, next-innermost stride
+N_COST = (1 + MAX_READS) * COST_PER_ACCESS + 3
 BLOCKS: tuple[tuple[str, int], ...] = (
     ("domain", MAX_CONSTRAINTS * CONSTRAINT_COLS),
     ("transformed_domain", MAX_CONSTRAINTS * CONSTRAINT_COLS),
@@ -45,6 +47,7 @@ BLOCKS: tuple[tuple[str, int], ...] = (
     ("transform", MAX_DEPTH * MAX_DEPTH),
     ("tags", N_TAGS),
     ("expression_counts", N_EXPR_COUNTS),
+    ("cost", N_COST),
 )
 COMP_DIM = sum(n for _, n in BLOCKS)
 OFFSET = {}
@@ -64,6 +67,8 @@ def slog(x: float) -> float:
 def _slog_array(a: np.ndarray) -> np.ndarray:
     return np.sign(a) * np.log2(1.0 + np.abs(a))
 
+
+ELEMENT_BYTES = {1: 4, 2: 4, 3: 8, 4: 8}  # by DTYPES index
 
 _LOG2 = {2**k: float(k) for k in range(16)}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from costmodel.features.layout import (
     COMP_DIM,
     CONSTRAINT_COLS,
     DEFAULT_PARAM,
+    ELEMENT_BYTES,
     MAX_ARRAY_DIMS,
     MAX_CONSTRAINTS,
     MAX_DEPTH,
@@ -47,6 +49,7 @@ class StatementInfo:
     access_headers: list[np.ndarray]  # write first, then reads (at most 1 + MAX_READS)
     access_m: list[np.ndarray]  # [rank, depth]
     access_c: list[np.ndarray]  # [rank]
+    access_strides: list[np.ndarray]  # [rank] bytes between neighbours along each array dimension (row-major)
     tokens: np.ndarray  # [MAX_EXPR_TOKENS] token ids
     token_types: np.ndarray  # [MAX_EXPR_TOKENS] DTYPES ids
     n_tokens: int
@@ -129,12 +132,34 @@ def _access_matrix(access: Access, depth: int, values: dict[str, int]) -> tuple[
 
 
 def _size_value(text: str, values: dict[str, int]) -> float:
-    t = text.strip().strip("()")
-    if t in values:
-        return float(values[t])
+    """The value of an array extent such as `N`, `M + 1` or `2*N`; DEFAULT_PARAM when it cannot be known.
+
+    Extents are written with the size macros (`N`) while loop bounds use their PolyBench aliases
+    (`_PB_N`), so a name is looked up under both spellings."""
+    def value(node: ast.AST) -> float:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            for name in (node.id, f"_PB_{node.id}"):
+                if name in values:
+                    return float(values[name])
+            raise ValueError(node.id)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -value(node.operand)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub | ast.Mult | ast.FloorDiv | ast.Div):
+            a, b = value(node.left), value(node.right)
+            if isinstance(node.op, ast.Add):
+                return a + b
+            if isinstance(node.op, ast.Sub):
+                return a - b
+            if isinstance(node.op, ast.Mult):
+                return a * b
+            return a // b if b else float(DEFAULT_PARAM)
+        raise ValueError(ast.dump(node))
+
     try:
-        return float(int(t, 0))
-    except ValueError:
+        return max(1.0, value(ast.parse(text.strip().replace("/", "//"), mode="eval").body))
+    except (SyntaxError, ValueError, RecursionError):
         return float(DEFAULT_PARAM)
 
 
@@ -161,7 +186,7 @@ def program_features(scop: Scop) -> ProgramFeatures:
         dom_a, dom_b, dom_eq = _domain_matrix(fixed, stmt.depth)
         lo, hi = _bounds(fixed, stmt.depth)
         log_inst = float(np.sum(np.log2(np.maximum(hi - lo + 1, 1)))) if stmt.depth else 0.0
-        headers, ms, cs = [], [], []
+        headers, ms, cs, strides = [], [], [], []
         writes, reads = list(stmt.writes), list(stmt.reads)
         target = writes[0].array if writes else None
         for k, acc in enumerate((writes[:1] + reads)[: 1 + MAX_READS]):
@@ -182,6 +207,8 @@ def program_features(scop: Scop) -> ProgramFeatures:
                 1.0 if exact else 0.0,
             ])
             headers.append(header)
+            strides.append(_byte_strides(sizes, m.shape[0], array.resolved_type or array.element_type if array
+                                         else scop.locals.get(acc.array)))
             ms.append(m[:MAX_ARRAY_DIMS, :n])
             cs.append(c[:MAX_ARRAY_DIMS])
         tokens = expression_tokens(stmt, scop)[:MAX_EXPR_TOKENS]
@@ -190,13 +217,25 @@ def program_features(scop: Scop) -> ProgramFeatures:
         for i, (t, kind) in enumerate(tokens):
             tok[i], typ[i] = TOKEN_ID[t], kind
         info = StatementInfo(stmt.name, stmt.depth, dom_a[:, :n], dom_b, dom_eq, lo, hi, log_inst, headers, ms, cs,
-                             tok, typ, len(tokens), np.zeros(COMP_DIM))
+                             strides, tok, typ, len(tokens), np.zeros(COMP_DIM))
         _fill_static(info, _expression_counts(tokens))
         infos.append(info)
     pf = ProgramFeatures(infos, {s.name: i for i, s in enumerate(infos)},
                          np.stack([s.tokens for s in infos]), np.stack([s.token_types for s in infos]),
                          np.array([max(1, s.n_tokens) for s in infos], dtype=np.int64))
     return pf
+
+
+def _byte_strides(sizes: list[float], rank: int, element_type: str | None) -> np.ndarray:
+    """Bytes from one element to the next along each dimension of a row-major array."""
+    if len(sizes) != rank:  # e.g. a pointer parameter: its extents are unknown
+        sizes = [float(DEFAULT_PARAM)] * rank
+    out = np.empty(rank)
+    step = float(ELEMENT_BYTES[ctype(element_type)])
+    for d in range(rank - 1, -1, -1):
+        out[d] = step
+        step *= max(1.0, sizes[d])
+    return out
 
 
 def _constraint_block(a: np.ndarray, b: np.ndarray, eq: np.ndarray) -> np.ndarray:

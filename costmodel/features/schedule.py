@@ -13,6 +13,7 @@ from costmodel.features.layout import (
     ACCESS_COLS,
     ACCESS_HEADER,
     CONSTRAINT_COLS,
+    COST_PER_ACCESS,
     MAX_ARRAY_DIMS,
     MAX_CONSTRAINTS,
     MAX_DEPTH,
@@ -153,6 +154,7 @@ class _Program:
                 base = o + k * ACCESS_BLOCK + ACCESS_HEADER + MAX_ARRAY_DIMS * ACCESS_COLS
                 t = tinv[: m.shape[1]]
                 v[base : base + MAX_ARRAY_DIMS * ACCESS_COLS] = _access_block(m @ t, c - m @ (t @ tc))
+            _fill_strides(v, info, tinv, len(points))
             o = OFFSET["transform"]
             t = np.zeros((MAX_DEPTH, MAX_DEPTH))
             k = min(tmat.shape[0], MAX_DEPTH)
@@ -160,6 +162,19 @@ class _Program:
             v[o : o + MAX_DEPTH * MAX_DEPTH] = t.ravel()
         self.transformed[key] = v
         return v
+
+
+def _fill_strides(v: np.ndarray, info: StatementInfo, tinv: np.ndarray, n_points: int) -> None:
+    """Per access, the bytes it moves per iteration of the innermost and the next-innermost point loop:
+    what decides cache-line and vector use, given directly because the network would have to learn
+    it from the transformed matrices and the array sizes of only a few hundred programs."""
+    o = OFFSET["cost"]
+    for k, (m, strides) in enumerate(zip(info.access_m, info.access_strides, strict=True)):
+        base = o + k * COST_PER_ACCESS
+        per_loop = np.abs(strides[: m.shape[0]] @ (m @ tinv[: m.shape[1]])) if m.shape[0] else np.zeros(n_points)
+        inner = float(per_loop[n_points - 1]) if n_points else 0.0
+        outer = float(per_loop[n_points - 2]) if n_points > 1 else 0.0
+        v[base : base + COST_PER_ACCESS] = (np.log2(1 + inner), float(inner < 1e-9), np.log2(1 + outer))
 
 
 def _outer_sharing(rows: dict[str, list[Row]]) -> dict[str, int]:
