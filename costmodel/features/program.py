@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -131,6 +133,9 @@ def _access_matrix(access: Access, depth: int, values: dict[str, int]) -> tuple[
         return np.zeros((rank, depth)), np.zeros(rank), False
 
 
+_EXTENT_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv}
+
+
 def _size_value(text: str, values: dict[str, int]) -> float:
     """The value of an array extent such as `N`, `M + 1` or `2*N`; DEFAULT_PARAM when it cannot be known.
 
@@ -143,23 +148,17 @@ def _size_value(text: str, values: dict[str, int]) -> float:
             for name in (node.id, f"_PB_{node.id}"):
                 if name in values:
                     return float(values[name])
-            raise ValueError(node.id)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             return -value(node.operand)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub | ast.Mult | ast.FloorDiv | ast.Div):
-            a, b = value(node.left), value(node.right)
-            if isinstance(node.op, ast.Add):
-                return a + b
-            if isinstance(node.op, ast.Sub):
-                return a - b
-            if isinstance(node.op, ast.Mult):
-                return a * b
-            return a // b if b else float(DEFAULT_PARAM)
+        if isinstance(node, ast.BinOp) and type(node.op) in _EXTENT_OPS:
+            return _EXTENT_OPS[type(node.op)](value(node.left), value(node.right))
         raise ValueError(ast.dump(node))
 
+    # C integer suffixes (100L, 8u) and C's integer division, in Python's spelling.
+    expression = re.sub(r"\b(\d+)[uUlL]+\b", r"\1", text.strip()).replace("/", "//")
     try:
-        return max(1.0, value(ast.parse(text.strip().replace("/", "//"), mode="eval").body))
-    except (SyntaxError, ValueError, RecursionError):
+        return max(1.0, value(ast.parse(expression, mode="eval").body))
+    except (SyntaxError, ValueError, ZeroDivisionError, RecursionError):
         return float(DEFAULT_PARAM)
 
 
