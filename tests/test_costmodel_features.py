@@ -140,4 +140,5 @@ def test_array_extents_are_evaluated():
     values = {"_PB_M": 279, "_PB_P": 245}
     assert _size_value("M + 1", values) == 280
     assert _size_value("(2 * P)", values) == 490
+    assert _size_value("100L / 3", values) == 33  # C suffix, integer division
     assert _size_value("unknown", values) == F.DEFAULT_PARAM
