@@ -27,9 +27,10 @@ from codegen.ast_c import generate as generate_code
 from codegen.build import BuildError, Compiler, compile_text, timing_env
 from codegen.splice import region_code, splice
 from costmodel.dataset import frontend_loader, open_db
-from looper.deps import compute_dependences
+from looper.deps import Dependences, compute_dependences
 from looper.measure import machine_id
 from looper.schedule import Schedule
+from looper.search.beam import beam_search
 from looper.search.sampler import samples
 from looper.verify import harness_sources
 
@@ -83,12 +84,17 @@ def _run(binary: Path, timeout: float) -> float:
 
 
 def measure_program(spec: ProgramSpec, count: int, skip: set[str], seed: int, repeat: int = 5,
-                    timeout: float = 10.0) -> list[Sample]:
-    """Sample up to `count` new legal schedules of a program and measure each (worker side)."""
+                    timeout: float = 10.0, beam: int = 0) -> list[Sample]:
+    """Measure up to `count` new legal schedules of a program (worker side): with `beam`, first the
+    `beam` schedules the shipped cost model ranks highest in a beam search, then random samples."""
     scop = frontend_loader(spec.source, spec.defines)
     deps = compute_dependences(scop)
-    schedules = [s for s in samples(Schedule(scop), deps, count + len(skip), seed=seed)
-                 if s.fingerprint() not in skip][:count]
+    start = Schedule(scop)
+    favourites = _beam_favourites(start, deps, beam) if beam else []
+    taken = skip | {s.fingerprint() for s in favourites}
+    schedules = [s for s in favourites if s.fingerprint() not in skip]
+    schedules += [s for s in samples(start, deps, count + len(taken), seed=seed) if s.fingerprint() not in taken]
+    schedules = schedules[:count]
     extra, dirs = harness_sources(spec.source, [])
     defines = {**spec.defines, "POLYBENCH_TIME": None, "POLYBENCH_USE_SCALAR_LB": None}
     compiler = COMPILER.with_(include_dirs=tuple(dirs), defines=defines)
@@ -131,6 +137,22 @@ def measure_program(spec: ProgramSpec, count: int, skip: set[str], seed: int, re
         results.append(Sample(s.fingerprint(), text, "ok", base / median if median > 0 else None, median, base,
                               times))
     return results
+
+
+def _beam_favourites(start: Schedule, deps: Dependences, count: int) -> list[Schedule]:
+    """The `count` best-scored distinct schedules a beam search with the shipped cost model visits.
+
+    LOOPer drew its data from exploration: measuring what the model favours teaches the next model
+    where it is wrong, which random samples rarely show. Deterministic for a given model, so a
+    resumed run picks the same schedules (stored ones are skipped, not replaced)."""
+    from costmodel.inference import load_evaluator
+
+    evaluator = load_evaluator()
+    if evaluator is None:
+        raise RuntimeError("--beam needs the shipped cost model (costmodel/pretrained/model.pt)")
+    result = beam_search(start, deps, evaluator)
+    ranked = sorted(result.explored[1:], key=lambda item: -item[1])  # [0] is the unchanged start
+    return [schedule for schedule, _ in ranked[:count]]
 
 
 def store(db_path: Path, spec: ProgramSpec, results: list[Sample], compiler: str, machine: str | None = None) -> int:
@@ -195,8 +217,8 @@ class Backend(Protocol):
 
     slots: int
 
-    def submit(self, spec: ProgramSpec, count: int, skip: set[str], repeat: int) -> Hashable:
-        """Start measuring a program; return its task handle."""
+    def submit(self, spec: ProgramSpec, count: int, skip: set[str], repeat: int, beam: int = 0) -> Hashable:
+        """Start measuring a program (`measure_program`'s arguments); return its task handle."""
 
     def wait(self, tasks: list[Hashable], timeout: float) -> set[Hashable]:
         """The tasks that finished (successfully or not) within `timeout` seconds."""
@@ -219,11 +241,12 @@ class ProcessBackend:
         self.slots = len(self.pools)
         self._slot: dict[Future, int] = {}  # running or failed task -> index of its pool
 
-    def submit(self, spec: ProgramSpec, count: int, skip: set[str], repeat: int) -> Future:
+    def submit(self, spec: ProgramSpec, count: int, skip: set[str], repeat: int, beam: int = 0) -> Future:
         """Start measuring a program in a free pool."""
         busy = set(self._slot.values())
         index = next(i for i in range(len(self.pools)) if i not in busy)
-        future = self.pools[index].submit(measure_program, spec, count, skip, spec.seed, repeat)
+        future = self.pools[index].submit(measure_program, spec, count, skip, spec.seed, repeat,
+                                              beam=beam)
         self._slot[future] = index
         return future
 
@@ -253,7 +276,7 @@ class ProcessBackend:
 def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program: int, *,
         repeat: int = 5, program_timeout: float = 600.0, jobs: int = 1, log: Callable[[str], None] | None = None,
         progress: Callable[[int], None] | None = None, backend: str = "local",
-        ray_address: str | None = None) -> dict[str, int]:
+        ray_address: str | None = None, beam: int = 0) -> dict[str, int]:
     """Measure `per_program` schedules of every program into `db_path`, resuming where it stopped.
 
     Each program is measured by a worker process of its own pool (`jobs` pools), or with
@@ -312,7 +335,7 @@ def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program:
                 continue
             while len(running) >= workers.slots:
                 wait_one()
-            running[workers.submit(spec, missing, done_fps, repeat)] = (spec, time.monotonic())
+            running[workers.submit(spec, missing, done_fps, repeat, beam)] = (spec, time.monotonic())
         while running:
             wait_one()
     finally:
@@ -372,6 +395,9 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
     g.add_argument("--kernels", nargs="*", help="PolyBench kernels (with --suite polybench; default all)")
     g.add_argument("--schedules-per-program", type=int, default=30)
     g.add_argument("--repeat", type=int, default=5, help="timed runs per variant (median, outliers dropped)")
+    g.add_argument("--beam", type=int, default=0, metavar="K",
+                   help="of each program's schedules, first the K the shipped cost model ranks highest in a beam "
+                        "search (exploration data; default 0: random samples only)")
     g.add_argument("--jobs", type=int, default=1, help="programs measured at once (1 keeps timings quiet; "
                                                        "with --backend ray, one per node)")
     g.add_argument("--backend", choices=("local", "ray"), default="local",
@@ -407,7 +433,7 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
     with Progress(len(specs), "measuring", enabled=None if not args.quiet else False) as bar:
         counts = run(args.out, iter(specs), len(specs), args.schedules_per_program, repeat=args.repeat,
                      log=log, progress=bar.advance, jobs=args.jobs, backend=args.backend,
-                     ray_address=args.ray_address)
+                     ray_address=args.ray_address, beam=args.beam)
     hours = (time.time() - started) / 3600
     counts["samples_per_hour"] = int(counts["new_samples"] / hours) if hours > 0 else 0
     print(json.dumps(counts))

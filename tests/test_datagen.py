@@ -100,3 +100,22 @@ def test_backend_ray_without_the_extra_is_one_line_and_exit_2(tmp_path: Path, mo
     err = capsys.readouterr().err
     assert err == "looper dataset: error: --backend ray needs the 'ray' extra: pip install 'looper[ray]'\n"
     assert not db.exists()
+
+
+def test_beam_favourites_are_measured_first_then_random_samples() -> None:
+    from costmodel import datagen
+    from costmodel.dataset import frontend_loader
+    from looper.deps import compute_dependences
+    from looper.schedule import Schedule
+
+    (spec,) = datagen.generated_programs(502, 1)
+    scop = frontend_loader(spec.source, spec.defines)
+    favourites = datagen._beam_favourites(Schedule(scop), compute_dependences(scop), 2)
+    assert len({s.fingerprint() for s in favourites}) == 2
+    results = datagen.measure_program(spec, 3, set(), spec.seed, repeat=1, beam=2)
+    assert [r.fingerprint for r in results[:2]] == [s.fingerprint() for s in favourites]
+    assert len({r.fingerprint for r in results}) == 3 and all(r.status == "ok" for r in results)
+    # Resumed with the first favourite stored: it is not measured again, the second still is.
+    again = datagen.measure_program(spec, 2, {favourites[0].fingerprint()}, spec.seed, repeat=1, beam=2)
+    assert again[0].fingerprint == favourites[1].fingerprint()
+    assert favourites[0].fingerprint() not in {r.fingerprint for r in again}

@@ -55,7 +55,7 @@ def test_ray_tasks_store_samples_record_failures_and_resume(tmp_path: Path, loca
 
 
 def test_a_hanging_ray_task_is_cancelled_and_recorded(tmp_path: Path, local_ray, monkeypatch) -> None:
-    def hang(spec, count, skip, repeat):
+    def hang(*args):
         time.sleep(3600)
 
     # A function defined here travels to the workers by value: they need not import this module.
