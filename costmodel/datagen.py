@@ -245,8 +245,7 @@ class ProcessBackend:
         """Start measuring a program in a free pool."""
         busy = set(self._slot.values())
         index = next(i for i in range(len(self.pools)) if i not in busy)
-        future = self.pools[index].submit(measure_program, spec, count, skip, spec.seed, repeat,
-                                              beam=beam)
+        future = self.pools[index].submit(measure_program, spec, count, skip, spec.seed, repeat, beam=beam)
         self._slot[future] = index
         return future
 

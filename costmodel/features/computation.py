@@ -81,10 +81,10 @@ def _computation(info: StatementInfo, all_rows: dict[str, list[Row]], tree: _Tre
     o = OFFSET["tags"]
     v[o : o + N_TAGS] = tags
     # What a parallel loop costs and wins: how often its region is entered and how much work one entry does.
-    split = par_level - 1 if par_level else len(log_trips)
+    entries = sum(log_trips[: par_level - 1]) if par_level else 0.0
+    work = sum(log_trips[par_level - 1 :]) if par_level else 0.0
     o = OFFSET["cost"] + N_COST - 3
-    v[o : o + 3] = (sum(log_trips[:split]) if par_level else 0.0, sum(log_trips[split:]) if par_level else 0.0,
-                    log_trips[-1] if log_trips else 0.0)
+    v[o : o + 3] = (entries, work, log_trips[-1] if log_trips else 0.0)
     return v
 
 

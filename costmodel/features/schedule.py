@@ -171,7 +171,7 @@ def _fill_strides(v: np.ndarray, info: StatementInfo, tinv: np.ndarray, n_points
     o = OFFSET["cost"]
     for k, (m, strides) in enumerate(zip(info.access_m, info.access_strides, strict=True)):
         base = o + k * COST_PER_ACCESS
-        per_loop = np.abs(strides[: m.shape[0]] @ (m @ tinv[: m.shape[1]])) if m.shape[0] else np.zeros(n_points)
+        per_loop = np.abs(strides[: m.shape[0]] @ (m @ tinv[: m.shape[1]]))  # all zeros for a scalar
         inner = float(per_loop[n_points - 1]) if n_points else 0.0
         outer = float(per_loop[n_points - 2]) if n_points > 1 else 0.0
         v[base : base + COST_PER_ACCESS] = (np.log2(1 + inner), float(inner < 1e-9), np.log2(1 + outer))
