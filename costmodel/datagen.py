@@ -155,8 +155,11 @@ def _beam_favourites(start: Schedule, deps: Dependences, count: int) -> list[Sch
     return [schedule for schedule, _ in ranked[:count]]
 
 
-def store(db_path: Path, spec: ProgramSpec, results: list[Sample], compiler: str, machine: str | None = None) -> int:
-    """Append samples measured on `machine` (default: this one), skipping stored ones; return how many were new."""
+def store(db_path: Path, spec: ProgramSpec, results: list[Sample], compiler: str, machine: str | None = None,
+          requested: int | None = None) -> int:
+    """Append samples measured on `machine` (default: this one), skipping stored ones; return how many were new.
+
+    With `requested`, also mark the program finished for that many schedules per program."""
     db = open_db(db_path)
     machine = machine or machine_id()
     new = 0
@@ -171,15 +174,21 @@ def store(db_path: Path, spec: ProgramSpec, results: list[Sample], compiler: str
                 (spec.key, r.fingerprint, r.schedule, r.status, r.speedup, r.median_s, r.baseline_s,
                  json.dumps(r.times), machine, compiler, time.time()))
             new += cur.rowcount
+        if requested is not None:
+            db.execute("INSERT INTO finished (program, requested, created) VALUES (?, ?, ?) ON CONFLICT(program) "
+                       "DO UPDATE SET requested = max(requested, excluded.requested), created = excluded.created",
+                       (spec.key, requested, time.time()))
     db.close()
     return new
 
 
-def stored_fingerprints(db_path: Path, key: str) -> set[str]:
+def stored_fingerprints(db_path: Path, key: str) -> tuple[set[str], int]:
+    """The fingerprints stored for a program, and the most schedules per program it was finished for (0: never)."""
     db = open_db(db_path)
     rows = db.execute("SELECT fingerprint FROM samples WHERE program=?", (key,)).fetchall()
+    finished = db.execute("SELECT requested FROM finished WHERE program=?", (key,)).fetchone()
     db.close()
-    return {r[0] for r in rows}
+    return {r[0] for r in rows}, finished[0] if finished else 0
 
 
 def generated_programs(first_seed: int, count: int) -> Iterator[ProgramSpec]:
@@ -275,7 +284,7 @@ class ProcessBackend:
 def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program: int, *,
         repeat: int = 5, program_timeout: float = 600.0, jobs: int = 1, log: Callable[[str], None] | None = None,
         progress: Callable[[int], None] | None = None, backend: str = "local",
-        ray_address: str | None = None, beam: int = 0) -> dict[str, int]:
+        ray_address: str | None = None, beam: int = 0, quiet: bool = False) -> dict[str, int]:
     """Measure `per_program` schedules of every program into `db_path`, resuming where it stopped.
 
     Each program is measured by a worker process of its own pool (`jobs` pools), or with
@@ -287,7 +296,7 @@ def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program:
     if backend == "ray":
         from costmodel.ray_backend import RayBackend
 
-        workers: Backend = RayBackend(jobs, ray_address)
+        workers: Backend = RayBackend(jobs, ray_address, quiet)
     else:
         workers = ProcessBackend(jobs)
     running: dict = {}  # task -> (spec, start time)
@@ -305,7 +314,7 @@ def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program:
                 log(f"{spec.name} (seed {spec.seed}): {type(failed).__name__}: {str(failed)[:200]}")
             workers.cancel(task)
             results = [Sample(f"failed-{spec.key}", "{}", "worker_error")]
-        counts["new_samples"] += store(db_path, spec, results, compiler, machine)
+        counts["new_samples"] += store(db_path, spec, results, compiler, machine, requested=per_program)
         counts["programs"] += 1
         if progress:
             progress(1)
@@ -325,9 +334,11 @@ def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program:
 
     try:
         for spec in programs:
-            done_fps = stored_fingerprints(db_path, spec.key)
+            done_fps, finished_for = stored_fingerprints(db_path, spec.key)
             missing = per_program - len(done_fps)
-            if missing <= 0:
+            # A program measured before for as many schedules is done even if short: it has no more
+            # legal schedules, or its worker failed (recorded as such); measuring it again finds nothing.
+            if missing <= 0 or finished_for >= per_program:
                 counts["skipped_programs"] += 1
                 if progress:
                     progress(1)
@@ -432,7 +443,7 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
     with Progress(len(specs), "measuring", enabled=None if not args.quiet else False) as bar:
         counts = run(args.out, iter(specs), len(specs), args.schedules_per_program, repeat=args.repeat,
                      log=log, progress=bar.advance, jobs=args.jobs, backend=args.backend,
-                     ray_address=args.ray_address, beam=args.beam)
+                     ray_address=args.ray_address, beam=args.beam, quiet=args.quiet)
     hours = (time.time() - started) / 3600
     counts["samples_per_hour"] = int(counts["new_samples"] / hours) if hours > 0 else 0
     print(json.dumps(counts))

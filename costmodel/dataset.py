@@ -7,6 +7,9 @@ Schema (shared with the data generator; created here when absent):
 - `samples(id, program, fingerprint, schedule, status, speedup, median_s, baseline_s, times, machine,
   compiler, created)`: one schedule (`Schedule.to_json()`) of a program with its measurement;
   `speedup` = baseline median / candidate median, measured on the same worker.
+- `finished(program, requested, created)`: the generator finished the program when asked for
+  `requested` schedules of it. A program with fewer legal schedules than that, or one whose worker
+  failed, is done all the same: a resumed run skips it instead of measuring it again.
 
 Only samples with status 'ok', a positive speedup and a steady measurement (the interquartile range
 of the timed runs at most `MAX_SPREAD` of their median) are used: a busy machine makes runs, and
@@ -56,6 +59,11 @@ CREATE TABLE IF NOT EXISTS samples (
     UNIQUE(program, fingerprint)
 );
 CREATE INDEX IF NOT EXISTS samples_program ON samples(program);
+CREATE TABLE IF NOT EXISTS finished (
+    program TEXT PRIMARY KEY REFERENCES programs(key),
+    requested INTEGER,
+    created REAL
+);
 """
 STATUSES = ("ok", "build_error", "run_error", "timeout", "wrong_output")
 MAX_SPREAD = 0.2  # see the module docstring

@@ -10,6 +10,8 @@ Each node imports looper itself: it must have the same version installed, and gc
 
 from __future__ import annotations
 
+import logging
+
 import ray
 
 from costmodel.datagen import ProgramSpec, Sample, measure_program
@@ -27,13 +29,14 @@ def _measure(spec: ProgramSpec, count: int, skip: set[str], repeat: int, beam: i
 class RayBackend:
     """Ray tasks, `jobs` of them in flight, on the cluster at `address` (costmodel.datagen.Backend)."""
 
-    def __init__(self, jobs: int, address: str | None = None) -> None:
+    def __init__(self, jobs: int, address: str | None = None, quiet: bool = False) -> None:
         # Without an address ray.init() joins RAY_ADDRESS if set, else the cluster `ray start` started on
         # this machine, else starts a local instance (Ray's own convention).
         # A caller (a test, a notebook) that already connected keeps its connection, and owns it.
         self._owner = not ray.is_initialized()
         if self._owner:
-            ray.init(address=address)
+            # Quiet: only errors from Ray itself and no worker output relayed, as with the local backend.
+            ray.init(address=address, **({"logging_level": logging.ERROR, "log_to_driver": False} if quiet else {}))
         self.slots = max(1, jobs)
         self._running: set[ray.ObjectRef] = set()
 

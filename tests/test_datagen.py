@@ -74,6 +74,11 @@ def test_a_failing_or_hanging_program_is_recorded_and_the_run_goes_on(tmp_path: 
     assert statuses == {"broken": "worker_error"}
     assert conn.execute("SELECT COUNT(*) FROM samples WHERE program = ? AND status = 'ok'",
                         (good.key,)).fetchone()[0] >= 1
+    conn.close()
+    # Resuming measures neither again: the failure is recorded, and the good program is finished even
+    # if it had fewer legal schedules than asked.
+    counts = datagen.run(db, iter([broken, good]), 2, 2, repeat=1)
+    assert counts["skipped_programs"] == 2 and counts["programs"] == 0
 
     # A hang: the worker is killed after the program timeout and the next program still runs.
     monkeypatch.setattr(datagen, "measure_program", _sleep_forever)

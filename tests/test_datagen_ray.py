@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -27,6 +30,19 @@ def _rows(db: Path, query: str, *args) -> list[tuple]:
         return conn.execute(query, args).fetchall()
     finally:
         conn.close()
+
+
+def test_quiet_ray_run_prints_only_its_result(tmp_path: Path) -> None:
+    # Its own new local instance ("local"), started and stopped by the command, before the fixture's.
+    db = tmp_path / "data.db"
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys; from looper.cli import main; sys.exit(main(sys.argv[1:]))",
+         "dataset", "generate", "--out", str(db), "--programs", "1", "--first-seed", "500",
+         "--schedules-per-program", "1", "--repeat", "1", "--backend", "ray", "--ray-address", "local", "--quiet"],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert json.loads(proc.stdout)["new_samples"] == 1
 
 
 def test_ray_tasks_store_samples_record_failures_and_resume(tmp_path: Path, local_ray) -> None:
