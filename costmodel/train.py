@@ -135,6 +135,7 @@ def train(data: str | Path | Dataset, out: str | Path, config: TrainConfig = Tra
         raise ValueError(f"unknown loss {config.loss!r}; choose one of {', '.join(LOSSES)}")
     say = log or (lambda text: print(text, file=sys.stderr))
     out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)  # before the data are read, not at the first checkpoint
     files = paths(out)
     dataset = data if isinstance(data, Dataset) else load_dataset(data, progress=progress)
     groups = dataset.by_program()
