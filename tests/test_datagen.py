@@ -75,8 +75,8 @@ def test_a_failing_or_hanging_program_is_recorded_and_the_run_goes_on(tmp_path: 
     assert conn.execute("SELECT COUNT(*) FROM samples WHERE program = ? AND status = 'ok'",
                         (good.key,)).fetchone()[0] >= 1
     conn.close()
-    # Resuming measures neither again: the failure is recorded, and the good program is finished even
-    # if it had fewer legal schedules than asked.
+    # Resuming measures neither again: the good program has its samples, and the broken one, with only its
+    # worker_error sample stored, is marked finished (before, it was measured again on every resume).
     counts = datagen.run(db, iter([broken, good]), 2, 2, repeat=1)
     assert counts["skipped_programs"] == 2 and counts["programs"] == 0
 
