@@ -30,6 +30,10 @@ def train_parser(parser_cls: type[argparse.ArgumentParser] = argparse.ArgumentPa
     p.add_argument("--patience", type=int, default=d.patience, help="early stopping patience in epochs")
     p.add_argument("--threads", type=int, default=d.threads, help=f"torch threads (default {d.threads})")
     p.add_argument("--resume", action="store_true", help="continue from the last epoch's checkpoint (<out>.state)")
+    p.add_argument("--ensemble", type=int, default=1, metavar="K",
+                   help="train K models with seeds SEED..SEED+K-1 (<out stem>.memberK.pt) and save their "
+                        "ensemble (mean log prediction) at --out (default 1: one model)")
+    p.add_argument("--jobs", type=int, default=1, help="with --ensemble: members trained at once (default 1)")
     p.add_argument("--compare-losses", action="store_true",
                    help="train one model per loss into the directory of --out and report validation metrics")
     p.add_argument("--suite", help="train on this suite's programs only (e.g. polybench), with leave-one-out "
@@ -88,6 +92,10 @@ def _train(argv: list[str], parser_cls) -> int:
         return EXIT_INPUT
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, loss=args.loss, seed=args.seed,
                          val_fraction=args.val_fraction, lr=args.lr, patience=args.patience, threads=args.threads)
+    if args.ensemble != 1 and (args.suite or args.leave_one_out or args.compare_losses):
+        print("looper train: error: --ensemble trains one ensemble; it does not combine with --suite, "
+              "--leave-one-out or --compare-losses", file=sys.stderr)
+        return EXIT_INPUT
     progress = False if args.quiet else None
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.suite or args.leave_one_out:
@@ -102,6 +110,18 @@ def _train(argv: list[str], parser_cls) -> int:
         report = compare_losses(args.data, args.out.parent, config, progress=progress)
         print((args.out.parent / "loss_comparison.md").read_text(), end="")
         print(f"best loss: {report['best']} (models in {args.out.parent})")
+        return EXIT_OK
+    if args.ensemble != 1:
+        from costmodel.train import train_ensemble
+
+        report = train_ensemble(args.data, args.out, config, members=args.ensemble, jobs=args.jobs,
+                                resume=args.resume, progress=progress)
+        for k, summary in enumerate(report["members"]):
+            val = summary["val"]
+            print(f"member {k}: {summary['files']['model']} ({summary['epochs']} epochs; validation on "
+                  f"{summary['val_programs']} programs: spearman {val['spearman']:.3f}, mape {val['mape']:.3f}, "
+                  f"top-1 regret {val['top1_regret']:.3f})")
+        print(f"model: {args.out} (ensemble of {args.ensemble})")
         return EXIT_OK
     summary = train(args.data, args.out, config, resume=args.resume, progress=progress)
     val = summary["val"]

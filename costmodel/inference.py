@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from costmodel.features import FEATURE_VERSION, Featurizer, collate
-from costmodel.model import CostModel, ModelConfig
+from costmodel.model import CostModel, Ensemble, ModelConfig
 from looper.schedule import Schedule
 
 PRETRAINED = Path(__file__).resolve().parent / "pretrained" / "model.pt"
@@ -22,16 +22,20 @@ class CheckpointError(ValueError):
     """A file that is not a usable cost-model checkpoint."""
 
 
-def save_model(model: CostModel, path: str | Path, meta: dict | None = None) -> None:
-    """Write a model checkpoint (config, weights incl. feature normalization, metadata) atomically."""
+def save_model(model: CostModel | Ensemble, path: str | Path, meta: dict | None = None) -> None:
+    """Write a model checkpoint (config, weights incl. feature normalization, metadata) atomically; an
+    ensemble is stored as the list of its members."""
     path = Path(path)
-    data = {"format": FORMAT, "config": asdict(model.config), "state_dict": model.state_dict(), "meta": meta or {}}
+    members = list(model.members) if isinstance(model, Ensemble) else [model]
+    parts = [{"config": asdict(m.config), "state_dict": m.state_dict()} for m in members]
+    data = {"format": FORMAT, "meta": meta or {}}
+    data.update(parts[0] if not isinstance(model, Ensemble) else {"members": parts})
     tmp = path.with_name(path.name + ".tmp")
     torch.save(data, tmp)
     tmp.replace(path)
 
 
-def load_model(path: str | Path) -> CostModel:
+def load_model(path: str | Path) -> CostModel | Ensemble:
     """Read a checkpoint written by save_model; CheckpointError if it is not one or is incompatible."""
     path = Path(path)
     try:
@@ -40,14 +44,20 @@ def load_model(path: str | Path) -> CostModel:
         raise CheckpointError(f"{path}: not a cost-model checkpoint ({type(exc).__name__}: {exc})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a cost-model checkpoint")
-    config = ModelConfig(**data["config"])
+    members = [_member(path, part) for part in data.get("members", [data])]
+    model = members[0] if "members" not in data else Ensemble(members)
+    model.eval()
+    model.meta = data.get("meta", {})  # type: ignore[attr-defined]
+    return model
+
+
+def _member(path: Path, part: dict) -> CostModel:
+    config = ModelConfig(**part["config"])
     if config.feature_version != FEATURE_VERSION:
         raise CheckpointError(f"{path}: trained on feature version {config.feature_version}, this looper computes "
                               f"version {FEATURE_VERSION}; retrain it (looper train)")
     model = CostModel(config)
-    model.load_state_dict(data["state_dict"])
-    model.eval()
-    model.meta = data.get("meta", {})  # type: ignore[attr-defined]
+    model.load_state_dict(part["state_dict"])
     return model
 
 
@@ -66,7 +76,7 @@ def threads(n: int) -> Iterator[None]:
 class ModelEvaluator:
     """Scores schedules with the learned model: predicted speedup over the original schedule."""
 
-    def __init__(self, model: CostModel, *, batch_size: int = 2048, num_threads: int = 1) -> None:
+    def __init__(self, model: CostModel | Ensemble, *, batch_size: int = 2048, num_threads: int = 1) -> None:
         self.model = model.eval()
         self.batch_size = batch_size
         self.num_threads = num_threads

@@ -99,3 +99,18 @@ class CostModel(nn.Module):
             table = table.index_copy(0, ids + n_comp, emb)
         root = table[batch.roots + n_comp]
         return self.head(root).squeeze(-1)
+
+
+class Ensemble(nn.Module):
+    """Several cost models trained with different seeds; predicts the mean of their log-speedups
+    (the geometric mean speedup), which ranks held-out programs better than any one member."""
+
+    def __init__(self, members: list[CostModel]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("an ensemble needs at least one model")
+        self.members = nn.ModuleList(members)
+
+    def forward(self, batch: F.Batch) -> torch.Tensor:
+        """[batch.size] mean predicted log-speedup of the members."""
+        return torch.stack([m(batch) for m in self.members]).mean(0)

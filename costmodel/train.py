@@ -27,7 +27,7 @@ from costmodel import features as F
 from costmodel.dataset import Dataset, Example, iter_program_batches, load_dataset, split_programs
 from costmodel.evaluate import evaluate_examples, predict
 from costmodel.inference import save_model, threads
-from costmodel.model import CostModel, ModelConfig
+from costmodel.model import CostModel, Ensemble, ModelConfig
 from looper.progress import Progress
 
 LOSSES = ("mape", "log", "rank")
@@ -224,6 +224,51 @@ def train(data: str | Path | Dataset, out: str | Path, config: TrainConfig = Tra
             _plots(history, best_model, val_set, files, config.loss)
     return {"epochs": len(history), "best_val_loss": best, "val": val, "files": {k: str(v) for k, v in files.items()},
             "train_programs": len(train_keys), "val_programs": len(val_keys)}
+
+
+def member_path(out: Path, k: int) -> Path:
+    """Where member k of an ensemble trained for `out` is written (with its own plots and state)."""
+    return out.with_name(f"{out.with_suffix('').name}.member{k}{out.suffix or '.pt'}")
+
+
+def train_ensemble(data: str | Path, out: str | Path, config: TrainConfig = TrainConfig(), *, members: int = 2,
+                   jobs: int = 1, model_config: ModelConfig | None = None, resume: bool = False,
+                   progress: bool | None = None, plots: bool = True) -> dict:
+    """Train `members` models with seeds config.seed, config.seed + 1, ... (each its own validation
+    split and initialization), `jobs` at a time, and save them at `out` as one Ensemble. Member k is
+    exactly `train(data, member_path(out, k), replace(config, seed=config.seed + k))`; with `resume`,
+    finished members are only reloaded."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if members < 1:
+        raise ValueError("--ensemble needs at least 1 member")
+    dataset = load_dataset(data, progress=progress)  # featurizes once; parallel members read the cache
+    tasks = [(str(data), str(member_path(out, k)), replace(config, seed=config.seed + k), model_config, resume,
+              plots, k) for k in range(members)]
+    if jobs <= 1:
+        summaries = [train(dataset, t[1], t[2], model_config=model_config, resume=resume, progress=progress,
+                           plots=plots) for t in tasks]
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn: a fresh interpreter per worker, not a fork of this process's torch threads.
+        with ProcessPoolExecutor(min(jobs, members), mp_context=multiprocessing.get_context("spawn")) as pool:
+            summaries = list(pool.map(_train_member, tasks))
+    from costmodel.inference import load_model
+
+    loaded = [load_model(member_path(out, k)) for k in range(members)]
+    ensemble = Ensemble(loaded)  # type: ignore[arg-type]
+    meta = {"ensemble": members, "data": str(data), "train_config": asdict(config),
+            "members": [m.meta for m in loaded]}  # type: ignore[attr-defined]
+    save_model(ensemble, out, meta)
+    return {"members": summaries, "files": {"model": str(out)}}
+
+
+def _train_member(task: tuple) -> dict:
+    data, out, config, model_config, resume, plots, k = task
+    return train(data, out, config, model_config=model_config, resume=resume, progress=False, plots=plots,
+                 log=lambda text: print(f"[member {k}] {text}", file=sys.stderr, flush=True))
 
 
 def _save_state(path: Path, model, optimizer, scheduler, epoch, best, bad, history, config, model_config) -> None:

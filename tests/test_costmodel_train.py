@@ -150,6 +150,38 @@ def test_cli_train(synthetic_db, tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "missing.db"), "--out", str(out)]) == 2
 
 
+def test_ensemble_of_seeds(synthetic_db, tmp_path, capsys):
+    out = tmp_path / "ens" / "model.pt"
+    code = main(["train", "--data", str(synthetic_db), "--out", str(out), "--epochs", "2", "--batch-size", "16",
+                 "--val-fraction", "0.3", "--seed", "3", "--ensemble", "2", "--jobs", "2", "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    assert "ensemble of 2" in capsys.readouterr().out
+    ensemble = load_model(out)
+    assert len(ensemble.members) == 2 and ensemble.meta["ensemble"] == 2
+    # Member 1 is the model `looper train --seed 4` makes, trained in another process.
+    alone = tmp_path / "alone.pt"
+    train(synthetic_db, alone, TrainConfig(epochs=2, batch_size=16, val_fraction=0.3, seed=4), progress=False,
+          log=lambda _: None, plots=False)
+    a, b = load_model(alone).state_dict(), ensemble.members[1].state_dict()
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    from costmodel.evaluate import predict
+
+    samples = [e.sample for e in D.load_dataset(synthetic_db, progress=False).examples]
+    mean_log = (torch.log(torch.tensor(predict(ensemble.members[0], samples))) +
+                torch.log(torch.tensor(predict(ensemble.members[1], samples)))) / 2
+    assert torch.allclose(torch.tensor(predict(ensemble, samples)), torch.exp(mean_log), rtol=1e-4)
+    assert main(["evaluate", "--model", str(out), "--data", str(synthetic_db), "--json", "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["samples"] == 44
+    # Killed after its members finished: --resume only reloads them.
+    out.unlink()
+    assert main(["train", "--data", str(synthetic_db), "--out", str(out), "--epochs", "2", "--batch-size", "16",
+                 "--val-fraction", "0.3", "--seed", "3", "--ensemble", "2", "--resume", "--quiet"]) == 0
+    again = load_model(out)
+    assert all(torch.equal(again.state_dict()[k], v) for k, v in ensemble.state_dict().items())
+    assert main(["train", "--data", str(synthetic_db), "--out", str(out), "--ensemble", "2", "--suite",
+                 "polybench"]) == 2
+
+
 def test_compare_losses(synthetic_db, tmp_path):
     small = ModelConfig(hidden=16, comp_hidden=32, expr_hidden=8, unimod_hidden=8)
     report = compare_losses(synthetic_db, tmp_path, TrainConfig(epochs=1, batch_size=32, val_fraction=0.3),
