@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from looper.deps import compute_dependences
 from looper.legality import check
 from looper.schedule import Schedule
 from looper.search import AnalyticalEvaluator, RandomEvaluator, Space, beam_search
+from looper.search.sampler import samples
 from tests.engine_support import kernel_scop
 
 
@@ -74,3 +76,16 @@ def test_space_flags_remove_transformations() -> None:
     kinds = {t.kind for s, _ in result.explored for t in s.steps}
     assert kinds.isdisjoint({"tile", "parallelize", "unroll", "vectorize"})
     assert check(result.best, deps)
+
+
+def test_analytical_evaluator_never_serves_another_programs_figures() -> None:
+    # `looper evaluate --model analytical` scores program after program with one evaluator. CPython
+    # gives a new Scop the id of a freed one, and a cache keyed by id() alone then served the old
+    # program's figures (a KeyError on real data). Here the reused id is planted, deterministically.
+    gemm, gesummv = kernel_scop("gemm")[0], kernel_scop("gesummv")[0]
+    shared = AnalyticalEvaluator()
+    shared.score([Schedule(gemm)])
+    shared._weights[id(gesummv)] = shared._weights[id(gemm)]
+    shared._baseline[id(gesummv)] = shared._baseline[id(gemm)]
+    schedules = samples(Schedule(gesummv), compute_dependences(gesummv), 4, seed=0)
+    assert shared.score(schedules) == AnalyticalEvaluator().score(schedules)

@@ -45,8 +45,10 @@ class AnalyticalEvaluator:
 
     def __init__(self, default_param: int = 32) -> None:
         self.default_param = default_param
-        self._baseline: dict[int, float] = {}
-        self._weights: dict[int, dict[str, float]] = {}
+        # Keyed by id(scop), with the Scop held beside its value: a freed Scop's id can be reused by
+        # the next program's, which must not find the old program's figures.
+        self._baseline: dict[int, tuple[Scop, float]] = {}
+        self._weights: dict[int, tuple[Scop, dict[str, float]]] = {}
 
     def score(self, schedules: Sequence[Schedule]) -> list[float]:
         return [self._baseline_time(s.scop) / self.time(s) for s in schedules]
@@ -59,17 +61,17 @@ class AnalyticalEvaluator:
                    for s in schedule.scop.statements)
 
     def _baseline_time(self, scop: Scop) -> float:
-        key = id(scop)
-        if key not in self._baseline:
-            self._baseline[key] = self.time(Schedule(scop))
-        return self._baseline[key]
+        entry = self._baseline.get(id(scop))
+        if entry is None or entry[0] is not scop:
+            entry = self._baseline[id(scop)] = (scop, self.time(Schedule(scop)))
+        return entry[1]
 
     def _instance_weights(self, scop: Scop) -> dict[str, float]:
-        key = id(scop)
-        if key not in self._weights:
-            self._weights[key] = {s.name: float(max(1, _count(s.domain, scop, self.default_param)))
-                                  for s in scop.statements}
-        return self._weights[key]
+        entry = self._weights.get(id(scop))
+        if entry is None or entry[0] is not scop:
+            entry = self._weights[id(scop)] = (scop, {s.name: float(max(1, _count(s.domain, scop, self.default_param)))
+                                                      for s in scop.statements})
+        return entry[1]
 
     def _statement_cost(self, stmt: Statement, low: Lowered, instances: float) -> float:
         rows = low.rows[stmt.name]
