@@ -238,21 +238,21 @@ def train_ensemble(data: str | Path, out: str | Path, config: TrainConfig = Trai
     split and initialization), `jobs` at a time, and save them at `out` as one Ensemble. Member k is
     exactly `train(data, member_path(out, k), replace(config, seed=config.seed + k))`; with `resume`,
     finished members are only reloaded."""
+    if members < 1:
+        raise ValueError("an ensemble needs at least 1 member")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if members < 1:
-        raise ValueError("--ensemble needs at least 1 member")
     dataset = load_dataset(data, progress=progress)  # featurizes once; parallel members read the cache
-    tasks = [(str(data), str(member_path(out, k)), replace(config, seed=config.seed + k), model_config, resume,
-              plots, k) for k in range(members)]
+    runs = [(k, str(member_path(out, k)), replace(config, seed=config.seed + k)) for k in range(members)]
     if jobs <= 1:
-        summaries = [train(dataset, t[1], t[2], model_config=model_config, resume=resume, progress=progress,
-                           plots=plots) for t in tasks]
+        summaries = [train(dataset, path, cfg, model_config=model_config, resume=resume, progress=progress,
+                           plots=plots) for _, path, cfg in runs]
     else:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         # spawn: a fresh interpreter per worker, not a fork of this process's torch threads.
+        tasks = [(str(data), path, cfg, model_config, resume, plots, k) for k, path, cfg in runs]
         with ProcessPoolExecutor(min(jobs, members), mp_context=multiprocessing.get_context("spawn")) as pool:
             summaries = list(pool.map(_train_member, tasks))
     from costmodel.inference import load_model
