@@ -117,18 +117,20 @@ def _train(argv: list[str], parser_cls) -> int:
         report = train_ensemble(args.data, args.out, config, members=args.ensemble, jobs=args.jobs,
                                 resume=args.resume, progress=progress)
         for k, summary in enumerate(report["members"]):
-            val = summary["val"]
-            print(f"member {k}: {summary['files']['model']} ({summary['epochs']} epochs; validation on "
-                  f"{summary['val_programs']} programs: spearman {val['spearman']:.3f}, mape {val['mape']:.3f}, "
-                  f"top-1 regret {val['top1_regret']:.3f})")
+            print(f"member {k}: {summary['files']['model']} {_outcome(summary)}")
         print(f"model: {args.out} (ensemble of {args.ensemble})")
         return EXIT_OK
     summary = train(args.data, args.out, config, resume=args.resume, progress=progress)
-    val = summary["val"]
-    print(f"model: {args.out} ({summary['epochs']} epochs; validation on {summary['val_programs']} programs: "
-          f"spearman {val['spearman']:.3f}, mape {val['mape']:.3f}, top-1 regret {val['top1_regret']:.3f})")
+    print(f"model: {args.out} {_outcome(summary)}")
     print(f"plots: {summary['files']['loss_plot']}, {summary['files']['scatter_plot']}")
     return EXIT_OK
+
+
+def _outcome(summary: dict) -> str:
+    """A trained model's epochs and best validation figures, for one line of output."""
+    val = summary["val"]
+    return (f"({summary['epochs']} epochs; validation on {summary['val_programs']} programs: spearman "
+            f"{val['spearman']:.3f}, mape {val['mape']:.3f}, top-1 regret {val['top1_regret']:.3f})")
 
 
 def _evaluate(argv: list[str], parser_cls) -> int:

@@ -26,13 +26,18 @@ def save_model(model: CostModel | Ensemble, path: str | Path, meta: dict | None 
     """Write a model checkpoint (config, weights incl. feature normalization, metadata) atomically; an
     ensemble is stored as the list of its members."""
     path = Path(path)
-    members = list(model.members) if isinstance(model, Ensemble) else [model]
-    parts = [{"config": asdict(m.config), "state_dict": m.state_dict()} for m in members]
-    data = {"format": FORMAT, "meta": meta or {}}
-    data.update(parts[0] if not isinstance(model, Ensemble) else {"members": parts})
+    data: dict = {"format": FORMAT, "meta": meta or {}}
+    if isinstance(model, Ensemble):
+        data["members"] = [_part(m) for m in model.members]
+    else:
+        data.update(_part(model))
     tmp = path.with_name(path.name + ".tmp")
     torch.save(data, tmp)
     tmp.replace(path)
+
+
+def _part(model: CostModel) -> dict:
+    return {"config": asdict(model.config), "state_dict": model.state_dict()}
 
 
 def load_model(path: str | Path) -> CostModel | Ensemble:

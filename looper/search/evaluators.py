@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import islpy as isl
 import numpy as np
@@ -15,6 +17,7 @@ from looper.schedule import Lowered, Schedule
 from looper.strides import coefficients, subscript_coefficients
 
 _TILE_SIZE = re.compile(r"floor\(\(.*?\)/(\d+)\)")
+T = TypeVar("T")
 
 
 class RandomEvaluator:
@@ -28,6 +31,15 @@ class RandomEvaluator:
             int.from_bytes(hashlib.sha256(f"{self.seed}:{s.fingerprint()}".encode()).digest()[:8], "big") / 2**64
             for s in schedules
         ]
+
+
+def _per_scop(cache: dict[int, tuple[weakref.ref, T]], scop: Scop, make: Callable[[], T]) -> T:
+    """cache's value for this very Scop, made by `make` if absent. Keyed by id(), with a weak reference
+    beside the value: a freed Scop's id may be reused by the next program, which must not get its figures."""
+    entry = cache.get(id(scop))
+    if entry is None or entry[0]() is not scop:
+        entry = cache[id(scop)] = (weakref.ref(scop), make())
+    return entry[1]
 
 
 class AnalyticalEvaluator:
@@ -45,10 +57,8 @@ class AnalyticalEvaluator:
 
     def __init__(self, default_param: int = 32) -> None:
         self.default_param = default_param
-        # Keyed by id(scop), with the Scop held beside its value: a freed Scop's id can be reused by
-        # the next program's, which must not find the old program's figures.
-        self._baseline: dict[int, tuple[Scop, float]] = {}
-        self._weights: dict[int, tuple[Scop, dict[str, float]]] = {}
+        self._baseline: dict[int, tuple[weakref.ref, float]] = {}
+        self._weights: dict[int, tuple[weakref.ref, dict[str, float]]] = {}
 
     def score(self, schedules: Sequence[Schedule]) -> list[float]:
         return [self._baseline_time(s.scop) / self.time(s) for s in schedules]
@@ -61,17 +71,11 @@ class AnalyticalEvaluator:
                    for s in schedule.scop.statements)
 
     def _baseline_time(self, scop: Scop) -> float:
-        entry = self._baseline.get(id(scop))
-        if entry is None or entry[0] is not scop:
-            entry = self._baseline[id(scop)] = (scop, self.time(Schedule(scop)))
-        return entry[1]
+        return _per_scop(self._baseline, scop, lambda: self.time(Schedule(scop)))
 
     def _instance_weights(self, scop: Scop) -> dict[str, float]:
-        entry = self._weights.get(id(scop))
-        if entry is None or entry[0] is not scop:
-            entry = self._weights[id(scop)] = (scop, {s.name: float(max(1, _count(s.domain, scop, self.default_param)))
-                                                      for s in scop.statements})
-        return entry[1]
+        return _per_scop(self._weights, scop, lambda: {s.name: float(max(1, _count(s.domain, scop, self.default_param)))
+                                                       for s in scop.statements})
 
     def _statement_cost(self, stmt: Statement, low: Lowered, instances: float) -> float:
         rows = low.rows[stmt.name]
