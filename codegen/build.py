@@ -77,24 +77,48 @@ def _private(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
 
 
+def _run_compiler(cmd: list[str]) -> None:
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise BuildError(f"compiler not found: {cmd[0]}") from None
+    if proc.returncode != 0:
+        raise BuildError(f"{shlex.join(cmd)}\n{proc.stderr.strip()}")
+
+
+def _object(source: Path, compiler: Compiler, extra: Sequence[str]) -> Path:
+    """Compile one source to an object file, once for its text and flags: a harness such as polybench.c
+    is shared by every variant of every program, and recompiling it was a third of each build."""
+    out = cache_dir() / f"{source.stem}-{_key(compiler, [source], [*extra, '-c'])}.o"
+    if not out.exists():
+        tmp = _private(out)
+        try:
+            _run_compiler([compiler.cc, *compiler.arguments(), *extra, "-c", str(source), "-o", str(tmp)])
+        except BuildError:
+            tmp.unlink(missing_ok=True)
+            raise
+        tmp.replace(out)
+    return out
+
+
 def compile_c(
     sources: Sequence[Path], compiler: Compiler = Compiler(), *, shared: bool = False, name: str = "prog"
 ) -> Path:
-    """Compile sources into an executable (or a shared library); return its hash-named path."""
+    """Compile sources into an executable (or a shared library); return its hash-named path.
+    The sources after the first are compiled to cached object files and linked."""
     sources = [Path(s).resolve() for s in sources]
     extra = ["-shared", "-fPIC"] if shared else []
     out = cache_dir() / f"{name}-{_key(compiler, sources, extra)}{'.so' if shared else ''}"
     if out.exists():
         return out
+    objects = [_object(s, compiler, ["-fPIC"] if shared else []) for s in sources[1:]]
     tmp = _private(out)
-    cmd = [compiler.cc, *compiler.arguments(), *extra, *map(str, sources), "-o", str(tmp), "-lm"]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-    except FileNotFoundError:
-        raise BuildError(f"compiler not found: {compiler.cc}") from None
-    if proc.returncode != 0:
+        _run_compiler([compiler.cc, *compiler.arguments(), *extra, str(sources[0]), *map(str, objects), "-o",
+                       str(tmp), "-lm"])
+    except BuildError:
         tmp.unlink(missing_ok=True)
-        raise BuildError(f"{shlex.join(cmd)}\n{proc.stderr.strip()}")
+        raise
     tmp.replace(out)  # atomic: a concurrent build never sees a half-written file
     return out
 

@@ -6,6 +6,11 @@ from a seeded stream, and a restart skips what is already stored (UNIQUE(program
 Each program is measured in a separate worker process (or a Ray task: costmodel.ray_backend), so
 a crash or hang in looper, the compiler or the program is recorded as a failure and never stops
 the run.
+
+Each variant is built as its own program, exactly as `looper-opt` would emit it; only the shared
+harness (polybench.c) is compiled once and linked (codegen.build). Several variants in one binary,
+chosen at run time, would save compiler calls but change what is measured: gcc inlines and lays out a
+kernel function that holds one variant differently from one that holds thirty.
 """
 
 from __future__ import annotations
@@ -182,7 +187,7 @@ def store(db_path: Path, spec: ProgramSpec, results: list[Sample], compiler: str
     return new
 
 
-def stored_fingerprints(db_path: Path, key: str) -> tuple[set[str], int]:
+def stored_progress(db_path: Path, key: str) -> tuple[set[str], int]:
     """The fingerprints stored for a program, and the most schedules per program it was finished for (0: never)."""
     db = open_db(db_path)
     rows = db.execute("SELECT fingerprint FROM samples WHERE program=?", (key,)).fetchall()
@@ -334,7 +339,7 @@ def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program:
 
     try:
         for spec in programs:
-            done_fps, finished_for = stored_fingerprints(db_path, spec.key)
+            done_fps, finished_for = stored_progress(db_path, spec.key)
             missing = per_program - len(done_fps)
             # A program measured before for as many schedules is done even if short: it has no more
             # legal schedules, or its worker failed (recorded as such); measuring it again finds nothing.
