@@ -28,17 +28,20 @@ from looper.verify import harness_sources
 FAILED = 0.0  # the score of a candidate that does not build or run
 
 
-def machine_id() -> str:
-    """CPU model and core count: measurements are only comparable on the same kind of machine."""
-    model = platform.processor() or platform.machine()
+def cpu_model() -> str:
+    """The CPU's model name as the kernel reports it."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return f"{model} x{os.cpu_count()}"
+    return platform.processor() or platform.machine()
+
+
+def machine_id() -> str:
+    """CPU model and core count: measurements are only comparable on the same kind of machine."""
+    return f"{cpu_model()} x{os.cpu_count()}"
 
 
 class MeasureCache:

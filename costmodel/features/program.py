@@ -192,22 +192,22 @@ def program_features(scop: Scop) -> ProgramFeatures:
             m, c, exact = _access_matrix(acc, stmt.depth, values)
             array = scop.arrays.get(acc.array)
             sizes = [_size_value(s, values) for s in array.sizes] if array else []
+            element = (array.resolved_type or array.element_type) if array else None
             header = np.array([
                 1.0,
                 1.0 if k == 0 and acc.is_write else 0.0,
                 m.shape[0] / MAX_ARRAY_DIMS,
                 1.0 if acc.array == target else 0.0,
                 1.0 if m.shape[0] == 0 else 0.0,
-                *(1.0 if ctype(array.resolved_type or array.element_type if array else None) == t else 0.0
-                  for t in (1, 2, 3)),
+                *(1.0 if ctype(element) == t else 0.0 for t in (1, 2, 3)),
                 (arrays.index(acc.array) + 1) / max(1, len(arrays)) if acc.array in arrays else 0.0,
                 math.log2(1 + sum(a.array == acc.array for a in stmt.accesses)),
                 math.log2(1 + float(np.prod(sizes))) / 8 if sizes else 0.0,
                 1.0 if exact else 0.0,
             ])
             headers.append(header)
-            strides.append(_byte_strides(sizes, m.shape[0], array.resolved_type or array.element_type if array
-                                         else scop.locals.get(acc.array)))
+            # A scalar's header has no type one-hot (version 2 features), but its stride needs the type.
+            strides.append(_byte_strides(sizes, m.shape[0], element if array else scop.locals.get(acc.array)))
             ms.append(m[:MAX_ARRAY_DIMS, :n])
             cs.append(c[:MAX_ARRAY_DIMS])
         tokens = expression_tokens(stmt, scop)[:MAX_EXPR_TOKENS]

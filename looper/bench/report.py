@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from looper.bench.configs import BASELINE, CONFIG_NAMES, Config, version
-from looper.bench.runner import BLAS, blas_name, cpu_model
+from looper.bench.runner import BLAS, blas_name
 from looper.bench.store import FAILED, OK, REFERENCE, Key, Row, Store
+from looper.measure import cpu_model
 from polybench.dump import RTOL
 from polybench.manifest import KERNELS
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from codegen.build import BuildError, Compiler, cache_dir, timing_env
 from looper.bench.configs import BASELINE, Config
 from looper.bench.store import ERROR, FAILED, OK, REFERENCE, Key, Row, Store
+from looper.measure import cpu_model
 from looper.progress import Progress
 from polybench.dump import RTOL, DumpError, compare, parse
 from polybench.manifest import UTILITIES, Kernel
@@ -57,19 +58,9 @@ def commit_id(root: Path = REPO) -> str:
     return proc.stdout.strip() if proc.returncode == 0 and proc.stdout.strip() else "unknown"
 
 
-def cpu_model() -> str:
-    """The CPU's model name as the kernel reports it."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def machine_id() -> str:
-    """A stable name for this kind of machine (CPU model, logical cores, architecture)."""
+    """A stable name for this kind of machine (CPU model, logical cores, architecture); the key of
+    stored benchmark results, so its format stays even though the data sets use `measure.machine_id`."""
     return f"{cpu_model()} x{os.cpu_count()} {platform.machine()}"
 
 
