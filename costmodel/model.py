@@ -63,6 +63,7 @@ class CostModel(nn.Module):
         self.register_buffer("comp_std", torch.ones(F.COMP_DIM))
         self.register_buffer("loop_mean", torch.zeros(F.LOOP_DIM))
         self.register_buffer("loop_std", torch.ones(F.LOOP_DIM))
+        self.register_buffer("log_offset", torch.zeros(()))  # set by calibrate() after training
         self.token_embedding = nn.Embedding(len(F.TOKENS), c.token_embedding, padding_idx=0)
         self.type_embedding = nn.Embedding(len(F.DTYPES), 8, padding_idx=0)
         self.expr_lstm = nn.LSTM(c.token_embedding + 8, c.expr_hidden, batch_first=True)
@@ -81,6 +82,10 @@ class CostModel(nn.Module):
         self.loop_mean.copy_(loop_mean)
         self.loop_std.copy_(loop_std.clamp_min(1e-3))
 
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """As nn.Module's; weights saved before calibration existed have no offset, which is then 0."""
+        return super().load_state_dict({"log_offset": torch.zeros(()), **state_dict}, strict, assign)
+
     def forward(self, batch: F.Batch) -> torch.Tensor:
         """[batch.size] predicted log-speedups."""
         tokens = torch.cat([self.token_embedding(batch.expr_tokens), self.type_embedding(batch.expr_types)], -1)
@@ -98,7 +103,7 @@ class CostModel(nn.Module):
             emb = self.loop_embed(torch.cat([h, loops[ids]], -1))
             table = table.index_copy(0, ids + n_comp, emb)
         root = table[batch.roots + n_comp]
-        return self.head(root).squeeze(-1)
+        return self.head(root).squeeze(-1) + self.log_offset
 
 
 class Ensemble(nn.Module):
