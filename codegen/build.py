@@ -86,9 +86,10 @@ def _run_compiler(cmd: list[str]) -> None:
         raise BuildError(f"{shlex.join(cmd)}\n{proc.stderr.strip()}")
 
 
-def _object(source: Path, compiler: Compiler, extra: Sequence[str]) -> Path:
-    """Compile one source to an object file, once for its text and flags: a harness such as polybench.c
-    is shared by every variant of every program, and recompiling it was a third of each build."""
+def object_file(source: Path, compiler: Compiler = Compiler(), extra: Sequence[str] = ()) -> Path:
+    """Compile one C source to an object file, once for its text and flags: a harness such as
+    polybench.c is shared by every variant of every program, and recompiling it was a third of each build."""
+    source = Path(source).resolve()
     out = cache_dir() / f"{source.stem}-{_key(compiler, [source], [*extra, '-c'])}.o"
     if not out.exists():
         tmp = _private(out)
@@ -105,13 +106,13 @@ def compile_c(
     sources: Sequence[Path], compiler: Compiler = Compiler(), *, shared: bool = False, name: str = "prog"
 ) -> Path:
     """Compile sources into an executable (or a shared library); return its hash-named path.
-    The sources after the first are compiled to cached object files and linked."""
+    C sources after the first are compiled to cached object files (object_file) and linked."""
     sources = [Path(s).resolve() for s in sources]
     extra = ["-shared", "-fPIC"] if shared else []
     out = cache_dir() / f"{name}-{_key(compiler, sources, extra)}{'.so' if shared else ''}"
     if out.exists():
         return out
-    objects = [_object(s, compiler, ["-fPIC"] if shared else []) for s in sources[1:]]
+    objects = [object_file(s, compiler, ["-fPIC"] if shared else []) if s.suffix == ".c" else s for s in sources[1:]]
     tmp = _private(out)
     try:
         _run_compiler([compiler.cc, *compiler.arguments(), *extra, str(sources[0]), *map(str, objects), "-o",

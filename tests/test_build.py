@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from codegen.build import BuildError, compile_text
+from codegen.build import BuildError, compile_text, object_file
 
 PROGRAM = '#include <stdio.h>\nint main(void) { printf("%d\\n", 6 * 7); return 0; }\n'
 
@@ -35,6 +35,8 @@ def test_extra_sources_are_compiled_once_and_linked(tmp_path: Path, monkeypatch:
         outputs.append(subprocess.run([str(binary)], capture_output=True, text=True).stdout)
     assert outputs == ["42\n", "48\n"]
     assert len(list((tmp_path / "build").glob("helper-*.o"))) == 1
+    linked = compile_text(main.replace("VALUE", "9"), name="main", extra_sources=[object_file(helper)])
+    assert subprocess.run([str(linked)], capture_output=True, text=True).stdout == "54\n"  # an object is linked as is
     helper.write_text("int helper(int x) { return x; }\n")  # a changed harness is rebuilt
     binary = compile_text(main.replace("VALUE", "7"), name="main", extra_sources=[helper])
     assert subprocess.run([str(binary)], capture_output=True, text=True).stdout == "7\n"

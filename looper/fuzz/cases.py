@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codegen.build import BuildError, Compiler, cache_dir, compile_text
+from codegen.build import BuildError, Compiler, cache_dir, compile_text, object_file
 from polybench.dump import RTOL, DumpError, compare, parse
 from polybench.manifest import UTILITIES
 
@@ -102,18 +102,7 @@ def compiler_for(defines: Mapping[str, int | str | None], *, sanitize: bool = Fa
 
 def harness_object(compiler: Compiler) -> Path:
     """polybench.c compiled once per compiler (it does not depend on the sizes), to link with every program."""
-    base = compiler.with_(defines={})
-    source = UTILITIES / "polybench.c"
-    key = hashlib.sha256("\0".join([base.cc, *base.arguments()]).encode() + source.read_bytes()).hexdigest()[:20]
-    out = cache_dir() / f"polybench-{key}.o"
-    if not out.exists():
-        tmp = out.with_name(f".{out.name}.{os.getpid()}")
-        proc = subprocess.run([base.cc, *base.arguments(), "-c", str(source), "-o", str(tmp)],
-                              capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise BuildError(proc.stderr.strip())
-        tmp.replace(out)
-    return out
+    return object_file(UTILITIES / "polybench.c", compiler.with_(defines={}))
 
 
 def _build(text: str, compiler: Compiler, name: str) -> Path:
