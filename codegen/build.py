@@ -88,7 +88,7 @@ def _run_compiler(cmd: list[str]) -> None:
 
 def object_file(source: Path, compiler: Compiler = Compiler(), extra: Sequence[str] = ()) -> Path:
     """Compile one C source to an object file, once for its text and flags: a harness such as
-    polybench.c is shared by every variant of every program, and recompiling it was a quarter of each build."""
+    polybench.c is shared by every variant of every program, and recompiling it was a fifth of each build."""
     source = Path(source).resolve()
     out = cache_dir() / f"{source.stem}-{_key(compiler, [source], [*extra, '-c'])}.o"
     if not out.exists():
