@@ -77,13 +77,19 @@ def _private(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
 
 
-def _run_compiler(cmd: list[str]) -> None:
+def _compile_into(out: Path, cmd: list[str]) -> None:
+    """Run a compiler command with `-o` a private temporary, then move that to `out`: atomic, so a
+    concurrent build never sees a half-written file, and a failed one leaves nothing behind."""
+    tmp = _private(out)
+    cmd = [*cmd, "-o", str(tmp)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True)
     except FileNotFoundError:
         raise BuildError(f"compiler not found: {cmd[0]}") from None
     if proc.returncode != 0:
+        tmp.unlink(missing_ok=True)
         raise BuildError(f"{shlex.join(cmd)}\n{proc.stderr.strip()}")
+    tmp.replace(out)
 
 
 def object_file(source: Path, compiler: Compiler = Compiler(), extra: Sequence[str] = ()) -> Path:
@@ -92,13 +98,7 @@ def object_file(source: Path, compiler: Compiler = Compiler(), extra: Sequence[s
     source = Path(source).resolve()
     out = cache_dir() / f"{source.stem}-{_key(compiler, [source], [*extra, '-c'])}.o"
     if not out.exists():
-        tmp = _private(out)
-        try:
-            _run_compiler([compiler.cc, *compiler.arguments(), *extra, "-c", str(source), "-o", str(tmp)])
-        except BuildError:
-            tmp.unlink(missing_ok=True)
-            raise
-        tmp.replace(out)
+        _compile_into(out, [compiler.cc, *compiler.arguments(), *extra, "-c", str(source)])
     return out
 
 
@@ -110,17 +110,10 @@ def compile_c(
     sources = [Path(s).resolve() for s in sources]
     extra = ["-shared", "-fPIC"] if shared else []
     out = cache_dir() / f"{name}-{_key(compiler, sources, extra)}{'.so' if shared else ''}"
-    if out.exists():
-        return out
-    objects = [object_file(s, compiler, ["-fPIC"] if shared else []) if s.suffix == ".c" else s for s in sources[1:]]
-    tmp = _private(out)
-    try:
-        _run_compiler([compiler.cc, *compiler.arguments(), *extra, str(sources[0]), *map(str, objects), "-o",
-                       str(tmp), "-lm"])
-    except BuildError:
-        tmp.unlink(missing_ok=True)
-        raise
-    tmp.replace(out)  # atomic: a concurrent build never sees a half-written file
+    if not out.exists():
+        objects = [object_file(s, compiler, ["-fPIC"] if shared else []) if s.suffix == ".c" else s
+                   for s in sources[1:]]
+        _compile_into(out, [compiler.cc, *compiler.arguments(), *extra, str(sources[0]), *map(str, objects), "-lm"])
     return out
 
 
