@@ -99,13 +99,18 @@ def measure_program(spec: ProgramSpec, count: int, skip: set[str], seed: int, re
     taken = skip | {s.fingerprint() for s in favourites}
     schedules = [s for s in favourites if s.fingerprint() not in skip]
     schedules += [s for s in samples(start, deps, count + len(taken), seed=seed) if s.fingerprint() not in taken]
-    schedules = schedules[:count]
+    return measure_schedules(spec, schedules[:count], repeat, timeout)
+
+
+def measure_schedules(spec: ProgramSpec, schedules: list[Schedule], repeat: int = 5,
+                      timeout: float = 10.0) -> list[Sample]:
+    """Build and time the given schedules of a program against its original (worker side)."""
     extra, dirs = harness_sources(spec.source, [])
     defines = {**spec.defines, "POLYBENCH_TIME": None, "POLYBENCH_USE_SCALAR_LB": None}
     compiler = COMPILER.with_(include_dirs=tuple(dirs), defines=defines)
     base_binary = compile_text(spec.source, compiler, name="orig", extra_sources=extra)
     results: list[Sample] = []
-    codes = [splice(spec.source, [(scop, region_code(spec.source, scop, generate_code(s)))]) for s in schedules]
+    codes = [splice(spec.source, [(s.scop, region_code(spec.source, s.scop, generate_code(s)))]) for s in schedules]
 
     def build(code: str) -> Path | None:
         try:
