@@ -30,6 +30,8 @@ def train_parser(parser_cls: type[argparse.ArgumentParser] = argparse.ArgumentPa
     p.add_argument("--patience", type=int, default=d.patience, help="early stopping patience in epochs")
     p.add_argument("--threads", type=int, default=d.threads, help=f"torch threads (default {d.threads})")
     p.add_argument("--resume", action="store_true", help="continue from the last epoch's checkpoint (<out>.state)")
+    p.add_argument("--unanchored", action="store_true",
+                   help="predict each schedule's speedup on its own, not relative to the program's original schedule")
     p.add_argument("--ensemble", type=int, default=1, metavar="K",
                    help="train K models with seeds SEED..SEED+K-1 (<out stem>.memberK.pt) and save their "
                         "ensemble (mean log prediction) at --out (default 1: one model)")
@@ -84,6 +86,7 @@ def main_evaluate(argv: list[str], parser_cls: type[argparse.ArgumentParser] = a
 
 
 def _train(argv: list[str], parser_cls) -> int:
+    from costmodel.model import ModelConfig
     from costmodel.train import TrainConfig, compare_losses, train
 
     args = train_parser(parser_cls).parse_args(argv)
@@ -92,6 +95,10 @@ def _train(argv: list[str], parser_cls) -> int:
         return EXIT_INPUT
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, loss=args.loss, seed=args.seed,
                          val_fraction=args.val_fraction, lr=args.lr, patience=args.patience, threads=args.threads)
+    model_config = ModelConfig(anchored=not args.unanchored)
+    if args.unanchored and (args.suite or args.leave_one_out or args.compare_losses):
+        print("looper train: error: --unanchored applies to plain and --ensemble training only", file=sys.stderr)
+        return EXIT_INPUT
     if args.ensemble != 1 and (args.suite or args.leave_one_out or args.compare_losses):
         print("looper train: error: --ensemble trains one ensemble; it does not combine with --suite, "
               "--leave-one-out or --compare-losses", file=sys.stderr)
@@ -115,12 +122,12 @@ def _train(argv: list[str], parser_cls) -> int:
         from costmodel.train import train_ensemble
 
         report = train_ensemble(args.data, args.out, config, members=args.ensemble, jobs=args.jobs,
-                                resume=args.resume, progress=progress)
+                                model_config=model_config, resume=args.resume, progress=progress)
         for k, summary in enumerate(report["members"]):
             print(f"member {k}: {summary['files']['model']} {_outcome(summary)}")
         print(f"model: {args.out} (ensemble of {args.ensemble})")
         return EXIT_OK
-    summary = train(args.data, args.out, config, resume=args.resume, progress=progress)
+    summary = train(args.data, args.out, config, model_config=model_config, resume=args.resume, progress=progress)
     print(f"model: {args.out} {_outcome(summary)}")
     print(f"plots: {summary['files']['loss_plot']}, {summary['files']['scatter_plot']}")
     return EXIT_OK

@@ -255,13 +255,18 @@ def load_dataset(db: str | Path, *, loader: ScopLoader = frontend_loader, cache:
     examples: list[Example] = []
     skipped: dict[str, str] = {}
     bad = 0
-    todo = sum(len(rows) for rows in grouped.values() if any(r.id not in cached for r in rows))
+
+    def usable(r: SampleRow) -> bool:
+        # Samples cached before they were linked to their origin (Sample.origin) are featurized again.
+        e = cached.get(r.id)
+        return e is not None and (e.sample.origin is not None or not r.schedule.get("steps"))
+
+    todo = sum(len(rows) for rows in grouped.values() if not all(usable(r) for r in rows))
     featurizer = Featurizer(max_programs=4)
     fresh = 0
     with Progress(todo, f"featurizing {db.name}", enabled=progress) as bar:
         for key, rows in grouped.items():
-            missing = [r for r in rows if r.id not in cached]
-            if not missing:
+            if all(usable(r) for r in rows):
                 examples += [cached[r.id] for r in rows]
                 continue
             program = progs.get(key)
@@ -273,7 +278,7 @@ def load_dataset(db: str | Path, *, loader: ScopLoader = frontend_loader, cache:
             except Exception as exc:  # a program the frontend cannot read: skip it, say why
                 skipped[key] = f"{type(exc).__name__}: {exc}"
             for r in rows:
-                if r.id in cached:
+                if usable(r):
                     examples.append(cached[r.id])
                     continue
                 bar.advance()

@@ -57,7 +57,7 @@ def load_model(path: str | Path) -> CostModel | Ensemble:
 
 
 def _member(path: Path, part: dict) -> CostModel:
-    config = ModelConfig(**part["config"])
+    config = ModelConfig(**{"anchored": False, **part["config"]})  # saved before anchoring existed
     if config.feature_version != FEATURE_VERSION:
         raise CheckpointError(f"{path}: trained on feature version {config.feature_version}, this looper computes "
                               f"version {FEATURE_VERSION}; retrain it (looper train)")

@@ -35,6 +35,10 @@ class ModelConfig:
     expr_hidden: int = 48
     unimod_hidden: int = 32
     dropout: float = 0.1
+    # Predict head(schedule) - head(its original schedule): the original is exactly 1x, and what the
+    # schedules of a program share cancels (costmodel/TRAINING.md, "Anchored"). Checkpoints from before
+    # this option load unanchored.
+    anchored: bool = True
     feature_version: int = F.FEATURE_VERSION
 
 
@@ -102,8 +106,10 @@ class CostModel(nn.Module):
             h = _last_state(self.children_lstm, seq, lengths)
             emb = self.loop_embed(torch.cat([h, loops[ids]], -1))
             table = table.index_copy(0, ids + n_comp, emb)
-        root = table[batch.roots + n_comp]
-        return self.head(root).squeeze(-1) + self.log_offset
+        out = self.head(table[batch.roots + n_comp]).squeeze(-1)
+        # Anchored, program-wide effects cancel: only how a schedule differs from the original counts.
+        out = out[: batch.size] - out[batch.anchors] if self.config.anchored else out[: batch.size]
+        return out + self.log_offset
 
 
 class Ensemble(nn.Module):

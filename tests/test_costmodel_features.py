@@ -8,7 +8,7 @@ import torch
 
 from costmodel import features as F
 from costmodel.inference import threads
-from costmodel.model import CostModel
+from costmodel.model import CostModel, ModelConfig
 from costmodel.synthetic import PROGRAMS
 from frontend import read_scop
 from looper import transforms as T
@@ -85,9 +85,10 @@ def test_deterministic_and_json_round_trip(schedules):
         assert x.children == y.children and np.array_equal(x.unimod, y.unimod)
 
 
-def test_model_forward_invariant_to_batch_composition(schedules):
+@pytest.mark.parametrize("anchored", [False, True])
+def test_model_forward_invariant_to_batch_composition(schedules, anchored):
     torch.manual_seed(0)
-    model = CostModel().eval()
+    model = CostModel(ModelConfig(anchored=anchored)).eval()
     samples_ = F.Featurizer().schedules(schedules)
     with threads(1), torch.no_grad():
         together = model(F.collate(samples_))
@@ -97,6 +98,25 @@ def test_model_forward_invariant_to_batch_composition(schedules):
     assert together.shape == (len(samples_),)
     assert torch.allclose(together, alone, atol=1e-5)
     assert torch.allclose(together, shuffled.flip(0), atol=1e-5)
+
+
+def test_anchored_model_scores_the_original_at_exactly_1x(schedules):
+    torch.manual_seed(0)
+    model = CostModel(ModelConfig(anchored=True)).eval()
+    fz = F.Featurizer()
+    samples_ = fz.schedules(schedules)
+    assert all((s.origin is None) == (not sch.steps) for s, sch in zip(samples_, schedules, strict=True))
+    with threads(1), torch.no_grad():
+        out = model(F.collate(samples_))
+        plain = CostModel(ModelConfig(anchored=False))
+        plain.load_state_dict(model.state_dict())
+        raw = plain.eval()(F.collate(samples_ + [fz.origin(s.scop) for s in schedules]))
+    n = len(samples_)
+    for k, sch in enumerate(schedules):
+        if not sch.steps:
+            assert float(out[k]) == 0.0
+        # Anchored = unanchored score of the schedule minus that of its program's original.
+        assert float(out[k]) == pytest.approx(float(raw[k] - raw[n + k]), abs=1e-5)
 
 
 def test_model_backward(schedules):

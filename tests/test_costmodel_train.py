@@ -172,11 +172,23 @@ def test_a_checkpoint_without_an_offset_loads_with_none(tmp_path):
     assert float(load_model(tmp_path / "old.pt").log_offset) == 0.0
 
 
+def test_a_checkpoint_from_before_anchoring_loads_unanchored(tmp_path):
+    model = CostModel(ModelConfig(hidden=16, comp_hidden=32, expr_hidden=8, unimod_hidden=8))
+    config = {k: v for k, v in asdict(model.config).items() if k != "anchored"}
+    torch.save({"format": inference.FORMAT, "meta": {}, "config": config, "state_dict": model.state_dict()},
+               tmp_path / "old.pt")
+    assert load_model(tmp_path / "old.pt").config.anchored is False
+
+
 def test_cli_train(synthetic_db, tmp_path, capsys):
     out = tmp_path / "m.pt"
     code = main(["train", "--data", str(synthetic_db), "--out", str(out), "--epochs", "1", "--batch-size", "32",
                  "--loss", "rank", "--quiet"])
-    assert code == 0 and out.is_file()
+    assert code == 0 and out.is_file() and load_model(out).config.anchored
+    plain = tmp_path / "plain.pt"
+    assert main(["train", "--data", str(synthetic_db), "--out", str(plain), "--epochs", "1", "--batch-size", "32",
+                 "--unanchored", "--quiet"]) == 0
+    assert not load_model(plain).config.anchored
     assert main(["train", "--data", str(tmp_path / "missing.db"), "--out", str(out)]) == 2
 
 

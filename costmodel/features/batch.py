@@ -26,14 +26,16 @@ class Batch:
     unimod_lengths: torch.Tensor  # [C]
     loops: torch.Tensor  # [N, LOOP_DIM]
     levels: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]  # (loop ids, children [n, k] node ids, lengths)
-    roots: torch.Tensor  # [B] loop id of each sample's root
-    size: int
+    roots: torch.Tensor  # [B + O] loop id of the root of each sample, then of each distinct origin
+    anchors: torch.Tensor  # [B] row of `roots` holding each sample's origin (its own row when it has none)
+    size: int  # B
 
     def to(self, device: torch.device | str) -> Batch:
         move = lambda t: t.to(device)
         return Batch(move(self.comps), move(self.expr_tokens), move(self.expr_types), move(self.expr_lengths),
                      move(self.comp_expr), move(self.unimod), move(self.unimod_lengths), move(self.loops),
-                     [(move(a), move(b), move(c)) for a, b, c in self.levels], move(self.roots), self.size)
+                     [(move(a), move(b), move(c)) for a, b, c in self.levels], move(self.roots), move(self.anchors),
+                     self.size)
 
 
 def collate(samples: Sequence[Sample]) -> Batch:
@@ -42,7 +44,18 @@ def collate(samples: Sequence[Sample]) -> Batch:
     Equal computations (same program statement, same vector, same unimodular steps) and equal loops
     (same features, same distinct children) are shared: in a search batch most subtrees repeat from
     candidate to candidate, so the network evaluates far fewer nodes than the samples hold. Node
-    ids: distinct computations first, then distinct loops, then one zero padding node."""
+    ids: distinct computations first, then distinct loops, then one zero padding node. The samples'
+    origins (Sample.origin) are evaluated too, once each, after the samples."""
+    anchors = np.arange(len(samples), dtype=np.int64)
+    origins: dict[int, int] = {}
+    every = list(samples)
+    for b, s in enumerate(samples):
+        if s.origin is not None:
+            row = origins.get(id(s.origin))
+            if row is None:
+                row = origins[id(s.origin)] = len(every)
+                every.append(s.origin)
+            anchors[b] = row
     programs: dict[int, tuple[ProgramFeatures, int]] = {}
     expr_rows = 0
     comp_ids: dict[tuple, int] = {}
@@ -54,8 +67,8 @@ def collate(samples: Sequence[Sample]) -> Batch:
     loop_rows: list[np.ndarray] = []
     loop_kids: list[list[tuple[bool, int]]] = []  # (is a loop, distinct id)
     loop_heights: list[int] = []
-    roots = np.empty(len(samples), dtype=np.int64)
-    for b, s in enumerate(samples):
+    roots = np.empty(len(every), dtype=np.int64)
+    for b, s in enumerate(every):
         key = id(s.program)
         if key not in programs:
             programs[key] = (s.program, expr_rows)
@@ -113,5 +126,6 @@ def collate(samples: Sequence[Sample]) -> Batch:
         loops=torch.from_numpy(np.stack(loop_rows)),
         levels=levels,
         roots=torch.from_numpy(roots),
+        anchors=torch.from_numpy(anchors),
         size=len(samples),
     )

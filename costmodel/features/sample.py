@@ -23,7 +23,8 @@ class Sample:
     """The features of one (program, schedule): computations, unimodular steps and the loop tree.
 
     Node ids of `children`: 0..S-1 are computations (statements), S.. are loops; the last loop is the
-    root (the whole program)."""
+    root (the whole program). `origin` is the program's original schedule (None for that one itself):
+    an anchored model predicts the difference between a schedule and its origin."""
 
     program: ProgramFeatures
     comps: np.ndarray  # [S, COMP_DIM] float32
@@ -32,6 +33,7 @@ class Sample:
     loops: np.ndarray  # [L, LOOP_DIM] float32 (root last)
     children: list[list[int]]
     heights: list[int]  # per loop, 1 + the largest height of its children (computations have 0)
+    origin: Sample | None = None
 
 
 class Featurizer:
@@ -44,6 +46,13 @@ class Featurizer:
     def program(self, scop: Scop) -> ProgramFeatures:
         """The cached program features of `scop`."""
         return self._entry(scop).pf
+
+    def origin(self, scop: Scop) -> Sample:
+        """The features of `scop`'s original schedule (cached)."""
+        prog = self._entry(scop)
+        if prog.origin is None:
+            prog.origin = self._features(Schedule(scop), prog)
+        return prog.origin
 
     def _entry(self, scop: Scop) -> _Program:
         key = id(scop)
@@ -61,8 +70,13 @@ class Featurizer:
         return [self.schedule(s) for s in schedules]
 
     def schedule(self, schedule: Schedule) -> Sample:
-        """Features of one schedule (its program's features come from the cache)."""
-        prog = self._entry(schedule.scop)
+        """Features of one schedule (its program's features come from the cache), linked to its origin."""
+        origin = self.origin(schedule.scop)
+        if not schedule.steps:
+            return origin
+        return self._features(schedule, self._entry(schedule.scop), origin)
+
+    def _features(self, schedule: Schedule, prog: _Program, origin: Sample | None = None) -> Sample:
         pf = prog.pf
         low = schedule.lowered
         rows, texts = prog.parse(low)
@@ -89,4 +103,5 @@ class Featurizer:
             if vector is None:
                 vector = prog.computations[key] = _computation(info, rows, tree, low, sharing, prog, counts[i])
             comps[i] = vector
-        return Sample(pf, comps, unimod, unimod_len, tree.loop_features(low), tree.children, tree.heights)
+        return Sample(pf, comps, unimod, unimod_len, tree.loop_features(low), tree.children, tree.heights,
+                      origin)

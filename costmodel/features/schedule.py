@@ -75,6 +75,7 @@ class _Program:
         self.spans: dict[tuple, float] = {}  # (stmt, coefficients) -> extent of the row over the domain
         self.computations: dict[tuple, np.ndarray] = {}  # a statement's whole schedule state -> its vector
         self.structures: dict[tuple, tuple] = {}  # (all row texts, unimodular steps) -> tree and step matrices
+        self.origin = None  # the original schedule's Sample, made by the Featurizer on first use
         self.pf.original_outer_sharing = _outer_sharing(self.parse(Schedule(scop).lowered)[0])
 
     def parse(self, low: Lowered) -> tuple[dict[str, list[Row]], dict[str, tuple[str, ...]]]:
