@@ -4,13 +4,16 @@ Each computation (statement) vector goes through an MLP together with the final 
 over its expression tokens and of one over its unimodular step matrices. Each loop feeds its
 children's embeddings (computations and inner loops, in program order) through an LSTM and combines
 the result with its own loop features; the root (the whole program) does the same, and a regression
-head turns its embedding into the predicted log-speedup. The tree is evaluated level by level
-(all loops of equal height across the whole batch at once), so a batch may mix programs and trees.
+head turns its embedding into a score. Anchored (the default), the predicted log-speedup is the
+schedule's score minus that of the program's original schedule, evaluated in the same batch. The
+tree is evaluated level by level (all loops of equal height across the whole batch at once), so a
+batch may mix programs and trees.
 
 Differences from LOOPer: one LSTM reads a loop's children (statements and inner loops) in program
 order instead of one LSTM per kind, so the order that fusion and distribution change is visible;
 the expression is a post-order token sequence rather than a tree; inputs are standardized with the
-training set's statistics, kept in the checkpoint.
+training set's statistics, kept in the checkpoint; LOOPer predicts a schedule's speedup from that
+schedule alone, where the anchored model subtracts the original's score.
 """
 
 from __future__ import annotations
