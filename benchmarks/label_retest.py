@@ -84,6 +84,7 @@ def compare(data: Path, out: Path, keys: list[str], model: Path) -> dict:
         rho["model_vs_new"].append(spearman(guess, after))
         for r, a in rows:
             ratios[parallel[r.id]].append(math.log(a / r.speedup))
+
     def spread(logs: list[float]) -> dict:
         a = np.abs(np.asarray(logs))
         return {"samples": len(logs), "median_abs_log_ratio": float(np.median(a)) if len(a) else math.nan,
