@@ -62,6 +62,22 @@ def test_feature_cache_of_another_code_version_is_rebuilt(synthetic_db):
     assert D.load_dataset(synthetic_db, progress=False).examples  # and the rebuilt cache loads
 
 
+def test_cached_samples_without_their_origin_are_featurized_again(synthetic_db):
+    import pickle
+
+    data = D.load_dataset(synthetic_db, progress=False)
+    originals = {e.id for e in data.examples if e.sample.origin is None}  # schedules without steps
+    assert len(originals) < len(data.examples)
+    cache = D._cache_path(synthetic_db)
+    cached = pickle.loads(cache.read_bytes())
+    for example in cached.values():
+        example.sample.origin = None  # as a cache written before Sample.origin existed
+    cache.write_bytes(pickle.dumps(cached))
+    again = D.load_dataset(synthetic_db, progress=False)
+    assert [e.id for e in again.examples] == [e.id for e in data.examples]
+    assert {e.id for e in again.examples if e.sample.origin is None} == originals
+
+
 def test_metrics_by_hand():
     assert spearman([1, 2, 3], [10, 20, 30]) == pytest.approx(1.0)
     assert spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
