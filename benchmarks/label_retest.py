@@ -62,7 +62,6 @@ def compare(data: Path, out: Path, keys: list[str], model: Path) -> dict:
     """Per-program agreement of the stored and the new labels, and of the model with each."""
     conn, new_conn = open_db(data, create=False), open_db(out, create=False)
     old, new = ok_samples(conn), ok_samples(new_conn)
-    parallel = {r["id"]: '"parallelize"' in r["schedule"] for r in conn.execute("SELECT id, schedule FROM samples")}
     conn.close()
     new_conn.close()
     wanted = set(keys)
@@ -83,7 +82,8 @@ def compare(data: Path, out: Path, keys: list[str], model: Path) -> dict:
         rho["model_vs_stored"].append(spearman(guess, before))
         rho["model_vs_new"].append(spearman(guess, after))
         for r, a in rows:
-            ratios[parallel[r.id]].append(math.log(a / r.speedup))
+            parallel = any(step["kind"] == "parallelize" for step in r.schedule.get("steps", []))
+            ratios[parallel].append(math.log(a / r.speedup))
 
     def spread(logs: list[float]) -> dict:
         a = np.abs(np.asarray(logs))

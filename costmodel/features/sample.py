@@ -49,9 +49,11 @@ class Featurizer:
 
     def origin(self, scop: Scop) -> Sample:
         """The features of `scop`'s original schedule (cached)."""
-        prog = self._entry(scop)
+        return self._origin(self._entry(scop))
+
+    def _origin(self, prog: _Program) -> Sample:
         if prog.origin is None:
-            prog.origin = self._features(Schedule(scop), prog)
+            prog.origin = self._features(Schedule(prog.scop), prog)
         return prog.origin
 
     def _entry(self, scop: Scop) -> _Program:
@@ -71,10 +73,9 @@ class Featurizer:
 
     def schedule(self, schedule: Schedule) -> Sample:
         """Features of one schedule (its program's features come from the cache), linked to its origin."""
-        origin = self.origin(schedule.scop)
-        if not schedule.steps:
-            return origin
-        return self._features(schedule, self._entry(schedule.scop), origin)
+        prog = self._entry(schedule.scop)
+        origin = self._origin(prog)
+        return self._features(schedule, prog, origin) if schedule.steps else origin
 
     def _features(self, schedule: Schedule, prog: _Program, origin: Sample | None = None) -> Sample:
         pf = prog.pf
