@@ -12,7 +12,6 @@ with a parallel loop are compared apart from the rest: their speedup depends mos
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import sys
@@ -22,35 +21,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from costmodel.datagen import COMPILER, ProgramSpec, measure_schedules, store, stored_progress
-from costmodel.dataset import frontend_loader, load_dataset, ok_samples, open_db, programs
+from costmodel.dataset import load_dataset, ok_samples, open_db
 from costmodel.evaluate import predict, spearman
 from costmodel.inference import load_model
+from costmodel.remeasure import chosen, remeasure
 from looper.progress import Progress
-from looper.schedule import Schedule
-
-
-def chosen(keys: list[str], count: int, seed: int) -> list[str]:
-    """A seeded sample of program keys (the same for the same data set, count and seed)."""
-    return sorted(keys, key=lambda k: hashlib.sha256(f"{seed}:{k}".encode()).hexdigest())[:count]
-
-
-def remeasure(data: Path, out: Path, keys: list[str], repeat: int) -> None:
-    """Measure each chosen program's stored steady schedules again into `out`."""
-    conn = open_db(data, create=False)
-    progs, grouped = programs(conn), ok_samples(conn)
-    conn.close()
-    compiler = f"{COMPILER.cc} {' '.join(COMPILER.arguments())}"
-    with Progress(len(keys), "re-measuring programs") as bar:
-        for key in keys:
-            bar.advance()
-            if stored_progress(out, key)[1]:
-                continue
-            p = progs[key]
-            scop = frontend_loader(p.source, p.defines)
-            schedules = [Schedule.from_json(scop, r.schedule) for r in grouped[key]]
-            spec = ProgramSpec(key, p.suite, p.name, p.seed, p.source, p.defines)
-            store(out, spec, measure_schedules(spec, schedules, repeat), compiler, requested=len(schedules))
 
 
 def _mean(values: list[float]) -> float:
@@ -110,7 +85,8 @@ def main() -> None:
     conn = open_db(args.data, create=False)
     keys = chosen([k for k, rows in ok_samples(conn).items() if len(rows) >= 3], args.programs, args.seed)
     conn.close()
-    remeasure(args.data, args.out, keys, args.repeat)
+    with Progress(len(keys), "re-measuring programs") as bar:
+        remeasure(args.data, args.out, keys, repeat=args.repeat, steady_only=True, progress=bar.advance)
     summary = compare(args.data, args.out, keys, args.model)
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -67,6 +67,32 @@ class Sample:
     times: list[float] = field(default_factory=list)
 
 
+BUSY_CPUS = 0.25  # CPUs' worth of time other jobs may take before a measurement run warns
+
+
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_warning(seconds: float = 1.0) -> str | None:
+    """A warning when other work is running now (measured over `seconds` while this process sleeps):
+    on a 2-vCPU virtual machine the times of parallel variants depend on it (TRAINING.md)."""
+    try:
+        busy0, total0 = _cpu_times()
+        time.sleep(seconds)
+        busy1, total1 = _cpu_times()
+    except (OSError, ValueError, IndexError):  # no /proc/stat: not Linux; nothing to say
+        return None
+    cpus = (busy1 - busy0) / max(total1 - total0, 1) * (os.cpu_count() or 1)
+    if cpus <= BUSY_CPUS:
+        return None
+    return (f"other jobs are using {cpus:.1f} CPUs: the speedups of parallel variants measured now depend on them; "
+            f"measure alone")
+
+
 def program_key(source: str, defines: dict[str, str | None]) -> str:
     """Identity of a program: its text and definitions."""
     return hashlib.sha256((source + json.dumps(defines, sort_keys=True)).encode()).hexdigest()[:20]
@@ -80,8 +106,8 @@ def _trimmed_median(times: list[float]) -> float:
     return statistics.median(kept)
 
 
-def _run(binary: Path, timeout: float) -> float:
-    env = {**os.environ, **timing_env(2)}
+def _run(binary: Path, timeout: float, wait_policy: str | None = "passive") -> float:
+    env = {**{k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}, **timing_env(2, wait_policy)}
     proc = subprocess.run([str(binary)], capture_output=True, text=True, timeout=timeout, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"exit status {proc.returncode}")
@@ -103,8 +129,9 @@ def measure_program(spec: ProgramSpec, count: int, skip: set[str], seed: int, re
 
 
 def measure_schedules(spec: ProgramSpec, schedules: list[Schedule], repeat: int = 5,
-                      timeout: float = 10.0) -> list[Sample]:
-    """Build and time the given schedules of a program against its original (worker side)."""
+                      timeout: float = 10.0, wait_policy: str | None = "passive") -> list[Sample]:
+    """Build and time the given schedules of a program against its original (worker side), under an
+    OpenMP wait policy (None: unset, libgomp's default)."""
     extra, dirs = harness_sources(spec.source, [])
     defines = {**spec.defines, "POLYBENCH_TIME": None, "POLYBENCH_USE_SCALAR_LB": None}
     compiler = COMPILER.with_(include_dirs=tuple(dirs), defines=defines)
@@ -134,8 +161,8 @@ def measure_schedules(spec: ProgramSpec, schedules: list[Schedule], repeat: int 
             # Interleave baseline and variant runs so that machine drift affects both alike.
             times = []
             for _ in range(repeat):
-                baseline.append(_run(base_binary, timeout))
-                times.append(_run(binary, timeout))
+                baseline.append(_run(base_binary, timeout, wait_policy))
+                times.append(_run(binary, timeout, wait_policy))
         except subprocess.TimeoutExpired:
             results.append(Sample(s.fingerprint(), text, "timeout"))
             continue
@@ -385,6 +412,32 @@ def _inspect(args) -> int:
     return 0
 
 
+def _remeasure(args) -> int:
+    """`looper dataset remeasure`."""
+    import sys
+
+    from costmodel.remeasure import chosen, remeasure
+    from looper.progress import Progress
+
+    if not args.data.is_file():
+        print(f"{args.data}: error: no such data set", file=sys.stderr)
+        return 2
+    if args.data.resolve() == args.out.resolve():
+        print(f"{args.out}: error: the new measurements need a database of their own", file=sys.stderr)
+        return 2
+    if not args.quiet and (warning := busy_warning()):
+        print(f"looper dataset: warning: {warning}", file=sys.stderr)
+    conn = open_db(args.data, create=False)
+    keys = chosen([r[0] for r in conn.execute("SELECT key FROM programs")], args.programs, args.seed)
+    conn.close()
+    started = time.time()
+    with Progress(len(keys), "re-measuring", enabled=None if not args.quiet else False) as bar:
+        measured = remeasure(args.data, args.out, keys, repeat=args.repeat, progress=bar.advance)
+    minutes = round((time.time() - started) / 60, 1)
+    print(json.dumps({"programs": len(keys), "measured_now": measured, "minutes": minutes}))
+    return 0
+
+
 def _kill_workers(pool: ProcessPoolExecutor) -> None:
     """Stop a hung worker (a timed-out future keeps running otherwise)."""
     for proc in list((getattr(pool, "_processes", None) or {}).values()):
@@ -431,12 +484,21 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
     sp.add_argument("--test", type=Path, required=True, help="held-out database to create")
     sp.add_argument("--test-fraction", type=float, default=0.2)
     sp.add_argument("--seed", type=int, default=0)
+    rm = sub.add_parser("remeasure", help="measure a data set's schedules again into a new database (resumable)")
+    rm.add_argument("data", type=Path, help="data set whose schedules are measured again")
+    rm.add_argument("--out", type=Path, required=True, help="SQLite data set for the new measurements")
+    rm.add_argument("--programs", type=int, help="only this many programs, a seeded sample (default: all)")
+    rm.add_argument("--seed", type=int, default=0, help="which programs are drawn, and in which order")
+    rm.add_argument("--repeat", type=int, default=5, help="timed runs per variant (median, outliers dropped)")
+    rm.add_argument("--quiet", action="store_true")
     st = sub.add_parser("stats", help="counts of a data set (programs, samples, noise, throughput)")
     st.add_argument("data", type=Path)
     st.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     if args.action in ("split", "stats"):
         return _inspect(args)
+    if args.action == "remeasure":
+        return _remeasure(args)
     if args.ray_address and args.backend != "ray":
         p.error("--ray-address needs --backend ray")
     if args.backend == "ray":
@@ -444,6 +506,8 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
             import ray  # noqa: F401
         except ImportError:
             p.error("--backend ray needs the 'ray' extra: pip install 'looper[ray]'")
+    if args.backend == "local" and not args.quiet and (warning := busy_warning()):
+        print(f"looper dataset: warning: {warning}", file=sys.stderr)
     if args.suite == "polybench":
         specs = list(polybench_programs(args.kernels))
     else:

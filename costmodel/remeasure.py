@@ -1,0 +1,47 @@
+"""Measure a data set's stored schedules again, into a new database of the same schema.
+
+Why: a label is a ratio of two run times taken in one session, and on this kind of 2-vCPU virtual
+machine the time of an OpenMP variant depends on what else runs (costmodel/TRAINING.md, "Measured
+alone"). `looper dataset remeasure` relabels a data set measured beside other jobs on a quiet
+machine, with the generator's own procedure (`datagen.measure_schedules`). Resumable: a program
+already in the output is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+from costmodel.datagen import COMPILER, ProgramSpec, measure_schedules, store, stored_progress
+from costmodel.dataset import frontend_loader, ok_samples, open_db, programs
+from looper.schedule import Schedule
+
+
+def chosen(keys: list[str], count: int | None, seed: int) -> list[str]:
+    """A seeded sample of program keys, in a seeded order (the same for the same keys, count and seed)."""
+    ordered = sorted(keys, key=lambda k: hashlib.sha256(f"{seed}:{k}".encode()).hexdigest())
+    return ordered if count is None else ordered[:count]
+
+
+def remeasure(data: Path, out: Path, keys: list[str], *, repeat: int = 5, steady_only: bool = False,
+              progress: Callable[[], None] | None = None) -> int:
+    """Measure the stored schedules (status ok; with `steady_only`, only those with steady runs) of
+    the programs `keys` of `data` again into `out`; return how many programs were measured now."""
+    conn = open_db(data, create=False)
+    progs, grouped = programs(conn), ok_samples(conn, **({} if steady_only else {"max_spread": None}))
+    conn.close()
+    compiler = f"{COMPILER.cc} {' '.join(COMPILER.arguments())}"
+    measured = 0
+    for key in keys:
+        if progress:
+            progress()
+        if key not in grouped or stored_progress(out, key)[1]:
+            continue
+        p = progs[key]
+        scop = frontend_loader(p.source, p.defines)
+        schedules = [Schedule.from_json(scop, r.schedule) for r in grouped[key]]
+        spec = ProgramSpec(key, p.suite, p.name, p.seed, p.source, p.defines)
+        store(out, spec, measure_schedules(spec, schedules, repeat), compiler, requested=len(schedules))
+        measured += 1
+    return measured
