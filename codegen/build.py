@@ -50,7 +50,9 @@ def timing_env(threads: int = 2, wait_policy: str | None = "passive") -> dict[st
     """Environment for timing a built program: an explicit thread count, and OpenMP threads that sleep
     rather than spin while they wait. On this kind of 2-vCPU virtual machine, spinning made 2-thread
     runs of one binary vary up to 3x from run to run; passive waiting made them steady and, at the
-    median, faster (see BENCHMARKS.md). `wait_policy=None` leaves OMP_WAIT_POLICY unset."""
+    median, faster on PolyBench (see BENCHMARKS.md). On runs of a few milliseconds it is slower, since
+    each entry into a parallel loop wakes a thread, but still the steadiest (costmodel/TRAINING.md,
+    "Measured alone"). `wait_policy=None` leaves OMP_WAIT_POLICY unset."""
     return {"OMP_NUM_THREADS": str(threads), **({"OMP_WAIT_POLICY": wait_policy} if wait_policy else {})}
 
 

@@ -2,9 +2,9 @@
 
 Why: a label is a ratio of two run times taken in one session, and on this kind of 2-vCPU virtual
 machine the time of an OpenMP variant depends on what else runs (costmodel/TRAINING.md, "Measured
-alone"). `looper dataset remeasure` relabels a data set measured beside other jobs on a quiet
-machine, with the generator's own procedure (`datagen.measure_schedules`). Resumable: a program
-already in the output is skipped.
+alone"). `looper dataset remeasure`, run on a quiet machine, gives a data set measured beside other
+jobs new labels, with the generator's own procedure (`datagen.measure_schedules`). Resumable: a
+program already in the output is skipped.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from costmodel.datagen import COMPILER, ProgramSpec, measure_schedules, store, stored_progress
-from costmodel.dataset import frontend_loader, ok_samples, open_db, programs
+from costmodel.dataset import MAX_SPREAD, frontend_loader, ok_samples, open_db, programs
 from looper.schedule import Schedule
 
 
@@ -29,7 +29,7 @@ def remeasure(data: Path, out: Path, keys: list[str], *, repeat: int = 5, steady
     """Measure the stored schedules (status ok; with `steady_only`, only those with steady runs) of
     the programs `keys` of `data` again into `out`; return how many programs were measured now."""
     conn = open_db(data, create=False)
-    progs, grouped = programs(conn), ok_samples(conn, **({} if steady_only else {"max_spread": None}))
+    progs, grouped = programs(conn), ok_samples(conn, MAX_SPREAD if steady_only else None)
     conn.close()
     compiler = f"{COMPILER.cc} {' '.join(COMPILER.arguments())}"
     measured = 0
