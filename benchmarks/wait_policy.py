@@ -22,9 +22,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from costmodel import datagen
-from costmodel.dataset import frontend_loader, ok_samples, open_db, programs
-from costmodel.remeasure import chosen
-from looper.schedule import Schedule
+from costmodel.dataset import ok_samples, open_db, programs
+from costmodel.remeasure import chosen, stored_schedules
 
 POLICIES = {"passive": "passive", "active": "active", "unset": None}
 
@@ -52,13 +51,10 @@ def main() -> None:
             break
     speedups: dict[str, dict[str, list[float]]] = {}
     stored = {f"{key}:{r.fingerprint}": r.speedup for key, rows in picked for r in rows}
+    built = [(key, rows, *stored_schedules(progs[key], rows)) for key, rows in picked]  # parsed once
     for _ in range(args.rounds):
         for policy, value in POLICIES.items():
-            for key, rows in picked:
-                p = progs[key]
-                scop = frontend_loader(p.source, p.defines)
-                spec = datagen.ProgramSpec(key, p.suite, p.name, p.seed, p.source, p.defines)
-                schedules = [Schedule.from_json(scop, r.schedule) for r in rows]
+            for key, rows, spec, schedules in built:
                 for r, m in zip(rows, datagen.measure_schedules(spec, schedules, wait_policy=value), strict=True):
                     if m.speedup:
                         speedups.setdefault(f"{key}:{r.fingerprint}", {}).setdefault(policy, []).append(m.speedup)

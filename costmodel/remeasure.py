@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from costmodel.datagen import COMPILER, ProgramSpec, measure_schedules, store, stored_progress
-from costmodel.dataset import MAX_SPREAD, frontend_loader, ok_samples, open_db, programs
+from costmodel.dataset import MAX_SPREAD, ProgramRow, SampleRow, frontend_loader, ok_samples, open_db, programs
 from looper.schedule import Schedule
 
 
@@ -22,6 +22,13 @@ def chosen(keys: list[str], count: int | None, seed: int) -> list[str]:
     """A seeded sample of program keys, in a seeded order (the same for the same keys, count and seed)."""
     ordered = sorted(keys, key=lambda k: hashlib.sha256(f"{seed}:{k}".encode()).hexdigest())
     return ordered if count is None else ordered[:count]
+
+
+def stored_schedules(program: ProgramRow, rows: list[SampleRow]) -> tuple[ProgramSpec, list[Schedule]]:
+    """A stored program as the generator measures it, and the stored schedules `rows` of it."""
+    scop = frontend_loader(program.source, program.defines)
+    spec = ProgramSpec(program.key, program.suite, program.name, program.seed, program.source, program.defines)
+    return spec, [Schedule.from_json(scop, r.schedule) for r in rows]
 
 
 def remeasure(data: Path, out: Path, keys: list[str], *, repeat: int = 5, steady_only: bool = False,
@@ -38,10 +45,7 @@ def remeasure(data: Path, out: Path, keys: list[str], *, repeat: int = 5, steady
             progress()
         if key not in grouped or stored_progress(out, key)[1]:
             continue
-        p = progs[key]
-        scop = frontend_loader(p.source, p.defines)
-        schedules = [Schedule.from_json(scop, r.schedule) for r in grouped[key]]
-        spec = ProgramSpec(key, p.suite, p.name, p.seed, p.source, p.defines)
+        spec, schedules = stored_schedules(progs[key], grouped[key])
         store(out, spec, measure_schedules(spec, schedules, repeat), compiler, requested=len(schedules))
         measured += 1
     return measured
