@@ -57,8 +57,7 @@ def compare(data: Path, out: Path, keys: list[str], model: Path) -> dict:
         rho["model_vs_stored"].append(spearman(guess, before))
         rho["model_vs_new"].append(spearman(guess, after))
         for r, a in rows:
-            parallel = any(step["kind"] == "parallelize" for step in r.schedule.get("steps", []))
-            ratios[parallel].append(math.log(a / r.speedup))
+            ratios[r.parallel].append(math.log(a / r.speedup))
 
     def spread(logs: list[float]) -> dict:
         a = np.abs(np.asarray(logs))

@@ -44,7 +44,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     picked = []
     for key in chosen(list(grouped), None, args.seed):
-        parallel = [r for r in grouped[key] if any(s["kind"] == "parallelize" for s in r.schedule["steps"])]
+        parallel = [r for r in grouped[key] if r.parallel]
         if len(parallel) >= 2:
             picked.append((key, [parallel[i] for i in rng.choice(len(parallel), 2, replace=False)]))
         if len(picked) == args.programs:

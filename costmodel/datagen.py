@@ -416,7 +416,7 @@ def _remeasure(args) -> int:
     """`looper dataset remeasure`."""
     import sys
 
-    from costmodel.remeasure import chosen, remeasure
+    from costmodel.remeasure import remeasure, remeasure_order
     from looper.progress import Progress
 
     if not args.data.is_file():
@@ -428,7 +428,7 @@ def _remeasure(args) -> int:
     if not args.quiet and (warning := busy_warning()):
         print(f"looper dataset: warning: {warning}", file=sys.stderr)
     conn = open_db(args.data, create=False)
-    keys = chosen([r[0] for r in conn.execute("SELECT key FROM programs")], args.programs, args.seed)
+    keys = remeasure_order([r[0] for r in conn.execute("SELECT key FROM programs")], args.programs, args.seed)
     conn.close()
     started = time.time()
     with Progress(len(keys), "re-measuring", enabled=None if not args.quiet else False) as bar:

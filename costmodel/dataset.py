@@ -111,6 +111,11 @@ class SampleRow:
     schedule: dict
     speedup: float
 
+    @property
+    def parallel(self) -> bool:
+        """Whether the schedule runs a loop in parallel (its OpenMP timing is the noisy kind)."""
+        return any(step["kind"] == "parallelize" for step in self.schedule.get("steps", []))
+
 
 def programs(conn: sqlite3.Connection) -> dict[str, ProgramRow]:
     """Every program, by key."""

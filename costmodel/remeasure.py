@@ -18,10 +18,17 @@ from costmodel.dataset import MAX_SPREAD, ProgramRow, SampleRow, frontend_loader
 from looper.schedule import Schedule
 
 
-def chosen(keys: list[str], count: int | None, seed: int) -> list[str]:
-    """A seeded sample of program keys, in a seeded order (the same for the same keys, count and seed)."""
-    ordered = sorted(keys, key=lambda k: hashlib.sha256(f"{seed}:{k}".encode()).hexdigest())
+def chosen(keys: list[str], count: int | None, seed: int, salt: str = "") -> list[str]:
+    """A seeded sample of program keys, in a seeded order (the same for the same keys, count, seed and salt)."""
+    ordered = sorted(keys, key=lambda k: hashlib.sha256(f"{salt}{seed}:{k}".encode()).hexdigest())
     return ordered if count is None else ordered[:count]
+
+
+def remeasure_order(keys: list[str], count: int | None, seed: int) -> list[str]:
+    """The programs `looper dataset remeasure` measures, in its order. Salted because unsalted the
+    order is `looper train`'s validation hash at the same seed (dataset.split_programs): the first
+    programs measured again would all be validation programs of a model trained on them."""
+    return chosen(keys, count, seed, salt="remeasure:")
 
 
 def stored_schedules(program: ProgramRow, rows: list[SampleRow]) -> tuple[ProgramSpec, list[Schedule]]:

@@ -64,3 +64,17 @@ def test_busy_warning_counts_the_cpu_time_other_jobs_take(monkeypatch) -> None:
     warning = datagen.busy_warning(0)
     assert warning is not None and "using 1.5 CPUs" in warning
     assert datagen.busy_warning(0) is None  # 0.1 CPUs: quiet enough
+
+
+def test_remeasure_order_is_not_the_validation_split() -> None:
+    from costmodel.dataset import split_programs
+    from costmodel.remeasure import chosen, remeasure_order
+
+    keys = [f"generated/{i}" for i in range(400)]
+    _, val, _ = split_programs(keys, val_fraction=0.15, seed=0)
+    first = remeasure_order(keys, 60, seed=0)
+    assert len(first) == 60 and len(set(first)) == 60
+    # Training on the first programs measured again must not leave only validation programs:
+    # the unsalted order at the same seed takes every validation program first.
+    assert set(chosen(keys, len(val), 0)) == set(val)
+    assert len(set(first) & set(val)) < 20
