@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from costmodel.dataset import load_dataset, open_db, split_database
+from costmodel.dataset import copy_programs, load_dataset, open_db, split_database
 from costmodel.evaluate import evaluate_examples
 from costmodel.inference import load_model
 
@@ -36,17 +36,11 @@ def keys(db: Path) -> list[str]:
         conn.close()
 
 
-def copy_programs(source: Path, out: Path, wanted: list[str]) -> None:
-    """A new data set holding `wanted` programs of `source` and their samples."""
-    open_db(out).close()
-    conn = sqlite3.connect(source)
+def copy_stored(source: Path, out: Path, wanted: list[str]) -> None:
+    """A new data set holding the programs `wanted` of `source` and their samples."""
+    conn = open_db(source, create=False)
     try:
-        conn.execute("ATTACH DATABASE ? AS dst", (str(out),))
-        conn.execute("CREATE TEMP TABLE wanted (key TEXT PRIMARY KEY)")
-        conn.executemany("INSERT INTO wanted VALUES (?)", [(k,) for k in wanted])
-        conn.execute("INSERT INTO dst.programs SELECT * FROM programs WHERE key IN (SELECT key FROM wanted)")
-        conn.execute("INSERT INTO dst.samples SELECT * FROM samples WHERE program IN (SELECT key FROM wanted)")
-        conn.commit()
+        copy_programs(conn, out, wanted)
     finally:
         conn.close()
 
@@ -65,8 +59,8 @@ def main() -> None:
     w.mkdir(parents=True, exist_ok=True)
     if not (w / "quiet_test.db").exists():
         split_database(args.quiet, w / "quiet_train.db", w / "quiet_test.db", test_fraction=0.2, seed=0)
-        copy_programs(args.stored, w / "stored_train.db", keys(w / "quiet_train.db"))
-        copy_programs(args.stored, w / "stored_test.db", keys(w / "quiet_test.db"))
+        copy_stored(args.stored, w / "stored_train.db", keys(w / "quiet_train.db"))
+        copy_stored(args.stored, w / "stored_test.db", keys(w / "quiet_test.db"))
     models = []
     for labels in ("quiet", "stored"):
         out, done = w / f"{labels}_model" / "model.pt", w / f"{labels}_model" / "done"

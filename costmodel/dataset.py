@@ -333,6 +333,23 @@ def iter_program_batches(dataset: Dataset, batch_size: int, *, per_program: int 
         yield batch
 
 
+def copy_programs(conn: sqlite3.Connection, out: str | Path, wanted: Iterable[str]) -> None:
+    """Copy the programs `wanted` of the data set open in `conn`, and their samples, into a new data
+    set `out`; written under a temporary name, so only a complete copy gets the final one."""
+    tmp = Path(f"{out}.tmp")
+    tmp.unlink(missing_ok=True)
+    open_db(tmp).close()
+    conn.execute("ATTACH DATABASE ? AS dst", (str(tmp),))
+    conn.execute("CREATE TEMP TABLE wanted (key TEXT PRIMARY KEY)")
+    conn.executemany("INSERT INTO wanted VALUES (?)", [(k,) for k in wanted])
+    conn.execute("INSERT INTO dst.programs SELECT * FROM programs WHERE key IN (SELECT key FROM wanted)")
+    conn.execute("INSERT INTO dst.samples SELECT * FROM samples WHERE program IN (SELECT key FROM wanted)")
+    conn.commit()
+    conn.execute("DROP TABLE wanted")
+    conn.execute("DETACH DATABASE dst")
+    tmp.replace(out)
+
+
 def split_database(source: str | Path, train_out: str | Path, test_out: str | Path, *, test_fraction: float = 0.2,
                    seed: int = 0) -> tuple[int, int]:
     """Copy a data set into a training and a held-out database, split by program (seeded hash);
@@ -345,18 +362,7 @@ def split_database(source: str | Path, train_out: str | Path, test_out: str | Pa
         keys = [r[0] for r in conn.execute("SELECT key FROM programs")]
         train_keys, _, test_keys = split_programs(keys, 0.0, test_fraction, seed, salt="held-out:")
         for out, wanted in ((train_out, train_keys), (test_out, test_keys)):
-            tmp = Path(f"{out}.tmp")
-            tmp.unlink(missing_ok=True)
-            open_db(tmp).close()
-            conn.execute("ATTACH DATABASE ? AS dst", (str(tmp),))
-            conn.execute("CREATE TEMP TABLE wanted (key TEXT PRIMARY KEY)")
-            conn.executemany("INSERT INTO wanted VALUES (?)", [(k,) for k in wanted])
-            conn.execute("INSERT INTO dst.programs SELECT * FROM programs WHERE key IN (SELECT key FROM wanted)")
-            conn.execute("INSERT INTO dst.samples SELECT * FROM samples WHERE program IN (SELECT key FROM wanted)")
-            conn.commit()
-            conn.execute("DROP TABLE wanted")
-            conn.execute("DETACH DATABASE dst")
-            tmp.replace(out)  # only a complete copy gets the final name
+            copy_programs(conn, out, wanted)
     finally:
         conn.close()
     return len(train_keys), len(test_keys)
