@@ -15,34 +15,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from costmodel.dataset import copy_programs, load_dataset, open_db, split_database
+from costmodel.dataset import copy_programs, load_dataset, open_db, program_keys, split_database
 from costmodel.evaluate import evaluate_examples
 from costmodel.inference import load_model
 
 
-def keys(db: Path) -> list[str]:
-    """The program keys of a data set."""
-    conn = sqlite3.connect(db)
-    try:
-        return [k for (k,) in conn.execute("SELECT key FROM programs")]
-    finally:
-        conn.close()
-
-
-def copy_stored(source: Path, out: Path, wanted: list[str]) -> None:
-    """A new data set holding the programs `wanted` of `source` and their samples."""
-    conn = open_db(source, create=False)
-    try:
+def copy_stored(stored: Path, like: Path, out: Path) -> None:
+    """A new data set `out`: the programs of data set `like`, with their samples from `stored`."""
+    with closing(open_db(like, create=False)) as conn:
+        wanted = program_keys(conn)
+    with closing(open_db(stored, create=False)) as conn:
         copy_programs(conn, out, wanted)
-    finally:
-        conn.close()
 
 
 def main() -> None:
@@ -59,8 +49,8 @@ def main() -> None:
     w.mkdir(parents=True, exist_ok=True)
     if not (w / "quiet_test.db").exists():
         split_database(args.quiet, w / "quiet_train.db", w / "quiet_test.db", test_fraction=0.2, seed=0)
-        copy_stored(args.stored, w / "stored_train.db", keys(w / "quiet_train.db"))
-        copy_stored(args.stored, w / "stored_test.db", keys(w / "quiet_test.db"))
+        copy_stored(args.stored, w / "quiet_train.db", w / "stored_train.db")
+        copy_stored(args.stored, w / "quiet_test.db", w / "stored_test.db")
     models = []
     for labels in ("quiet", "stored"):
         out, done = w / f"{labels}_model" / "model.pt", w / f"{labels}_model" / "done"

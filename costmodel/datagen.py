@@ -31,7 +31,7 @@ from typing import Protocol
 from codegen.ast_c import generate as generate_code
 from codegen.build import BuildError, Compiler, compile_text, timing_env
 from codegen.splice import region_code, splice
-from costmodel.dataset import frontend_loader, open_db
+from costmodel.dataset import frontend_loader, open_db, program_keys
 from looper.deps import Dependences, compute_dependences
 from looper.measure import machine_id
 from looper.schedule import Schedule
@@ -40,6 +40,11 @@ from looper.search.sampler import samples
 from looper.verify import harness_sources
 
 COMPILER = Compiler(flags=("-O3", "-march=native"))
+
+
+def compiler_record() -> str:
+    """How every sample is compiled, as its `compiler` column records it."""
+    return f"{COMPILER.cc} {' '.join(COMPILER.arguments())}"
 
 
 @dataclass(frozen=True)
@@ -329,7 +334,7 @@ def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program:
     hang (`program_timeout`) or a segfault loses only that program's batch, recorded as a failure.
     This process alone writes the database, as each program finishes."""
     counts = {"programs": 0, "new_samples": 0, "skipped_programs": 0, "failed_programs": 0}
-    compiler = f"{COMPILER.cc} {' '.join(COMPILER.arguments())}"
+    compiler = compiler_record()
     if backend == "ray":
         from costmodel.ray_backend import RayBackend
 
@@ -392,13 +397,8 @@ def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program:
 
 def _inspect(args) -> int:
     """`looper dataset split` and `looper dataset stats`."""
-    import sys
-
     from costmodel.dataset import split_database, statistics
 
-    if not args.data.is_file():
-        print(f"{args.data}: error: no such data set", file=sys.stderr)
-        return 2
     if args.action == "split":  # an existing output file is a ValueError: `guard` reports it
         n_train, n_test = split_database(args.data, args.train, args.test, test_fraction=args.test_fraction,
                                          seed=args.seed)
@@ -419,16 +419,13 @@ def _remeasure(args) -> int:
     from costmodel.remeasure import remeasure, remeasure_order
     from looper.progress import Progress
 
-    if not args.data.is_file():
-        print(f"{args.data}: error: no such data set", file=sys.stderr)
-        return 2
     if args.data.resolve() == args.out.resolve():
         print(f"{args.out}: error: the new measurements need a database of their own", file=sys.stderr)
         return 2
     if not args.quiet and (warning := busy_warning()):
         print(f"looper dataset: warning: {warning}", file=sys.stderr)
     conn = open_db(args.data, create=False)
-    keys = remeasure_order([r[0] for r in conn.execute("SELECT key FROM programs")], args.programs, args.seed)
+    keys = remeasure_order(program_keys(conn), args.programs, args.seed)
     conn.close()
     started = time.time()
     with Progress(len(keys), "re-measuring", enabled=None if not args.quiet else False) as bar:
@@ -495,6 +492,9 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
     st.add_argument("data", type=Path)
     st.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
+    if args.action in ("split", "stats", "remeasure") and not args.data.is_file():
+        print(f"{args.data}: error: no such data set", file=sys.stderr)
+        return 2
     if args.action in ("split", "stats"):
         return _inspect(args)
     if args.action == "remeasure":

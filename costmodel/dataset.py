@@ -117,6 +117,11 @@ class SampleRow:
         return any(step["kind"] == "parallelize" for step in self.schedule.get("steps", []))
 
 
+def program_keys(conn: sqlite3.Connection) -> list[str]:
+    """The key of every program of a data set."""
+    return [r[0] for r in conn.execute("SELECT key FROM programs")]
+
+
 def programs(conn: sqlite3.Connection) -> dict[str, ProgramRow]:
     """Every program, by key."""
     out = {}
@@ -359,7 +364,7 @@ def split_database(source: str | Path, train_out: str | Path, test_out: str | Pa
             raise ValueError(f"{out}: already exists")
     conn = open_db(source, create=False)
     try:
-        keys = [r[0] for r in conn.execute("SELECT key FROM programs")]
+        keys = program_keys(conn)
         train_keys, _, test_keys = split_programs(keys, 0.0, test_fraction, seed, salt="held-out:")
         for out, wanted in ((train_out, train_keys), (test_out, test_keys)):
             copy_programs(conn, out, wanted)

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
-from costmodel.datagen import COMPILER, ProgramSpec, measure_schedules, store, stored_progress
+from costmodel.datagen import ProgramSpec, compiler_record, measure_schedules, store, stored_progress
 from costmodel.dataset import MAX_SPREAD, ProgramRow, SampleRow, frontend_loader, ok_samples, open_db, programs
 from looper.schedule import Schedule
 
@@ -45,7 +45,7 @@ def remeasure(data: Path, out: Path, keys: list[str], *, repeat: int = 5, steady
     conn = open_db(data, create=False)
     progs, grouped = programs(conn), ok_samples(conn, MAX_SPREAD if steady_only else None)
     conn.close()
-    compiler = f"{COMPILER.cc} {' '.join(COMPILER.arguments())}"
+    compiler = compiler_record()
     measured = 0
     for key in keys:
         if progress:
