@@ -396,9 +396,13 @@ def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program:
 
 
 def _inspect(args) -> int:
-    """`looper dataset split` and `looper dataset stats`."""
-    from costmodel.dataset import split_database, statistics
+    """`looper dataset split`, `merge` and `stats`."""
+    from costmodel.dataset import merge_databases, split_database, statistics
 
+    if args.action == "merge":  # an existing output file is a ValueError: `guard` reports it
+        counts = merge_databases(args.data, args.out)
+        print(f"{args.out}: " + "; ".join(f"{n} programs from {source}" for source, n in counts.items()))
+        return 0
     if args.action == "split":  # an existing output file is a ValueError: `guard` reports it
         n_train, n_test = split_database(args.data, args.train, args.test, test_fraction=args.test_fraction,
                                          seed=args.seed)
@@ -481,6 +485,9 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
     sp.add_argument("--test", type=Path, required=True, help="held-out database to create")
     sp.add_argument("--test-fraction", type=float, default=0.2)
     sp.add_argument("--seed", type=int, default=0)
+    mg = sub.add_parser("merge", help="one data set from several; a program in several takes the last one's samples")
+    mg.add_argument("data", type=Path, nargs="+", help="data sets (a shared program: the last one's)")
+    mg.add_argument("--out", type=Path, required=True, help="data set to create")
     rm = sub.add_parser("remeasure", help="measure a data set's schedules again into a new database (resumable)")
     rm.add_argument("data", type=Path, help="data set whose schedules are measured again")
     rm.add_argument("--out", type=Path, required=True, help="SQLite data set for the new measurements")
@@ -492,10 +499,11 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
     st.add_argument("data", type=Path)
     st.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
-    if args.action in ("split", "stats", "remeasure") and not args.data.is_file():
-        print(f"{args.data}: error: no such data set", file=sys.stderr)
-        return 2
-    if args.action in ("split", "stats"):
+    for data in args.data if args.action == "merge" else [getattr(args, "data", None)]:
+        if data is not None and not data.is_file():
+            print(f"{data}: error: no such data set", file=sys.stderr)
+            return 2
+    if args.action in ("split", "stats", "merge"):
         return _inspect(args)
     if args.action == "remeasure":
         return _remeasure(args)

@@ -25,6 +25,7 @@ import pickle
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -267,9 +268,11 @@ def load_dataset(db: str | Path, *, loader: ScopLoader = frontend_loader, cache:
     bad = 0
 
     def usable(r: SampleRow) -> bool:
-        # Samples cached before they were linked to their origin (Sample.origin) are featurized again.
+        # Samples cached before they were linked to their origin (Sample.origin) are featurized again;
+        # so is an id whose program or label changed (the database was replaced by another one).
         e = cached.get(r.id)
-        return e is not None and (e.sample.origin is not None or not r.schedule.get("steps"))
+        return (e is not None and e.program == r.program and e.speedup == r.speedup
+                and (e.sample.origin is not None or not r.schedule.get("steps")))
 
     todo = sum(len(rows) for rows in grouped.values() if not all(usable(r) for r in rows))
     featurizer = Featurizer(max_programs=4)
@@ -338,21 +341,60 @@ def iter_program_batches(dataset: Dataset, batch_size: int, *, per_program: int 
         yield batch
 
 
-def copy_programs(conn: sqlite3.Connection, out: str | Path, wanted: Iterable[str]) -> None:
-    """Copy the programs `wanted` of the data set open in `conn`, and their samples, into a new data
-    set `out`; written under a temporary name, so only a complete copy gets the final one."""
-    tmp = Path(f"{out}.tmp")
-    tmp.unlink(missing_ok=True)
-    open_db(tmp).close()
-    conn.execute("ATTACH DATABASE ? AS dst", (str(tmp),))
+SAMPLE_COLUMNS = ("program, fingerprint, schedule, status, speedup, median_s, baseline_s, times, machine, "
+                  "compiler, created")
+
+
+def _insert_programs(conn: sqlite3.Connection, dst: Path, wanted: Iterable[str], *, keep_ids: bool) -> None:
+    """Insert the programs `wanted` of the data set open in `conn`, and their samples, into `dst`."""
+    conn.execute("ATTACH DATABASE ? AS dst", (str(dst),))
     conn.execute("CREATE TEMP TABLE wanted (key TEXT PRIMARY KEY)")
     conn.executemany("INSERT INTO wanted VALUES (?)", [(k,) for k in wanted])
+    columns = f"id, {SAMPLE_COLUMNS}" if keep_ids else SAMPLE_COLUMNS
     conn.execute("INSERT INTO dst.programs SELECT * FROM programs WHERE key IN (SELECT key FROM wanted)")
-    conn.execute("INSERT INTO dst.samples SELECT * FROM samples WHERE program IN (SELECT key FROM wanted)")
+    conn.execute(f"INSERT INTO dst.samples ({columns}) SELECT {columns} FROM samples "
+                 "WHERE program IN (SELECT key FROM wanted)")
     conn.commit()
     conn.execute("DROP TABLE wanted")
     conn.execute("DETACH DATABASE dst")
+
+
+def _new_db(out: str | Path) -> Path:
+    """An empty data set under a temporary name next to `out` (renamed to `out` once complete)."""
+    tmp = Path(f"{out}.tmp")
+    tmp.unlink(missing_ok=True)
+    open_db(tmp).close()
+    return tmp
+
+
+def copy_programs(conn: sqlite3.Connection, out: str | Path, wanted: Iterable[str]) -> None:
+    """Copy the programs `wanted` of the data set open in `conn`, and their samples, into a new data
+    set `out`; written under a temporary name, so only a complete copy gets the final one."""
+    tmp = _new_db(out)
+    _insert_programs(conn, tmp, wanted, keep_ids=True)
     tmp.replace(out)
+
+
+def merge_databases(sources: Sequence[str | Path], out: str | Path) -> dict[str, int]:
+    """A new data set `out` holding every program of `sources`; a program found in several takes all
+    its samples from the last of them, so that one program's labels come from one measurement
+    session (`generated.db remeasured.db`: quiet labels where there are any, else stored ones).
+    Returns the number of programs taken from each source. An existing `out` is refused."""
+    if Path(out).exists():
+        raise ValueError(f"{out}: already exists")
+    owner: dict[str, str] = {}
+    for source in map(str, sources):
+        with closing(open_db(source, create=False)) as conn:
+            owner.update(dict.fromkeys(program_keys(conn), source))
+    tmp = _new_db(out)
+    counts = {}
+    for source in dict.fromkeys(map(str, sources)):
+        wanted = [k for k, s in owner.items() if s == source]
+        with closing(open_db(source, create=False)) as conn:
+            _insert_programs(conn, tmp, wanted, keep_ids=False)  # ids of two sources would collide
+        counts[source] = len(wanted)
+    tmp.replace(out)
+    return counts
 
 
 def split_database(source: str | Path, train_out: str | Path, test_out: str | Path, *, test_fraction: float = 0.2,

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import math
+from contextlib import closing
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -286,6 +288,37 @@ def test_split_database_by_program(tmp_path, synthetic_db):
     assert stats["samples"] == D.statistics(train_db)["samples"] + D.statistics(test_db)["samples"]
     # Never overwrite: a second split into the same files is refused with exit code 2.
     assert main(["dataset", "split", str(synthetic_db), "--train", str(train_db), "--test", str(test_db)]) == 2
+
+
+def test_merge_takes_a_shared_program_from_the_last_data_set(tmp_path, synthetic_db, capsys):
+    quiet, merged = tmp_path / "quiet.db", tmp_path / "merged.db"
+    conn = D.open_db(synthetic_db, create=False)
+    D.copy_programs(conn, quiet, ["synthetic/gemm"])
+    conn.close()
+    conn = D.open_db(quiet, create=False)
+    conn.execute("UPDATE samples SET speedup = speedup * 2")
+    conn.execute("DELETE FROM samples WHERE id = (SELECT MAX(id) FROM samples WHERE status = 'ok')")
+    conn.commit()
+    conn.close()
+
+    def labels(path: Path) -> dict[str, list[float]]:
+        with closing(D.open_db(path, create=False)) as conn:
+            return {k: sorted(r.speedup for r in rows) for k, rows in D.ok_samples(conn, None).items()}
+
+    assert main(["dataset", "merge", str(synthetic_db), str(quiet), "--out", str(merged)]) == 0
+    assert "3 programs from" in capsys.readouterr().out
+    want = labels(synthetic_db) | labels(quiet)  # gemm: all of its samples from the quiet data set
+    assert labels(merged) == want and len(want["synthetic/gemm"]) == len(labels(synthetic_db)["synthetic/gemm"]) - 1
+    # The feature cache of a replaced database must not hand out the old database's labels.
+    assert sorted(e.speedup for e in D.load_dataset(merged, progress=False).examples) == \
+        sorted(v for vs in want.values() for v in vs)
+    assert main(["dataset", "merge", str(synthetic_db), str(quiet), "--out", str(merged)]) == 2  # never overwritten
+    merged.unlink()
+    assert main(["dataset", "merge", str(quiet), str(synthetic_db), "--out", str(merged)]) == 0
+    assert sorted(e.speedup for e in D.load_dataset(merged, progress=False).examples) == \
+        sorted(v for vs in labels(synthetic_db).values() for v in vs)
+    assert main(["dataset", "merge", str(tmp_path / "none.db"), str(quiet), "--out", str(tmp_path / "x.db")]) == 2
+    assert "none.db: error: no such data set" in capsys.readouterr().err and not (tmp_path / "x.db").exists()
 
 
 def test_evaluate_the_analytical_standin(synthetic_db, capsys):
