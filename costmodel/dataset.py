@@ -341,22 +341,26 @@ def iter_program_batches(dataset: Dataset, batch_size: int, *, per_program: int 
         yield batch
 
 
-SAMPLE_COLUMNS = ("program, fingerprint, schedule, status, speedup, median_s, baseline_s, times, machine, "
-                  "compiler, created")
-
-
 def _insert_programs(conn: sqlite3.Connection, dst: Path, wanted: Iterable[str], *, keep_ids: bool) -> None:
     """Insert the programs `wanted` of the data set open in `conn`, and their samples, into `dst`."""
     conn.execute("ATTACH DATABASE ? AS dst", (str(dst),))
     conn.execute("CREATE TEMP TABLE wanted (key TEXT PRIMARY KEY)")
     conn.executemany("INSERT INTO wanted VALUES (?)", [(k,) for k in wanted])
-    columns = f"id, {SAMPLE_COLUMNS}" if keep_ids else SAMPLE_COLUMNS
+    # The columns from the schema itself, so that one added there is copied too.
+    columns = ", ".join(r[1] for r in conn.execute("PRAGMA dst.table_info(samples)") if keep_ids or r[1] != "id")
     conn.execute("INSERT INTO dst.programs SELECT * FROM programs WHERE key IN (SELECT key FROM wanted)")
     conn.execute(f"INSERT INTO dst.samples ({columns}) SELECT {columns} FROM samples "
                  "WHERE program IN (SELECT key FROM wanted)")
     conn.commit()
     conn.execute("DROP TABLE wanted")
     conn.execute("DETACH DATABASE dst")
+
+
+def _refuse_existing(*outs: str | Path) -> None:
+    """A data set is never overwritten: a ValueError (reported by the CLI) if any of `outs` exists."""
+    for out in outs:
+        if Path(out).exists():
+            raise ValueError(f"{out}: already exists")
 
 
 def _new_db(out: str | Path) -> Path:
@@ -380,8 +384,7 @@ def merge_databases(sources: Sequence[str | Path], out: str | Path) -> dict[str,
     its samples from the last of them, so that one program's labels come from one measurement
     session (`generated.db remeasured.db`: quiet labels where there are any, else stored ones).
     Returns the number of programs taken from each source. An existing `out` is refused."""
-    if Path(out).exists():
-        raise ValueError(f"{out}: already exists")
+    _refuse_existing(out)
     owner: dict[str, str] = {}
     for source in map(str, sources):
         with closing(open_db(source, create=False)) as conn:
@@ -401,9 +404,7 @@ def split_database(source: str | Path, train_out: str | Path, test_out: str | Pa
                    seed: int = 0) -> tuple[int, int]:
     """Copy a data set into a training and a held-out database, split by program (seeded hash);
     return the number of programs in each. Existing output files are refused, not overwritten."""
-    for out in (train_out, test_out):
-        if Path(out).exists():
-            raise ValueError(f"{out}: already exists")
+    _refuse_existing(train_out, test_out)
     conn = open_db(source, create=False)
     try:
         keys = program_keys(conn)
