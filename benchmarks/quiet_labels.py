@@ -4,8 +4,8 @@
 splits it by the held-out hash every split here uses (`looper dataset split --test-fraction 0.2
 --seed 0`), copies the training programs once more with their stored labels from the generated data
 set, trains one network on each copy with `looper train`, and evaluates both (and any `--model`)
-on the held-out programs' quiet and stored labels. Train with `--seed 1` on a partial
-remeasured.db: its first programs are the seed-0 validation programs (costmodel/TRAINING.md).
+on the held-out programs' quiet and stored labels. (On a partial remeasured.db, train with
+`--seed 1`: its first programs were the seed-0 validation programs; costmodel/TRAINING.md.)
 
     python benchmarks/quiet_labels.py --quiet data/remeasured.db --stored data/generated.db --work DIR
         [--seed 1] [--epochs 100] [--model costmodel/pretrained/model.pt ...] [--json]
