@@ -27,6 +27,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 from costmodel.features import FEATURE_VERSION, Featurizer, Sample
@@ -68,6 +69,9 @@ CREATE TABLE IF NOT EXISTS finished (
 """
 STATUSES = ("ok", "build_error", "run_error", "timeout", "wrong_output")
 MAX_SPREAD = 0.2  # see the module docstring
+# A longer gap between two stored samples means the job was stopped, not measuring: the slowest
+# program seen took about 5 minutes, and a program's samples are stored together.
+PAUSE_S = 30 * 60
 
 ScopLoader = Callable[[str, dict], Scop]  # (source text, defines) -> Scop
 
@@ -416,6 +420,12 @@ def split_database(source: str | Path, train_out: str | Path, test_out: str | Pa
     return len(train_keys), len(test_keys)
 
 
+def active_seconds(created: Sequence[float], pause: float = PAUSE_S) -> float:
+    """Time spent measuring, from sorted sample timestamps: the gaps between them, pauses left out."""
+    gaps = (later - earlier for earlier, later in pairwise(created))
+    return float(sum(gap for gap in gaps if gap <= pause))
+
+
 def statistics(path: str | Path, max_spread: float | None = MAX_SPREAD) -> dict:
     """Counts of a data set: programs, samples by status, usable samples, timing noise, throughput."""
     conn = open_db(path, create=False)
@@ -424,12 +434,12 @@ def statistics(path: str | Path, max_spread: float | None = MAX_SPREAD) -> dict:
         n_programs = conn.execute("SELECT COUNT(*) FROM programs").fetchone()[0]
         spreads = sorted(timing_spread(json.loads(t or "[]"))
                          for (t,) in conn.execute("SELECT times FROM samples WHERE status = 'ok'"))
-        first, last = conn.execute("SELECT MIN(created), MAX(created) FROM samples").fetchone()
+        created = [t for (t,) in conn.execute("SELECT created FROM samples WHERE created IS NOT NULL ORDER BY created")]
         usable = sum(len(rows) for rows in ok_samples(conn, max_spread).values())
     finally:
         conn.close()
     total = sum(by_status.values())
-    hours = (last - first) / 3600 if first is not None and last > first else 0.0
+    hours = active_seconds(created) / 3600
     return {"programs": n_programs, "samples": total, "by_status": by_status, "usable_samples": usable,
             "max_spread": max_spread, "median_spread": spreads[len(spreads) // 2] if spreads else None,
             "hours": round(hours, 2), "samples_per_hour": int(total / hours) if hours else None}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from contextlib import closing
 from dataclasses import asdict
 from pathlib import Path
@@ -52,6 +53,21 @@ def test_dataset_reader_and_split(synthetic_db):
     assert len(data.examples) == sum(len(r) for r in grouped.values()) and not data.skipped_programs
     again = D.load_dataset(synthetic_db, progress=False)  # from the feature cache
     assert [e.id for e in again.examples] == [e.id for e in data.examples]
+
+
+def test_throughput_leaves_out_the_pauses_of_a_resumed_job(synthetic_db, tmp_path):
+    # Two runs of 10 minutes each, a day apart: 20 minutes of measuring, not 24 hours.
+    run = [60.0 * k for k in range(11)]
+    assert D.active_seconds(run + [86_400 + t for t in run]) == pytest.approx(2 * 600)
+    assert D.active_seconds([5.0]) == 0.0
+    db = tmp_path / "resumed.db"
+    shutil.copy(synthetic_db, db)
+    with closing(D.open_db(db, create=False)) as conn:
+        # One sample a second, the second half a day after the first.
+        conn.execute("UPDATE samples SET created = id + 86400 * (id > (SELECT MAX(id) FROM samples) / 2)")
+        conn.commit()
+    stats = D.statistics(db)
+    assert 0 < stats["hours"] < 0.1 and stats["samples_per_hour"] > 1000
 
 
 def test_feature_cache_of_another_code_version_is_rebuilt(synthetic_db):
