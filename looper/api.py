@@ -26,6 +26,7 @@ from looper.measure import MeasureCache, MeasureEvaluator, Program
 from looper.progress import Progress
 from looper.schedule import Schedule
 from looper.search import AnalyticalEvaluator, Evaluator, RandomEvaluator, SearchResult, Space, beam_search
+from looper.search.beam import FUSION_WIDTH
 from looper.search.candidates import levels
 from looper.verify import Verification, verify_sources
 from polybench.manifest import UTILITIES
@@ -104,6 +105,7 @@ def optimize(
     *,
     search: str = "model",
     beam_width: int = 4,
+    fusion_width: int | None = FUSION_WIDTH,
     space: Space = Space(),
     include_dirs: Sequence[str | Path] = (),
     defines: Mapping[str, str | None] | None = None,
@@ -122,6 +124,8 @@ def optimize(
     """Optimize every `#pragma scop` region of a C file (or C text) and return the new code.
 
     `search` is one of SEARCHES; `apply` reuses decisions saved by `Result.schedules_json()`.
+    `fusion_width` widens the beam at the fusion levels of the model, hybrid and random searches
+    (None: `beam_width`); the measured search keeps `beam_width`, as each candidate costs a build.
     Regions that are not SCoPs are left untouched (or raise FrontendError when `strict`).
     """
     if search not in SEARCHES:
@@ -152,9 +156,10 @@ def optimize(
             current = {**{i: Schedule(s) for i, s in enumerate(scops)}, **chosen, index: schedule}
             return splice(text, [(s, region_code(text, s, generate(current[i]))) for i, s in enumerate(scops)])
 
-        result = _decide(scop, deps, search, saved[index] if saved else None, beam_width=beam_width, space=space,
-                         model=model, program=Program(text, directory, render, compiler), jobs=jobs,
-                         repeat=repeat, top_k=top_k, seed=seed, quiet=quiet)
+        result = _decide(scop, deps, search, saved[index] if saved else None, beam_width=beam_width,
+                         fusion_width=fusion_width, space=space, model=model,
+                         program=Program(text, directory, render, compiler), jobs=jobs, repeat=repeat,
+                         top_k=top_k, seed=seed, quiet=quiet)
         verdict = check(result.schedule, deps)
         if not verdict:
             raise InputError(f"{scop.region.where() if scop.region else 'scop'}: error: illegal schedule: "
@@ -187,7 +192,8 @@ def _saved_regions(apply: Mapping[str, Any] | None, count: int) -> list[dict] | 
     return regions
 
 
-def _decide(scop: Scop, deps: Dependences, search: str, saved: dict | None, *, beam_width: int, space: Space,
+def _decide(scop: Scop, deps: Dependences, search: str, saved: dict | None, *, beam_width: int,
+            fusion_width: int | None, space: Space,
             model: str | Path | None, program: Program, jobs: int, repeat: int, top_k: int, seed: int,
             quiet: bool) -> RegionResult:
     """Choose one region's schedule with the requested search."""
@@ -206,7 +212,8 @@ def _decide(scop: Scop, deps: Dependences, search: str, saved: dict | None, *, b
         schedule = isl_default(identity, deps, options)
         return RegionResult(scop, schedule, "", seconds={"search": time.perf_counter() - started})
     if search == "random":
-        found = beam_search(identity, deps, RandomEvaluator(seed), beam_width=beam_width, space=space)
+        found = beam_search(identity, deps, RandomEvaluator(seed), beam_width=beam_width,
+                            fusion_width=fusion_width, space=space)
         return RegionResult(scop, found.best, "", search=found, seconds={"search": time.perf_counter() - started})
     if search == "measure":
         with Progress(len(levels(space)), f"measuring {scop.name}", enabled=None if not quiet else False) as bar:
@@ -221,7 +228,7 @@ def _decide(scop: Scop, deps: Dependences, search: str, saved: dict | None, *, b
         return RegionResult(scop, best, "", measured_speedup=speedup, search=found,
                             seconds={"search": time.perf_counter() - started})
     evaluator, _ = model_evaluator(model)
-    found = beam_search(identity, deps, evaluator, beam_width=beam_width, space=space)
+    found = beam_search(identity, deps, evaluator, beam_width=beam_width, fusion_width=fusion_width, space=space)
     result = RegionResult(scop, found.best, "", predicted_speedup=found.score, search=found,
                           seconds={"search": time.perf_counter() - started})
     if search == "hybrid":

@@ -33,6 +33,7 @@ def _define(text: str) -> tuple[str, str | None]:
 def opt_parser() -> argparse.ArgumentParser:
     """The looper-opt command line (polycc-like flags)."""
     from looper.api import SEARCHES
+    from looper.search.beam import FUSION_WIDTH
 
     p = _Parser(prog="looper-opt", description="Optimize the #pragma scop regions of a C file.")
     p.add_argument("file", type=Path, help="C source file")
@@ -42,7 +43,9 @@ def opt_parser() -> argparse.ArgumentParser:
                    help="macro definition (also used when building for --verify and measurement)")
     p.add_argument("--search", choices=SEARCHES, default="model",
                    help="how to choose transformations (default: model)")
-    p.add_argument("--beam-width", type=int, default=4, help="beam width of the search (default 4)")
+    p.add_argument("--beam-width", type=_positive, default=4, help="beam width of the search (default 4)")
+    p.add_argument("--fusion-width", type=_positive, default=FUSION_WIDTH,
+                   help=f"loop structures kept at the fusion levels of a model search (default {FUSION_WIDTH})")
     p.add_argument("--notile", action="store_true", help="no tiling")
     p.add_argument("--noparallel", action="store_true", help="no OpenMP parallel loops")
     p.add_argument("--nounroll", action="store_true", help="no unrolling")
@@ -84,6 +87,13 @@ def main_opt(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _say(args: argparse.Namespace, text: str) -> None:
     if not args.quiet:
         print(text, file=sys.stderr)
@@ -112,7 +122,8 @@ def _run_opt(args: argparse.Namespace) -> int:
     space = Space(tile=not args.notile, parallel=not args.noparallel, unroll=not args.nounroll,
                   vector=not args.novector)
     result = optimize(
-        path, search=args.search, beam_width=args.beam_width, space=space, include_dirs=args.include,
+        path, search=args.search, beam_width=args.beam_width, fusion_width=args.fusion_width, space=space,
+        include_dirs=args.include,
         defines=defines, model=args.model, apply=apply, compiler=Compiler(cc=args.cc), jobs=args.jobs,
         repeat=args.repeat, seed=args.seed, strict=args.strict, verify=args.verify, quiet=args.quiet,
     )

@@ -89,3 +89,26 @@ def test_analytical_evaluator_never_serves_another_programs_figures() -> None:
     shared._baseline[id(gesummv)] = shared._baseline[id(gemm)]
     schedules = samples(Schedule(gesummv), compute_dependences(gesummv), 4, seed=0)
     assert shared.score(schedules) == AnalyticalEvaluator().score(schedules)
+
+
+class PaysAfterInterchange:
+    """Like a cost model on 2mm: distributing the update S1 alone costs a little; the j/k interchange
+    that the distribution enables pays a lot."""
+
+    def score(self, schedules: Sequence[Schedule]) -> list[float]:
+        def one(s: Schedule) -> float:
+            distributions = sum(t.kind == "distribute" for t in s.steps)
+            enabled = any(t.kind == "interchange" and t.to_json() == {"kind": "interchange", "stmt": "S1",
+                                                                       "first": 1, "second": 2} for t in s.steps)
+            return 0.9**distributions * (5.0 if enabled else 1.0)
+
+        return [one(s) for s in schedules]
+
+
+def test_a_wide_fusion_beam_keeps_a_distribution_that_pays_later() -> None:
+    scop, deps, _ = kernel_scop("2mm")
+    narrow = beam_search(Schedule(scop), deps, PaysAfterInterchange(), beam_width=1)
+    wide = beam_search(Schedule(scop), deps, PaysAfterInterchange(), beam_width=1, fusion_width=16)
+    assert narrow.score == 1.0  # the narrow beam drops every distribution before it can pay
+    assert wide.score > 4.0
+    assert any(t.kind == "distribute" for t in wide.best.steps) and check(wide.best, deps)

@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from codegen.build import DEFAULT_FLAGS
+from looper.search.beam import FUSION_WIDTH
 from polybench.manifest import Kernel
 
 BASELINE = "gcc"
@@ -30,6 +31,7 @@ class Config:
     openmp: bool = False  # adds -fopenmp
     search: str | None = None  # looper's search (`looper.api.optimize(search=...)`); None = the original source
     model: str | None = None  # the cost model of search "model"/"hybrid": a checkpoint, "analytical", None = default
+    fusion_width: int | None = FUSION_WIDTH  # of the search's fusion levels (None: the beam width throughout)
     rewrite: Rewrite | None = None  # any other source-to-source step (tests use it to plant a wrong variant)
     description: str = ""
 
@@ -54,6 +56,8 @@ def default_configs(gcc: str = "gcc", clang: str = "clang-16") -> dict[str, Conf
                description="LLVM Polly with OpenMP code generation (libomp)"),
         Config("looper-isl", gcc, native, openmp=True, search="isl", description="looper --search isl"),
         Config("looper", gcc, native, openmp=True, search="model", description="looper's default search (model)"),
+        Config("looper-narrow", gcc, native, openmp=True, search="model", fusion_width=None,
+               description="looper's model search with its beam of 4 at the fusion levels too (before 2026-11-23)"),
         Config("looper-analytical", gcc, native, openmp=True, search="model", model="analytical",
                description="looper's model search scored by the hand-written analytical stand-in"),
         Config("looper-hybrid", gcc, native, openmp=True, search="hybrid",
