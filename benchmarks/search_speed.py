@@ -4,7 +4,7 @@ Reports, per kernel, the wall-clock time of `search="model"` (beam search scored
 model, or by the analytical stand-in when no model ships), the candidates generated / legal /
 scored, and the median over the suite.
 
-    python benchmarks/search_speed.py [--beam-width 4] [--kernels gemm lu ...] [--model model.pt]
+    python benchmarks/search_speed.py [--beam-width 4] [--fusion-width 64] [--kernels gemm lu ...] [--model model.pt]
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ import statistics
 import time
 
 from looper.api import model_evaluator, optimize
+from looper.search.beam import FUSION_WIDTH
 from polybench import KERNELS
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--beam-width", type=int, default=4)
+    parser.add_argument("--fusion-width", type=int, default=FUSION_WIDTH, help="of the fusion levels")
     parser.add_argument("--kernels", nargs="*", default=sorted(KERNELS))
     parser.add_argument("--model", help="cost-model checkpoint (default: the shipped one, else the stand-in)")
     args = parser.parse_args()
@@ -30,7 +32,8 @@ def main() -> None:
     times = []
     for name in args.kernels:
         t0 = time.perf_counter()
-        result = optimize(KERNELS[name].source, search="model", beam_width=args.beam_width, model=args.model)
+        result = optimize(KERNELS[name].source, search="model", beam_width=args.beam_width,
+                          fusion_width=args.fusion_width, model=args.model)
         elapsed = time.perf_counter() - t0
         times.append(elapsed)
         stats = result.regions[0].search.stats
