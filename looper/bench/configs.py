@@ -57,7 +57,7 @@ def default_configs(gcc: str = "gcc", clang: str = "clang-16") -> dict[str, Conf
         Config("looper-isl", gcc, native, openmp=True, search="isl", description="looper --search isl"),
         Config("looper", gcc, native, openmp=True, search="model", description="looper's default search (model)"),
         Config("looper-narrow", gcc, native, openmp=True, search="model", fusion_width=None,
-               description="looper's model search with its beam of 4 at the fusion levels too (before 2026-11-23)"),
+               description="looper's model search, its beam of 4 at the fusion levels too (default before a2e4a25)"),
         Config("looper-analytical", gcc, native, openmp=True, search="model", model="analytical",
                description="looper's model search scored by the hand-written analytical stand-in"),
         Config("looper-hybrid", gcc, native, openmp=True, search="hybrid",
