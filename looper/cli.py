@@ -45,7 +45,8 @@ def opt_parser() -> argparse.ArgumentParser:
                    help="how to choose transformations (default: model)")
     p.add_argument("--beam-width", type=_positive, default=4, help="beam width of the search (default 4)")
     p.add_argument("--fusion-width", type=_positive, default=FUSION_WIDTH,
-                   help=f"loop structures kept at the fusion levels of a model search (default {FUSION_WIDTH})")
+                   help=f"loop structures kept at the fusion levels of the model, hybrid and random searches "
+                   f"(default {FUSION_WIDTH})")
     p.add_argument("--notile", action="store_true", help="no tiling")
     p.add_argument("--noparallel", action="store_true", help="no OpenMP parallel loops")
     p.add_argument("--nounroll", action="store_true", help="no unrolling")
@@ -88,7 +89,10 @@ def main_opt(argv: list[str] | None = None) -> int:
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
