@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from looper import transforms as T
 from looper.deps import compute_dependences
 from looper.legality import check
 from looper.schedule import Schedule
@@ -98,8 +99,7 @@ class PaysAfterInterchange:
     def score(self, schedules: Sequence[Schedule]) -> list[float]:
         def one(s: Schedule) -> float:
             distributions = sum(t.kind == "distribute" for t in s.steps)
-            enabled = any(t.kind == "interchange" and t.to_json() == {"kind": "interchange", "stmt": "S1",
-                                                                       "first": 1, "second": 2} for t in s.steps)
+            enabled = T.Interchange("S1", 1, 2) in s.steps
             return 0.9**distributions * (5.0 if enabled else 1.0)
 
         return [one(s) for s in schedules]
