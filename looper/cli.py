@@ -59,7 +59,7 @@ def opt_parser() -> argparse.ArgumentParser:
     p.add_argument("--verify", action="store_true", help="build and run original and output, compare results")
     p.add_argument("--dump-scop", action="store_true", help="print each region as Polly JSCoP JSON and stop")
     p.add_argument("--strict", action="store_true", help="fail on a region that is not a SCoP")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel builds when measuring")
+    p.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1, help="parallel builds when measuring")
     p.add_argument("--repeat", type=_positive, default=5, help="timed runs per candidate when measuring (default 5)")
     p.add_argument("--cc", default="gcc", help="C compiler for measurement and --verify (default gcc)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random search")

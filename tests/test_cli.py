@@ -69,7 +69,7 @@ def test_explain_prints_prefixed_lines(gemm: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "args",
     [["--search", "nonsense"], ["--beam-width"], ["--beam-width", "0"], ["--fusion-width", "x"], ["--repeat", "0"],
-     ["--no-such-flag"], []],
+     ["--jobs", "0"], ["--no-such-flag"], []],
 )
 def test_bad_command_lines_exit_2_in_one_line(gemm: Path, args: list[str]) -> None:
     proc = looper_opt(*([gemm] if args else []), *args)
