@@ -35,7 +35,7 @@ from costmodel.dataset import frontend_loader, open_db, program_keys
 from looper.deps import Dependences, compute_dependences
 from looper.measure import machine_id
 from looper.schedule import Schedule
-from looper.search.beam import beam_search
+from looper.search.beam import FUSION_WIDTH, beam_search
 from looper.search.sampler import samples
 from looper.verify import harness_sources
 
@@ -192,7 +192,8 @@ def _beam_favourites(start: Schedule, deps: Dependences, count: int) -> list[Sch
     evaluator = load_evaluator()
     if evaluator is None:
         raise RuntimeError("--beam needs the shipped cost model (costmodel/pretrained/model.pt)")
-    result = beam_search(start, deps, evaluator)
+    # The fusion levels as wide as looper-opt's search keeps them, so these are the schedules it visits.
+    result = beam_search(start, deps, evaluator, fusion_width=FUSION_WIDTH)
     ranked = sorted(result.explored[1:], key=lambda item: -item[1])  # [0] is the unchanged start
     return [schedule for schedule, _ in ranked[:count]]
 
