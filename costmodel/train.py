@@ -30,8 +30,11 @@ from costmodel.inference import save_model, threads
 from costmodel.model import CostModel, Ensemble, ModelConfig
 from looper.progress import Progress
 
-LOSSES = ("mape", "log", "rank")
+LOSSES = ("mape", "log", "rank", "pairs")
 RANK_CALIBRATION = 0.5  # weight of the log loss inside the rank loss (0.1 left MAPE near 1 on the synthetic set)
+# Standard deviation of the difference of two labels' log-speedups measured in different sessions
+# (TRAINING.md, "Measured alone": one label's median |change| is 0.04 serial, 0.08 parallel).
+PAIR_NOISE = 0.1
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,18 @@ def loss_value(name: str, pred: torch.Tensor, speedup: torch.Tensor, group: torc
         weight = gap[mask]
         pairs = torch.nn.functional.softplus(-diff[mask])
         return (weight * pairs).sum() / weight.sum() + calibration
+    if name == "pairs":
+        # Every pair of one program counts alike, as in Spearman; its target is the probability that
+        # the order measured is the true one under label noise, so near-ties pull the scores together.
+        gap = target[:, None] - target[None, :]
+        mask = (group[:, None] == group[None, :]) & ~torch.eye(len(target), dtype=torch.bool)
+        calibration = RANK_CALIBRATION * (pred - target).pow(2).mean()
+        if not bool(mask.any()):
+            return calibration
+        p = 0.5 * (1 + torch.erf(gap[mask] / (PAIR_NOISE * math.sqrt(2))))
+        # A logistic with slope 1.7 / noise is close to the normal CDF, so exact scores fit exactly.
+        diff = (pred[:, None] - pred[None, :])[mask] * (1.7 / PAIR_NOISE)
+        return torch.nn.functional.binary_cross_entropy_with_logits(diff, p) + calibration
     raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
 
 

@@ -126,6 +126,18 @@ def test_losses():
     assert float(good) < float(bad)
 
 
+def test_pairs_loss_wants_the_measured_order_and_ties_for_near_ties(monkeypatch):
+    monkeypatch.setattr("costmodel.train.RANK_CALIBRATION", 0.0)  # the pair term alone
+    group = torch.tensor([0, 0, 1])
+    y = torch.tensor([1.0, 2.0, 4.0])
+    right, wrong = torch.tensor([0.0, 0.7, 0.0]), torch.tensor([0.7, 0.0, 0.0])
+    assert float(loss_value("pairs", right, y, group)) < float(loss_value("pairs", wrong, y, group))
+    # Two schedules 1% apart are a tie within the label noise: scoring them apart costs more than alike.
+    near = torch.tensor([1.0, 1.01, 4.0])
+    alike, apart = torch.tensor([0.0, 0.0, 0.0]), torch.tensor([0.0, 1.0, 0.0])
+    assert float(loss_value("pairs", alike, near, group)) < float(loss_value("pairs", apart, near, group))
+
+
 def test_train_checkpoint_resume_evaluate(synthetic_db, tmp_path, capsys):
     config = TrainConfig(epochs=3, batch_size=16, val_fraction=0.3, patience=10, seed=2)
     small = ModelConfig(hidden=32, comp_hidden=64, expr_hidden=16, unimod_hidden=8)
