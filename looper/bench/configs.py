@@ -31,6 +31,7 @@ class Config:
     openmp: bool = False  # adds -fopenmp
     search: str | None = None  # looper's search (`looper.api.optimize(search=...)`); None = the original source
     model: str | None = None  # the cost model of search "model"/"hybrid": a checkpoint, "analytical", None = default
+    beam_width: int = 4  # of looper's search
     fusion_width: int | None = FUSION_WIDTH  # of the search's fusion levels (None: the beam width throughout)
     rewrite: Rewrite | None = None  # any other source-to-source step (tests use it to plant a wrong variant)
     description: str = ""
@@ -58,6 +59,8 @@ def default_configs(gcc: str = "gcc", clang: str = "clang-16") -> dict[str, Conf
         Config("looper", gcc, native, openmp=True, search="model", description="looper's default search (model)"),
         Config("looper-narrow", gcc, native, openmp=True, search="model", fusion_width=None,
                description="looper's model search, its beam of 4 at the fusion levels too (default before a2e4a25)"),
+        Config("looper-beam8", gcc, native, openmp=True, search="model", beam_width=8,
+               description="looper's model search with a beam of 8 (default 4)"),
         Config("looper-analytical", gcc, native, openmp=True, search="model", model="analytical",
                description="looper's model search scored by the hand-written analytical stand-in"),
         Config("looper-hybrid", gcc, native, openmp=True, search="hybrid",

@@ -153,7 +153,8 @@ def _variant_source(config: Config, kernel: Kernel, settings: Settings) -> tuple
     if config.search is not None:
         from looper.api import optimize
 
-        result = optimize(kernel.source, search=config.search, model=config.model, fusion_width=config.fusion_width,
+        result = optimize(kernel.source, search=config.search, model=config.model, beam_width=config.beam_width,
+                          fusion_width=config.fusion_width,
                           defines={f"{settings.size}_DATASET": None},
                           include_dirs=[UTILITIES], compiler=Compiler(config.cc, config.flags, config.openmp),
                           jobs=settings.jobs, quiet=True)
