@@ -36,6 +36,7 @@ class Lowered:
     parallel: set[Key] = field(default_factory=set)
     vector: set[Key] = field(default_factory=set)
     unroll: dict[Key, int] = field(default_factory=dict)
+    tiled: set[str] = field(default_factory=set)  # statements inside a tiled band
 
     @property
     def n_dims(self) -> int:
@@ -43,7 +44,7 @@ class Lowered:
 
     def copy(self) -> Lowered:
         return Lowered({s: list(r) for s, r in self.rows.items()}, set(self.parallel), set(self.vector),
-                       dict(self.unroll))
+                       dict(self.unroll), set(self.tiled))
 
     # --- loop structure -------------------------------------------------------------------
     def is_loop(self, stmt: str, dim: int) -> bool:
@@ -314,6 +315,7 @@ def _tile(low: Lowered, t: T.Tile) -> None:
     if sorted(order) != list(range(n)):
         raise ScheduleError(f"tile order {order} is not a permutation of the band")
     dims, members = _perfect_band(low, t.stmt, t.depth, n)
+    low.tiled |= set(members)
     first = dims[0]
     rows = low.rows
     for s in rows:

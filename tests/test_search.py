@@ -10,7 +10,8 @@ from looper.legality import check
 from looper.schedule import Schedule
 from looper.search import AnalyticalEvaluator, RandomEvaluator, Space, beam_search
 from looper.search.sampler import samples
-from tests.engine_support import kernel_scop
+from polybench.manifest import KERNELS
+from tests.engine_support import build_variant, check_outputs, kernel_scop, program
 
 
 class Recording:
@@ -112,3 +113,29 @@ def test_a_wide_fusion_beam_keeps_a_distribution_that_pays_later() -> None:
     assert narrow.score == 1.0  # the narrow beam drops every distribution before it can pay
     assert wide.score > 4.0
     assert any(t.kind == "distribute" for t in wide.best.steps) and check(wide.best, deps)
+
+
+class PaysPerMark:
+    """Doubles the score for every statement inside a parallel loop and every tiled statement."""
+
+    def score(self, schedules: Sequence[Schedule]) -> list[float]:
+        def one(s: Schedule) -> float:
+            low = s.lowered
+            return 2.0 ** (len({stmt for stmt, _ in low.parallel}) + len(low.tiled))
+
+        return [one(s) for s in schedules]
+
+
+def test_nest_steps_parallelize_and_tile_every_nest(tmp_path) -> None:
+    scop, deps, _ = kernel_scop("3mm")  # three matrix products, three loop nests
+    late = dict(fusion=False, unimodular=False, unroll=False, vector=False)
+    one = beam_search(Schedule(scop), deps, PaysPerMark(), space=Space(**late))
+    every = beam_search(Schedule(scop), deps, PaysPerMark(), space=Space(**late, nest_steps=3))
+    assert sum(t.kind == "parallelize" for t in one.best.steps) == 1
+    assert sum(t.kind == "tile" for t in one.best.steps) == 1
+    low = every.best.lowered
+    names = {st.name for st in scop.statements}
+    assert {stmt for stmt, _ in low.parallel} == names and low.tiled == names
+    assert check(every.best, deps)
+    binary = build_variant(KERNELS["3mm"], program("3mm", every.best), tmp_path, "nests")
+    assert check_outputs(KERNELS["3mm"], binary) is None

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from codegen.build import DEFAULT_FLAGS
 from looper.search.beam import FUSION_WIDTH
+from looper.search.candidates import Space
 from polybench.manifest import Kernel
 
 BASELINE = "gcc"
@@ -32,6 +33,7 @@ class Config:
     search: str | None = None  # looper's search (`looper.api.optimize(search=...)`); None = the original source
     model: str | None = None  # the cost model of search "model"/"hybrid": a checkpoint, "analytical", None = default
     beam_width: int = 4  # of looper's search
+    space: Space = Space()  # the transformations looper's search may use
     fusion_width: int | None = FUSION_WIDTH  # of the search's fusion levels (None: the beam width throughout)
     rewrite: Rewrite | None = None  # any other source-to-source step (tests use it to plant a wrong variant)
     description: str = ""
@@ -61,6 +63,9 @@ def default_configs(gcc: str = "gcc", clang: str = "clang-16") -> dict[str, Conf
                description="looper's model search, its beam of 4 at the fusion levels too (default before a2e4a25)"),
         Config("looper-beam8", gcc, native, openmp=True, search="model", beam_width=8,
                description="looper's model search with a beam of 8 (default 4)"),
+        Config("looper-nests", gcc, native, openmp=True, search="model", space=Space(nest_steps=3),
+               description="looper's model search with up to three parallel, tile, unroll and vector steps "
+                           "(Space.nest_steps=3; the default is one each)"),
         Config("looper-analytical", gcc, native, openmp=True, search="model", model="analytical",
                description="looper's model search scored by the hand-written analytical stand-in"),
         Config("looper-hybrid", gcc, native, openmp=True, search="hybrid",

@@ -154,7 +154,7 @@ def _variant_source(config: Config, kernel: Kernel, settings: Settings) -> tuple
         from looper.api import optimize
 
         result = optimize(kernel.source, search=config.search, model=config.model, beam_width=config.beam_width,
-                          fusion_width=config.fusion_width,
+                          fusion_width=config.fusion_width, space=config.space,
                           defines={f"{settings.size}_DATASET": None},
                           include_dirs=[UTILITIES], compiler=Compiler(config.cc, config.flags, config.openmp),
                           jobs=settings.jobs, quiet=True)

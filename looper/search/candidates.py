@@ -27,6 +27,11 @@ class Space:
     vector: bool = True
     unimodular_steps: int = 4  # per nest, as LOOPer
     fusion_steps: int = 2
+    # Parallelization, tiling, unrolling and vectorization levels each repeat this often; a step marks
+    # only loops no earlier step of its kind marked, so with 3 a program of several loop nests can have
+    # up to three of them parallelized, tiled, ... as Pluto and Polly would. 1 (one of each per program)
+    # stays the default while the cost model has been trained on such schedules only (BENCHMARKS.md).
+    nest_steps: int = 1
     tile_sizes: tuple[int, ...] = T.TILE_SIZES
     cube_sizes_3d: bool = True  # 3D tiles: only equal sizes in every dimension, plus a few mixes
     skew_factors: tuple[int, ...] = (1,)
@@ -109,16 +114,26 @@ def unimodular(schedule: Schedule, space: Space) -> Iterator[Steps]:
                 yield (T.Skew(band.stmt, band.depth + a, band.depth + b, f),)
 
 
+def _marked(keys) -> set[str]:
+    return {s for s, _ in keys}
+
+
 def parallel(schedule: Schedule, space: Space) -> Iterator[Steps]:
-    """Parallelize one of the outermost three loops."""
-    for rep, depth, _, _ in loops(schedule.lowered):
-        if depth < 3:
+    """Parallelize one of the outermost three loops, around no statement with a parallel loop yet."""
+    low = schedule.lowered
+    done = _marked(low.parallel)
+    for rep, depth, members, _ in loops(low):
+        if depth < 3 and done.isdisjoint(members):
             yield (T.Parallelize(rep, depth),)
 
 
 def tiling(schedule: Schedule, space: Space) -> Iterator[Steps]:
-    """2D and 3D rectangular tiles of perfect bands, with the original or the stride-1 point order."""
-    for band in bands(schedule.lowered):
+    """2D and 3D rectangular tiles of perfect bands of untiled statements, with the original or the
+    stride-1 point order."""
+    low = schedule.lowered
+    for band in bands(low):
+        if not low.tiled.isdisjoint(band.members):
+            continue
         for n in (2, 3):
             if band.length < n:
                 continue
@@ -136,17 +151,21 @@ def tiling(schedule: Schedule, space: Space) -> Iterator[Steps]:
 
 
 def unrolling(schedule: Schedule, space: Space) -> Iterator[Steps]:
-    """Unroll an innermost loop."""
-    for rep, depth, _, innermost in loops(schedule.lowered):
-        if innermost:
+    """Unroll an innermost loop not unrolled yet."""
+    low = schedule.lowered
+    done = _marked(low.unroll)
+    for rep, depth, members, innermost in loops(low):
+        if innermost and done.isdisjoint(members):
             for f in space.unroll_factors:
                 yield (T.Unroll(rep, depth, f),)
 
 
 def vectorization(schedule: Schedule, space: Space) -> Iterator[Steps]:
-    """Vectorize an innermost loop."""
-    for rep, depth, _, innermost in loops(schedule.lowered):
-        if innermost:
+    """Vectorize an innermost loop not vectorized yet."""
+    low = schedule.lowered
+    done = _marked(low.vector)
+    for rep, depth, members, innermost in loops(low):
+        if innermost and done.isdisjoint(members):
             yield (T.Vectorize(rep, depth),)
 
 
@@ -160,12 +179,13 @@ def levels(space: Space) -> list[tuple[str, Generator]]:
         result += [("fusion", fusion)] * space.fusion_steps
     if space.unimodular:
         result += [("unimodular", unimodular)] * space.unimodular_steps
+    k = space.nest_steps
     if space.parallel:
-        result.append(("parallel", parallel))
+        result += [("parallel", parallel)] * k
     if space.tile:
-        result.append(("tiling", tiling))
+        result += [("tiling", tiling)] * k
     if space.unroll:
-        result.append(("unrolling", unrolling))
+        result += [("unrolling", unrolling)] * k
     if space.vector:
-        result.append(("vectorization", vectorization))
+        result += [("vectorization", vectorization)] * k
     return result
