@@ -36,6 +36,7 @@ from looper.deps import Dependences, compute_dependences
 from looper.measure import machine_id
 from looper.schedule import Schedule
 from looper.search.beam import FUSION_WIDTH, beam_search
+from looper.search.candidates import Space
 from looper.search.sampler import samples
 from looper.verify import harness_sources
 
@@ -120,16 +121,19 @@ def _run(binary: Path, timeout: float, wait_policy: str | None = "passive") -> f
 
 
 def measure_program(spec: ProgramSpec, count: int, skip: set[str], seed: int, repeat: int = 5,
-                    timeout: float = 10.0, beam: int = 0) -> list[Sample]:
+                    timeout: float = 10.0, beam: int = 0, nest_steps: int = 1) -> list[Sample]:
     """Measure up to `count` new legal schedules of a program (worker side): with `beam`, first the
-    `beam` schedules the shipped cost model ranks highest in a beam search, then random samples."""
+    `beam` schedules the shipped cost model ranks highest in a beam search, then random samples
+    (walks of the search's levels with `Space(nest_steps=nest_steps)`)."""
     scop = frontend_loader(spec.source, spec.defines)
     deps = compute_dependences(scop)
     start = Schedule(scop)
     favourites = _beam_favourites(start, deps, beam) if beam else []
     taken = skip | {s.fingerprint() for s in favourites}
     schedules = [s for s in favourites if s.fingerprint() not in skip]
-    schedules += [s for s in samples(start, deps, count + len(taken), seed=seed) if s.fingerprint() not in taken]
+    space = Space(nest_steps=nest_steps)
+    schedules += [s for s in samples(start, deps, count + len(taken), seed=seed, space=space)
+                  if s.fingerprint() not in taken]
     return measure_schedules(spec, schedules[:count], repeat, timeout)
 
 
@@ -269,7 +273,8 @@ class Backend(Protocol):
 
     slots: int
 
-    def submit(self, spec: ProgramSpec, count: int, skip: set[str], repeat: int, beam: int = 0) -> Hashable:
+    def submit(self, spec: ProgramSpec, count: int, skip: set[str], repeat: int, beam: int = 0,
+               nest_steps: int = 1) -> Hashable:
         """Start measuring a program (`measure_program`'s arguments); return its task handle."""
 
     def wait(self, tasks: list[Hashable], timeout: float) -> set[Hashable]:
@@ -293,11 +298,13 @@ class ProcessBackend:
         self.slots = len(self.pools)
         self._slot: dict[Future, int] = {}  # running or failed task -> index of its pool
 
-    def submit(self, spec: ProgramSpec, count: int, skip: set[str], repeat: int, beam: int = 0) -> Future:
+    def submit(self, spec: ProgramSpec, count: int, skip: set[str], repeat: int, beam: int = 0,
+               nest_steps: int = 1) -> Future:
         """Start measuring a program in a free pool."""
         busy = set(self._slot.values())
         index = next(i for i in range(len(self.pools)) if i not in busy)
-        future = self.pools[index].submit(measure_program, spec, count, skip, spec.seed, repeat, beam=beam)
+        future = self.pools[index].submit(measure_program, spec, count, skip, spec.seed, repeat, beam=beam,
+                                          nest_steps=nest_steps)
         self._slot[future] = index
         return future
 
@@ -327,7 +334,7 @@ class ProcessBackend:
 def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program: int, *,
         repeat: int = 5, program_timeout: float = 600.0, jobs: int = 1, log: Callable[[str], None] | None = None,
         progress: Callable[[int], None] | None = None, backend: str = "local",
-        ray_address: str | None = None, beam: int = 0, quiet: bool = False) -> dict[str, int]:
+        ray_address: str | None = None, beam: int = 0, nest_steps: int = 1, quiet: bool = False) -> dict[str, int]:
     """Measure `per_program` schedules of every program into `db_path`, resuming where it stopped.
 
     Each program is measured by a worker process of its own pool (`jobs` pools), or with
@@ -388,7 +395,7 @@ def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program:
                 continue
             while len(running) >= workers.slots:
                 wait_one()
-            running[workers.submit(spec, missing, done_fps, repeat, beam)] = (spec, time.monotonic())
+            running[workers.submit(spec, missing, done_fps, repeat, beam, nest_steps)] = (spec, time.monotonic())
         while running:
             wait_one()
     finally:
@@ -473,6 +480,9 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
     g.add_argument("--beam", type=int, default=0, metavar="K",
                    help="of each program's schedules, first the K the shipped cost model ranks highest in a beam "
                         "search (exploration data; default 0: random samples only)")
+    g.add_argument("--nest-steps", type=int, default=1, metavar="K",
+                   help="random schedules may take up to K parallel, tile, unroll and vector steps each, one per "
+                        "loop nest (the search's Space.nest_steps; default 1, as the committed data set)")
     g.add_argument("--jobs", type=int, default=1, help="programs measured at once (1 keeps timings quiet; "
                                                        "with --backend ray, one per node)")
     g.add_argument("--backend", choices=("local", "ray"), default="local",
@@ -508,6 +518,8 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
         return _inspect(args)
     if args.action == "remeasure":
         return _remeasure(args)
+    if args.nest_steps < 1:
+        p.error("--nest-steps must be at least 1")
     if args.ray_address and args.backend != "ray":
         p.error("--ray-address needs --backend ray")
     if args.backend == "ray":
@@ -526,7 +538,7 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
     with Progress(len(specs), "measuring", enabled=None if not args.quiet else False) as bar:
         counts = run(args.out, iter(specs), len(specs), args.schedules_per_program, repeat=args.repeat,
                      log=log, progress=bar.advance, jobs=args.jobs, backend=args.backend,
-                     ray_address=args.ray_address, beam=args.beam, quiet=args.quiet)
+                     ray_address=args.ray_address, beam=args.beam, nest_steps=args.nest_steps, quiet=args.quiet)
     hours = (time.time() - started) / 3600
     counts["samples_per_hour"] = int(counts["new_samples"] / hours) if hours > 0 else 0
     print(json.dumps(counts))

@@ -124,3 +124,33 @@ def test_beam_favourites_are_measured_first_then_random_samples() -> None:
     again = datagen.measure_program(spec, 2, {favourites[0].fingerprint()}, spec.seed, repeat=1, beam=2)
     assert again[0].fingerprint == favourites[1].fingerprint()
     assert favourites[0].fingerprint() not in {r.fingerprint for r in again}
+
+
+def test_nest_steps_samples_parallelize_several_nests_and_measure() -> None:
+    import json
+
+    from costmodel import datagen
+
+    (spec,) = datagen.polybench_programs(["3mm"])  # three loop nests
+    one = datagen.measure_program(spec, 6, set(), 0, repeat=1)
+    several = datagen.measure_program(spec, 6, set(), 0, repeat=1, nest_steps=3)
+
+    def most(results, kind: str) -> int:
+        return max(sum(t["kind"] == kind for t in json.loads(r.schedule)["steps"]) for r in results)
+
+    assert most(one, "parallelize") == 1
+    assert most(several, "parallelize") >= 2
+    assert all(r.status == "ok" and r.speedup > 0 for r in several)
+
+
+def test_nest_steps_zero_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
+    from looper.cli import main
+
+    db = tmp_path / "data.db"
+    try:
+        code = main(["dataset", "generate", "--out", str(db), "--programs", "1", "--nest-steps", "0"])
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 2
+    assert capsys.readouterr().err.endswith("looper dataset: error: --nest-steps must be at least 1\n")
+    assert not db.exists()
