@@ -91,17 +91,21 @@ def _sleep_forever(*args, **kwargs):
     time.sleep(3600)
 
 
-def test_backend_ray_without_the_extra_is_one_line_and_exit_2(tmp_path: Path, monkeypatch, capsys) -> None:
-    # Here, not in test_datagen_ray.py: that file is skipped where ray is missing, which this test simulates.
+def _exit_code_of_generate(db: Path, *flags: str) -> int:
+    """`looper dataset generate` of one program into `db` with extra flags, in this process."""
     from looper.cli import main
 
+    try:
+        return main(["dataset", "generate", "--out", str(db), "--programs", "1", *flags])
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+def test_backend_ray_without_the_extra_is_one_line_and_exit_2(tmp_path: Path, monkeypatch, capsys) -> None:
+    # Here, not in test_datagen_ray.py: that file is skipped where ray is missing, which this test simulates.
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
     db = tmp_path / "data.db"
-    try:
-        code = main(["dataset", "generate", "--out", str(db), "--programs", "1", "--backend", "ray"])
-    except SystemExit as exc:
-        code = exc.code
-    assert code == 2
+    assert _exit_code_of_generate(db, "--backend", "ray") == 2
     err = capsys.readouterr().err
     assert err == "looper dataset: error: --backend ray needs the 'ray' extra: pip install 'looper[ray]'\n"
     assert not db.exists()
@@ -144,13 +148,7 @@ def test_nest_steps_samples_parallelize_several_nests_and_measure() -> None:
 
 
 def test_nest_steps_zero_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
-    from looper.cli import main
-
     db = tmp_path / "data.db"
-    try:
-        code = main(["dataset", "generate", "--out", str(db), "--programs", "1", "--nest-steps", "0"])
-    except SystemExit as exc:
-        code = exc.code
-    assert code == 2
+    assert _exit_code_of_generate(db, "--nest-steps", "0") == 2
     assert capsys.readouterr().err.endswith("looper dataset: error: --nest-steps must be at least 1\n")
     assert not db.exists()
