@@ -5,7 +5,7 @@ schedule by one decision of its phase; the search adds the unchanged child itsel
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from looper import transforms as T
@@ -114,7 +114,8 @@ def unimodular(schedule: Schedule, space: Space) -> Iterator[Steps]:
                 yield (T.Skew(band.stmt, band.depth + a, band.depth + b, f),)
 
 
-def _marked(keys) -> set[str]:
+def _marked(keys: Iterable[tuple[str, int]]) -> set[str]:
+    """The statements of (statement, dimension) loop marks."""
     return {s for s, _ in keys}
 
 
