@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from looper import transforms as T
@@ -9,6 +10,7 @@ from looper.deps import compute_dependences
 from looper.legality import check
 from looper.schedule import Schedule
 from looper.search import AnalyticalEvaluator, RandomEvaluator, Space, beam_search
+from looper.search.beam import shape
 from looper.search.sampler import samples
 from polybench.manifest import KERNELS
 from tests.engine_support import build_variant, check_outputs, kernel_scop, program
@@ -139,3 +141,24 @@ def test_nest_steps_parallelize_and_tile_every_nest(tmp_path) -> None:
     assert check(every.best, deps)
     binary = build_variant(KERNELS["3mm"], program("3mm", every.best), tmp_path, "nests")
     assert check_outputs(KERNELS["3mm"], binary) is None
+
+
+class PaysForBigTiles:
+    """Scores a schedule by the volume of its tiles: every tile size of one band outranks the next band."""
+
+    def score(self, schedules: Sequence[Schedule]) -> list[float]:
+        def one(s: Schedule) -> float:
+            return 1.0 + sum(math.prod(t.sizes) for t in s.steps if isinstance(t, T.Tile))
+
+        return [one(s) for s in schedules]
+
+
+def test_one_size_per_shape_leaves_room_for_other_structures() -> None:
+    scop, deps, _ = kernel_scop("3mm")
+    late = dict(fusion=False, unimodular=False, parallel=False, unroll=False, vector=False)
+    plain = beam_search(Schedule(scop), deps, PaysForBigTiles(), space=Space(**late))
+    varied = beam_search(Schedule(scop), deps, PaysForBigTiles(), space=Space(**late, one_size_per_shape=True))
+    assert len({shape(s) for s, _ in plain.beam}) < len(plain.beam)  # tile sizes of one band crowd it
+    assert len({shape(s) for s, _ in varied.beam}) == len(varied.beam) == 4
+    assert varied.score == plain.score and varied.best.fingerprint() == plain.best.fingerprint()
+    assert [score for _, score in varied.beam] == sorted((score for _, score in varied.beam), reverse=True)

@@ -66,6 +66,9 @@ def default_configs(gcc: str = "gcc", clang: str = "clang-16") -> dict[str, Conf
         Config("looper-nests", gcc, native, openmp=True, search="model", space=Space(nest_steps=3),
                description="looper's model search with up to three parallel, tile, unroll and vector steps "
                            "(Space.nest_steps=3; the default is one each)"),
+        Config("looper-shapes", gcc, native, openmp=True, search="model", space=Space(one_size_per_shape=True),
+               description="looper's model search keeping one tile size / unroll factor per shape in the beam "
+                           "(Space.one_size_per_shape)"),
         Config("looper-analytical", gcc, native, openmp=True, search="model", model="analytical",
                description="looper's model search scored by the hand-written analytical stand-in"),
         Config("looper-hybrid", gcc, native, openmp=True, search="hybrid",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from looper import transforms as T
 from looper.deps import Dependences
 from looper.legality import check
 from looper.schedule import Schedule, ScheduleError
@@ -50,6 +52,28 @@ class SearchResult:
     beam: list[tuple[Schedule, float]]
     stats: SearchStats
     explored: list[tuple[Schedule, float]]  # every scored candidate, in scoring order
+
+
+def shape(schedule: Schedule) -> tuple[T.Transformation, ...]:
+    """The schedule's steps with tile sizes and unroll factors erased."""
+    erased = {T.Tile: {"sizes": ()}, T.Unroll: {"factor": 0}}
+    return tuple(dataclasses.replace(t, **erased.get(type(t), {})) for t in schedule.steps)
+
+
+def keep(ranked: list[tuple[Schedule, float]], width: int, one_per_shape: bool) -> list[tuple[Schedule, float]]:
+    """The first `width` of the ranked candidates; with `one_per_shape`, each shape's best first,
+    then (if there are fewer shapes than `width`) the best of the rest, in rank order."""
+    if not one_per_shape:
+        return ranked[:width]
+    shapes: set[tuple] = set()
+    first, repeats = [], []
+    for index, (schedule, _) in enumerate(ranked):
+        key = shape(schedule)
+        (repeats if key in shapes else first).append(index)
+        shapes.add(key)
+        if len(first) == width:
+            break
+    return [ranked[i] for i in sorted((first + repeats)[:width])]
 
 
 def beam_search(
@@ -107,7 +131,7 @@ def beam_search(
         pool = beam + scored
         order = sorted(range(len(pool)), key=lambda i: (-pool[i][1], i))
         width = fusion_width if phase == "fusion" and fusion_width is not None else beam_width
-        beam = [pool[i] for i in order[:width]]
+        beam = keep([pool[i] for i in order], width, space.one_size_per_shape)
         if progress:
             progress(phase, index + 1, len(plan))
     best, score = beam[0]
