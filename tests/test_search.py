@@ -144,7 +144,7 @@ def test_nest_steps_parallelize_and_tile_every_nest(tmp_path) -> None:
 
 
 class PaysForBigTiles:
-    """Scores a schedule by the volume of its tiles: every tile size of one band outranks the next band."""
+    """Scores a schedule by the volume of its tiles, so a plain beam fills with the biggest sizes of one band."""
 
     def score(self, schedules: Sequence[Schedule]) -> list[float]:
         def one(s: Schedule) -> float:
