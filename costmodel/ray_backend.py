@@ -55,14 +55,19 @@ class RayBackend:
 
     def result(self, task: ray.ObjectRef) -> tuple[list[Sample], str | None]:
         """A finished task's samples and the machine of the node that measured them."""
-        samples, machine = ray.get(task)  # raises the task's error (RayTaskError, WorkerCrashedError, ...)
-        self._running.discard(task)
+        try:
+            samples, machine = ray.get(task)  # raises the task's error (RayTaskError, WorkerCrashedError, ...)
+        finally:
+            self._running.discard(task)  # finished, with a value or an error: nothing left to kill
         return samples, machine
 
     def cancel(self, task: ray.ObjectRef) -> None:
         """Kill the task's worker process (force: a hung compiler or program never checks for a cancel)."""
-        self._running.discard(task)
-        ray.cancel(task, force=True)
+        # Only a task still running: Ray 2.60 aborts the driver (a failed CHECK in its task manager)
+        # when a task that has just finished with an error is force-cancelled.
+        if task in self._running:
+            self._running.discard(task)
+            ray.cancel(task, force=True)
 
     def close(self) -> None:
         """Cancel what is still running, and stop Ray if this backend started or joined it."""

@@ -45,7 +45,10 @@ def test_quiet_ray_run_prints_only_its_result(tmp_path: Path) -> None:
     assert json.loads(proc.stdout)["new_samples"] == 1
 
 
-def test_ray_tasks_store_samples_record_failures_and_resume(tmp_path: Path, local_ray) -> None:
+def test_ray_tasks_store_samples_record_failures_and_resume(tmp_path: Path, local_ray, monkeypatch) -> None:
+    # A task that finished with an error is not cancelled: in Ray 2.60 that can abort the driver.
+    cancelled: list = []
+    monkeypatch.setattr(ray, "cancel", lambda ref, **kwargs: cancelled.append(ref))
     db = tmp_path / "data.db"
     good = list(datagen.generated_programs(500, 2))
     broken = datagen.ProgramSpec("broken", "generated", "broken", 0, "int main(void) { return 0 }\n")
@@ -53,6 +56,7 @@ def test_ray_tasks_store_samples_record_failures_and_resume(tmp_path: Path, loca
     counts = datagen.run(db, iter([broken, *good]), 3, 2, repeat=1, jobs=2, backend="ray", log=messages.append)
     assert counts["programs"] == 3 and counts["failed_programs"] == 1
     assert len(messages) == 1 and messages[0].startswith("broken (seed 0): ")
+    assert cancelled == []
 
     # The broken program is one worker_error sample, and the others were measured anyway.
     assert _rows(db, "SELECT fingerprint, status FROM samples WHERE program = 'broken'") == [
