@@ -15,6 +15,7 @@ kernel function that holds one variant differently from one that holds thirty.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -58,6 +59,15 @@ class ProgramSpec:
     seed: int
     source: str
     defines: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Which schedules of a program are measured (`looper dataset generate`'s sampling options)."""
+
+    beam: int = 0  # first the K schedules the shipped cost model ranks highest in a beam search
+    nest_steps: int = 1  # random walks take up to K parallel, tile, unroll and vector steps each
+    outer_parallel: float = 0.0  # the chance that a parallel step takes the outermost legal loop
 
 
 @dataclass
@@ -121,18 +131,19 @@ def _run(binary: Path, timeout: float, wait_policy: str | None = "passive") -> f
 
 
 def measure_program(spec: ProgramSpec, count: int, skip: set[str], seed: int, repeat: int = 5,
-                    timeout: float = 10.0, beam: int = 0, nest_steps: int = 1) -> list[Sample]:
-    """Measure up to `count` new legal schedules of a program (worker side): with `beam`, first the
-    `beam` schedules the shipped cost model ranks highest in a beam search, then random samples
-    (walks of the search's levels with `Space(nest_steps=nest_steps)`)."""
+                    timeout: float = 10.0, sampling: Sampling = Sampling()) -> list[Sample]:
+    """Measure up to `count` new legal schedules of a program (worker side): with `sampling.beam`, first
+    the schedules the shipped cost model ranks highest in a beam search, then random samples (walks
+    of the search's levels with `Space(nest_steps=sampling.nest_steps)`)."""
     scop = frontend_loader(spec.source, spec.defines)
     deps = compute_dependences(scop)
     start = Schedule(scop)
-    favourites = _beam_favourites(start, deps, beam) if beam else []
+    favourites = _beam_favourites(start, deps, sampling.beam) if sampling.beam else []
     taken = skip | {s.fingerprint() for s in favourites}
     schedules = [s for s in favourites if s.fingerprint() not in skip]
-    space = Space(nest_steps=nest_steps)
-    schedules += [s for s in samples(start, deps, count + len(taken), seed=seed, space=space)
+    space = Space(nest_steps=sampling.nest_steps)
+    schedules += [s for s in samples(start, deps, count + len(taken), seed=seed, space=space,
+                                     outer_parallel=sampling.outer_parallel)
                   if s.fingerprint() not in taken]
     return measure_schedules(spec, schedules[:count], repeat, timeout)
 
@@ -273,8 +284,7 @@ class Backend(Protocol):
 
     slots: int
 
-    def submit(self, spec: ProgramSpec, count: int, skip: set[str], repeat: int, beam: int = 0,
-               nest_steps: int = 1) -> Hashable:
+    def submit(self, spec: ProgramSpec, count: int, skip: set[str], repeat: int, sampling: Sampling) -> Hashable:
         """Start measuring a program (`measure_program`'s arguments); return its task handle."""
 
     def wait(self, tasks: list[Hashable], timeout: float) -> set[Hashable]:
@@ -298,13 +308,12 @@ class ProcessBackend:
         self.slots = len(self.pools)
         self._slot: dict[Future, int] = {}  # running or failed task -> index of its pool
 
-    def submit(self, spec: ProgramSpec, count: int, skip: set[str], repeat: int, beam: int = 0,
-               nest_steps: int = 1) -> Future:
+    def submit(self, spec: ProgramSpec, count: int, skip: set[str], repeat: int, sampling: Sampling) -> Future:
         """Start measuring a program in a free pool."""
         busy = set(self._slot.values())
         index = next(i for i in range(len(self.pools)) if i not in busy)
-        future = self.pools[index].submit(measure_program, spec, count, skip, spec.seed, repeat, beam=beam,
-                                          nest_steps=nest_steps)
+        future = self.pools[index].submit(measure_program, spec, count, skip, spec.seed, repeat,
+                                          sampling=sampling)
         self._slot[future] = index
         return future
 
@@ -334,7 +343,7 @@ class ProcessBackend:
 def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program: int, *,
         repeat: int = 5, program_timeout: float = 600.0, jobs: int = 1, log: Callable[[str], None] | None = None,
         progress: Callable[[int], None] | None = None, backend: str = "local",
-        ray_address: str | None = None, beam: int = 0, nest_steps: int = 1, quiet: bool = False) -> dict[str, int]:
+        ray_address: str | None = None, sampling: Sampling = Sampling(), quiet: bool = False) -> dict[str, int]:
     """Measure `per_program` schedules of every program into `db_path`, resuming where it stopped.
 
     Each program is measured by a worker process of its own pool (`jobs` pools), or with
@@ -395,7 +404,7 @@ def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program:
                 continue
             while len(running) >= workers.slots:
                 wait_one()
-            running[workers.submit(spec, missing, done_fps, repeat, beam, nest_steps)] = (spec, time.monotonic())
+            running[workers.submit(spec, missing, done_fps, repeat, sampling)] = (spec, time.monotonic())
         while running:
             wait_one()
     finally:
@@ -460,9 +469,19 @@ def main(argv: list[str] | None, parser_cls: type) -> int:
     return guard(_main, argv, parser_cls, "dataset")
 
 
+def _probability(text: str) -> float:
+    """An argparse type: a number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1, not {text}")
+    return value
+
+
 def _main(argv: list[str] | None, parser_cls: type) -> int:
     """`looper dataset generate`: measure random legal schedules of programs into an SQLite data set."""
-    import argparse
     import sys
 
     from looper.progress import Progress
@@ -483,6 +502,9 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
     g.add_argument("--nest-steps", type=int, default=1, metavar="K",
                    help="random schedules may take up to K parallel, tile, unroll and vector steps each, one per "
                         "loop nest (the search's Space.nest_steps; default 1, as the committed data set)")
+    g.add_argument("--outer-parallel", type=_probability, default=0.0, metavar="P",
+                   help="chance that a random schedule's parallel step takes the outermost legal loop (default 0: "
+                        "any of the outermost three alike, as the committed data sets)")
     g.add_argument("--jobs", type=int, default=1, help="programs measured at once (1 keeps timings quiet; "
                                                        "with --backend ray, one per node)")
     g.add_argument("--backend", choices=("local", "ray"), default="local",
@@ -538,7 +560,8 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
     with Progress(len(specs), "measuring", enabled=None if not args.quiet else False) as bar:
         counts = run(args.out, iter(specs), len(specs), args.schedules_per_program, repeat=args.repeat,
                      log=log, progress=bar.advance, jobs=args.jobs, backend=args.backend,
-                     ray_address=args.ray_address, beam=args.beam, nest_steps=args.nest_steps, quiet=args.quiet)
+                     ray_address=args.ray_address, quiet=args.quiet,
+                     sampling=Sampling(args.beam, args.nest_steps, args.outer_parallel))
     hours = (time.time() - started) / 3600
     counts["samples_per_hour"] = int(counts["new_samples"] / hours) if hours > 0 else 0
     print(json.dumps(counts))

@@ -14,17 +14,17 @@ import logging
 
 import ray
 
-from costmodel.datagen import ProgramSpec, Sample, measure_program
+from costmodel.datagen import ProgramSpec, Sample, Sampling, measure_program
 from looper.measure import machine_id
 
 
 # max_retries=0: a task whose worker died (a segfault, a cancel) is recorded as a failure, never re-run.
 # SPREAD: Ray's default packs tasks onto one node first; spread, `--jobs` = nodes mostly means one per node.
 @ray.remote(num_cpus=1, max_retries=0, scheduling_strategy="SPREAD")
-def _measure(spec: ProgramSpec, count: int, skip: set[str], repeat: int, beam: int,
-             nest_steps: int) -> tuple[list[Sample], str]:
+def _measure(spec: ProgramSpec, count: int, skip: set[str], repeat: int,
+             sampling: Sampling) -> tuple[list[Sample], str]:
     """Measure a program on whichever node runs the task; return its samples and that node's machine."""
-    return measure_program(spec, count, skip, spec.seed, repeat, beam=beam, nest_steps=nest_steps), machine_id()
+    return measure_program(spec, count, skip, spec.seed, repeat, sampling=sampling), machine_id()
 
 
 class RayBackend:
@@ -41,10 +41,9 @@ class RayBackend:
         self.slots = max(1, jobs)
         self._running: set[ray.ObjectRef] = set()
 
-    def submit(self, spec: ProgramSpec, count: int, skip: set[str], repeat: int, beam: int = 0,
-               nest_steps: int = 1) -> ray.ObjectRef:
+    def submit(self, spec: ProgramSpec, count: int, skip: set[str], repeat: int, sampling: Sampling) -> ray.ObjectRef:
         """Start measuring a program on the cluster."""
-        ref = _measure.remote(spec, count, skip, repeat, beam, nest_steps)
+        ref = _measure.remote(spec, count, skip, repeat, sampling)
         self._running.add(ref)
         return ref
 

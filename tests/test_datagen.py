@@ -121,11 +121,12 @@ def test_beam_favourites_are_measured_first_then_random_samples() -> None:
     scop = frontend_loader(spec.source, spec.defines)
     favourites = datagen._beam_favourites(Schedule(scop), compute_dependences(scop), 2)
     assert len({s.fingerprint() for s in favourites}) == 2
-    results = datagen.measure_program(spec, 3, set(), spec.seed, repeat=1, beam=2)
+    results = datagen.measure_program(spec, 3, set(), spec.seed, repeat=1, sampling=datagen.Sampling(beam=2))
     assert [r.fingerprint for r in results[:2]] == [s.fingerprint() for s in favourites]
     assert len({r.fingerprint for r in results}) == 3 and all(r.status == "ok" for r in results)
     # Resumed with the first favourite stored: it is not measured again, the second still is.
-    again = datagen.measure_program(spec, 2, {favourites[0].fingerprint()}, spec.seed, repeat=1, beam=2)
+    again = datagen.measure_program(spec, 2, {favourites[0].fingerprint()}, spec.seed, repeat=1,
+                                    sampling=datagen.Sampling(beam=2))
     assert again[0].fingerprint == favourites[1].fingerprint()
     assert favourites[0].fingerprint() not in {r.fingerprint for r in again}
 
@@ -137,7 +138,7 @@ def test_nest_steps_samples_parallelize_several_nests_and_measure() -> None:
 
     (spec,) = datagen.polybench_programs(["3mm"])  # three loop nests
     one = datagen.measure_program(spec, 6, set(), 0, repeat=1)
-    several = datagen.measure_program(spec, 6, set(), 0, repeat=1, nest_steps=3)
+    several = datagen.measure_program(spec, 6, set(), 0, repeat=1, sampling=datagen.Sampling(nest_steps=3))
 
     def most(results, kind: str) -> int:
         return max(sum(t["kind"] == kind for t in json.loads(r.schedule)["steps"]) for r in results)
@@ -151,4 +152,12 @@ def test_nest_steps_zero_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
     db = tmp_path / "data.db"
     assert _exit_code_of_generate(db, "--nest-steps", "0") == 2
     assert capsys.readouterr().err.endswith("looper dataset: error: --nest-steps must be at least 1\n")
+    assert not db.exists()
+
+
+def test_outer_parallel_out_of_range_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
+    db = tmp_path / "data.db"
+    assert _exit_code_of_generate(db, "--outer-parallel", "1.5") == 2
+    assert capsys.readouterr().err.endswith(
+        "looper dataset generate: error: argument --outer-parallel: must be from 0 to 1, not 1.5\n")
     assert not db.exists()

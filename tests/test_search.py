@@ -143,6 +143,19 @@ def test_nest_steps_parallelize_and_tile_every_nest(tmp_path) -> None:
     assert check_outputs(KERNELS["3mm"], binary) is None
 
 
+def test_outer_parallel_sampling_takes_the_outermost_legal_loops() -> None:
+    scop, deps, _ = kernel_scop("3mm")  # three nests, each with parallel outer loops
+    space = Space(fusion=False, unimodular=False, nest_steps=3)
+
+    def depths(outer_parallel: float) -> list[int]:
+        found = samples(Schedule(scop), deps, 30, seed=0, space=space, outer_parallel=outer_parallel)
+        return [t.depth for s in found for t in s.steps if isinstance(t, T.Parallelize)]
+
+    uniform, outer = depths(0.0), depths(1.0)
+    assert any(d > 0 for d in uniform)
+    assert len(outer) >= 10 and set(outer) == {0}
+
+
 class PaysForBigTiles:
     """Scores a schedule by the volume of its tiles, so a plain beam fills with the biggest sizes of one band."""
 

@@ -12,15 +12,22 @@ from looper.search.candidates import Space, levels
 
 
 def sample(start: Schedule, deps: Dependences, rng: random.Random, *, space: Space = Space(),
-           keep: float = 0.6) -> Schedule:
+           keep: float = 0.6, outer_parallel: float = 0.0) -> Schedule:
     """Walk the search's levels once, taking at each level a random legal candidate with
-    probability `keep` (else the unchanged child), like one random path through the beam search."""
+    probability `keep` (else the unchanged child), like one random path through the beam search.
+
+    With probability `outer_parallel` a parallel level takes the outermost legal loop it offers."""
     current = start
-    for _, generate in levels(space):
+    for name, generate in levels(space):
         if rng.random() >= keep:
             continue
         options = list(generate(current, space))
         rng.shuffle(options)
+        # Parallel inner loops of several nests are mostly slow (costmodel/TRAINING.md): data meant to
+        # teach multi-nest schedules needs more outer ones than a uniform pick gives. No extra draw at
+        # 0, so the committed data sets' schedules come out the same.
+        if name == "parallel" and outer_parallel > 0 and rng.random() < outer_parallel:
+            options.sort(key=lambda steps: steps[0].depth)  # stable: nests at one depth stay shuffled
         for steps in options[:12]:  # a few tries: most levels have legal choices early
             candidate = current.then(*steps)
             try:
@@ -33,13 +40,13 @@ def sample(start: Schedule, deps: Dependences, rng: random.Random, *, space: Spa
 
 
 def samples(start: Schedule, deps: Dependences, count: int, *, seed: int = 0, space: Space = Space(),
-            attempts: int = 10) -> list[Schedule]:
+            attempts: int = 10, outer_parallel: float = 0.0) -> list[Schedule]:
     """Up to `count` distinct random legal schedules (the identity excluded)."""
     rng = random.Random(seed)
     found: dict[str, Schedule] = {}
     identity = start.fingerprint()
     for _ in range(count * attempts):
-        s = sample(start, deps, rng, space=space)
+        s = sample(start, deps, rng, space=space, outer_parallel=outer_parallel)
         key = s.fingerprint()
         if key != identity and key not in found:
             found[key] = s
