@@ -469,6 +469,17 @@ def main(argv: list[str] | None, parser_cls: type) -> int:
     return guard(_main, argv, parser_cls, "dataset")
 
 
+def _at_least_one(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _probability(text: str) -> float:
     """An argparse type: a number from 0 to 1."""
     try:
@@ -499,7 +510,7 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
     g.add_argument("--beam", type=int, default=0, metavar="K",
                    help="of each program's schedules, first the K the shipped cost model ranks highest in a beam "
                         "search (exploration data; default 0: random samples only)")
-    g.add_argument("--nest-steps", type=int, default=1, metavar="K",
+    g.add_argument("--nest-steps", type=_at_least_one, default=1, metavar="K",
                    help="random schedules may take up to K parallel, tile, unroll and vector steps each, one per "
                         "loop nest (the search's Space.nest_steps; default 1, as the committed data set)")
     g.add_argument("--outer-parallel", type=_probability, default=0.0, metavar="P",
@@ -540,8 +551,6 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
         return _inspect(args)
     if args.action == "remeasure":
         return _remeasure(args)
-    if args.nest_steps < 1:
-        p.error("--nest-steps must be at least 1")
     if args.ray_address and args.backend != "ray":
         p.error("--ray-address needs --backend ray")
     if args.backend == "ray":

@@ -139,19 +139,28 @@ def test_nest_steps_samples_parallelize_several_nests_and_measure() -> None:
     (spec,) = datagen.polybench_programs(["3mm"])  # three loop nests
     one = datagen.measure_program(spec, 6, set(), 0, repeat=1)
     several = datagen.measure_program(spec, 6, set(), 0, repeat=1, sampling=datagen.Sampling(nest_steps=3))
+    outer = datagen.measure_program(spec, 6, set(), 0, repeat=1,
+                                    sampling=datagen.Sampling(nest_steps=3, outer_parallel=1.0))
+
+    def parallel_depths(result) -> list[int]:
+        return [t["depth"] for t in json.loads(result.schedule)["steps"] if t["kind"] == "parallelize"]
 
     def most(results, kind: str) -> int:
         return max(sum(t["kind"] == kind for t in json.loads(r.schedule)["steps"]) for r in results)
 
     assert most(one, "parallelize") == 1
     assert most(several, "parallelize") >= 2
-    assert all(r.status == "ok" and r.speedup > 0 for r in several)
+    assert all(r.status == "ok" and r.speedup > 0 for r in several + outer)
+    # 3mm's outer loops are all parallel: with outer_parallel=1 every parallel step takes one.
+    assert any(d > 0 for r in several for d in parallel_depths(r))
+    assert {d for r in outer for d in parallel_depths(r)} == {0}
 
 
 def test_nest_steps_zero_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
     db = tmp_path / "data.db"
     assert _exit_code_of_generate(db, "--nest-steps", "0") == 2
-    assert capsys.readouterr().err.endswith("looper dataset: error: --nest-steps must be at least 1\n")
+    assert capsys.readouterr().err.endswith(
+        "looper dataset generate: error: argument --nest-steps: must be at least 1, not 0\n")
     assert not db.exists()
 
 
