@@ -33,6 +33,7 @@ from codegen.ast_c import generate as generate_code
 from codegen.build import BuildError, Compiler, compile_text, timing_env
 from codegen.splice import region_code, splice
 from costmodel.dataset import frontend_loader, open_db, program_keys
+from looper.argtypes import at_least, probability
 from looper.deps import Dependences, compute_dependences
 from looper.measure import machine_id
 from looper.schedule import Schedule
@@ -469,28 +470,6 @@ def main(argv: list[str] | None, parser_cls: type) -> int:
     return guard(_main, argv, parser_cls, "dataset")
 
 
-def _at_least_one(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _probability(text: str) -> float:
-    """An argparse type: a number from 0 to 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be from 0 to 1, not {text}")
-    return value
-
-
 def _main(argv: list[str] | None, parser_cls: type) -> int:
     """`looper dataset generate`: measure random legal schedules of programs into an SQLite data set."""
     import sys
@@ -502,21 +481,21 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
     g = sub.add_parser("generate", help="generate and measure samples (resumable)")
     g.add_argument("--out", type=Path, required=True, help="SQLite data set (created or extended)")
     g.add_argument("--suite", choices=("generated", "polybench"), default="generated")
-    g.add_argument("--programs", type=int, default=100, help="number of generated programs (seeds)")
-    g.add_argument("--first-seed", type=int, default=0, help="first program seed")
+    g.add_argument("--programs", type=at_least(1), default=100, help="number of generated programs (seeds)")
+    g.add_argument("--first-seed", type=at_least(0), default=0, help="first program seed")
     g.add_argument("--kernels", nargs="*", help="PolyBench kernels (with --suite polybench; default all)")
-    g.add_argument("--schedules-per-program", type=int, default=30)
-    g.add_argument("--repeat", type=int, default=5, help="timed runs per variant (median, outliers dropped)")
-    g.add_argument("--beam", type=int, default=0, metavar="K",
+    g.add_argument("--schedules-per-program", type=at_least(1), default=30)
+    g.add_argument("--repeat", type=at_least(1), default=5, help="timed runs per variant (median, outliers dropped)")
+    g.add_argument("--beam", type=at_least(0), default=0, metavar="K",
                    help="of each program's schedules, first the K the shipped cost model ranks highest in a beam "
                         "search (exploration data; default 0: random samples only)")
-    g.add_argument("--nest-steps", type=_at_least_one, default=1, metavar="K",
+    g.add_argument("--nest-steps", type=at_least(1), default=1, metavar="K",
                    help="random schedules may take up to K parallel, tile, unroll and vector steps each, one per "
                         "loop nest (the search's Space.nest_steps; default 1, as the committed data set)")
-    g.add_argument("--outer-parallel", type=_probability, default=0.0, metavar="P",
+    g.add_argument("--outer-parallel", type=probability, default=0.0, metavar="P",
                    help="chance that a random schedule's parallel step takes the outermost legal loop (default 0: "
                         "any of the outermost three alike, as the committed data sets)")
-    g.add_argument("--jobs", type=int, default=1, help="programs measured at once (1 keeps timings quiet; "
+    g.add_argument("--jobs", type=at_least(1), default=1, help="programs measured at once (1 keeps timings quiet; "
                                                        "with --backend ray, one per node)")
     g.add_argument("--backend", choices=("local", "ray"), default="local",
                    help="measure in worker processes here (default) or as tasks on a Ray cluster")
@@ -535,9 +514,9 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
     rm = sub.add_parser("remeasure", help="measure a data set's schedules again into a new database (resumable)")
     rm.add_argument("data", type=Path, help="data set whose schedules are measured again")
     rm.add_argument("--out", type=Path, required=True, help="SQLite data set for the new measurements")
-    rm.add_argument("--programs", type=int, help="only this many programs, a seeded sample (default: all)")
+    rm.add_argument("--programs", type=at_least(1), help="only this many programs, a seeded sample (default: all)")
     rm.add_argument("--seed", type=int, default=0, help="which programs are drawn, and in which order")
-    rm.add_argument("--repeat", type=int, default=5, help="timed runs per variant (median, outliers dropped)")
+    rm.add_argument("--repeat", type=at_least(1), default=5, help="timed runs per variant (median, outliers dropped)")
     rm.add_argument("--quiet", action="store_true")
     st = sub.add_parser("stats", help="counts of a data set (programs, samples, noise, throughput)")
     st.add_argument("data", type=Path)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import looper
 from codegen.build import Compiler
+from looper.argtypes import at_least
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
@@ -43,8 +44,8 @@ def opt_parser() -> argparse.ArgumentParser:
                    help="macro definition (also used when building for --verify and measurement)")
     p.add_argument("--search", choices=SEARCHES, default="model",
                    help="how to choose transformations (default: model)")
-    p.add_argument("--beam-width", type=_positive, default=4, help="beam width of the search (default 4)")
-    p.add_argument("--fusion-width", type=_positive, default=FUSION_WIDTH,
+    p.add_argument("--beam-width", type=at_least(1), default=4, help="beam width of the search (default 4)")
+    p.add_argument("--fusion-width", type=at_least(1), default=FUSION_WIDTH,
                    help=f"loop structures kept at the fusion levels of the model, hybrid and random searches "
                    f"(default {FUSION_WIDTH})")
     p.add_argument("--notile", action="store_true", help="no tiling")
@@ -59,8 +60,8 @@ def opt_parser() -> argparse.ArgumentParser:
     p.add_argument("--verify", action="store_true", help="build and run original and output, compare results")
     p.add_argument("--dump-scop", action="store_true", help="print each region as Polly JSCoP JSON and stop")
     p.add_argument("--strict", action="store_true", help="fail on a region that is not a SCoP")
-    p.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1, help="parallel builds when measuring")
-    p.add_argument("--repeat", type=_positive, default=5, help="timed runs per candidate when measuring (default 5)")
+    p.add_argument("--jobs", type=at_least(1), default=os.cpu_count() or 1, help="parallel builds when measuring")
+    p.add_argument("--repeat", type=at_least(1), default=5, help="timed runs per candidate when measuring (default 5)")
     p.add_argument("--cc", default="gcc", help="C compiler for measurement and --verify (default gcc)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random search")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no warnings")
@@ -86,16 +87,6 @@ def main_opt(argv: list[str] | None = None) -> int:
             raise
         print(f"looper-opt: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def _say(args: argparse.Namespace, text: str) -> None:

@@ -78,6 +78,25 @@ def test_bad_command_lines_exit_2_in_one_line(gemm: Path, args: list[str]) -> No
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["train", "--data", "d.db", "--out", "m.pt", "--epochs", "0"],
+     ["train", "--data", "d.db", "--out", "m.pt", "--ensemble", "zero"],
+     ["dataset", "generate", "--out", "d.db", "--repeat", "0"],
+     ["dataset", "generate", "--out", "d.db", "--outer-parallel", "2"],
+     ["dataset", "remeasure", "d.db", "--out", "e.db", "--programs", "0"],
+     ["bench", "--repeat", "0"],
+     ["bench", "--threads", "-1"]],
+)
+def test_bad_numbers_in_looper_commands_exit_2_in_one_line(tmp_path: Path, args: list[str]) -> None:
+    entry = "import sys; from looper.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.run([sys.executable, "-c", entry, *args], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"argument {args[-2]}: " in lines[0], proc.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
 def test_missing_and_unreadable_files_exit_2(tmp_path: Path) -> None:
     proc = looper_opt(tmp_path / "nope.c")
     assert proc.returncode == 2 and "error" in proc.stderr and "Traceback" not in proc.stderr

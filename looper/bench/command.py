@@ -8,6 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from looper.argtypes import at_least
 from looper.bench.configs import CONFIG_NAMES, default_configs, select, unavailable
 from looper.bench.report import collect, markdown, plot
 from looper.bench.runner import Settings, bench, commit_id, machine_id
@@ -30,13 +31,13 @@ def parser(cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argp
     p.add_argument("--kernels", nargs="+", metavar="KERNEL", help="kernels to run (default: all 30)")
     p.add_argument("--configs", nargs="+", metavar="CONFIG",
                    help=f"configurations (default: all; gcc, the baseline, is always run): {', '.join(CONFIG_NAMES)}")
-    p.add_argument("--repeat", type=int, default=5, help="timed runs per configuration (default 5)")
+    p.add_argument("--repeat", type=at_least(1), default=5, help="timed runs per configuration (default 5)")
     p.add_argument("--json", type=Path, metavar="OUT", help="write every result as JSON")
     p.add_argument("--plot", type=Path, metavar="OUT.png", help="bar chart of the speedups")
     p.add_argument("--report", type=Path, metavar="BENCHMARKS.md", help="write a markdown report")
     p.add_argument("--results", type=Path, metavar="DB",
                    help="SQLite results database (default: bench-results.db in the looper cache directory)")
-    p.add_argument("--threads", type=int, default=2, help="OMP_NUM_THREADS for every run (default 2)")
+    p.add_argument("--threads", type=at_least(1), default=2, help="OMP_NUM_THREADS for every run (default 2)")
     p.add_argument("--verify-size", default="MINI", type=str.upper, choices=SIZES,
                    help="dataset size at which variants are checked against the baseline (default MINI)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per run (default 600)")
@@ -47,7 +48,7 @@ def parser(cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argp
     p.add_argument("--remeasure-busy", type=float, default=None, metavar="TASKS",
                    help="measure again the kernels timed while at least TASKS other tasks ran; keep the new "
                         "timings only if the machine was quieter")
-    p.add_argument("--jobs", type=int, default=None, help="parallel builds (default: number of CPUs)")
+    p.add_argument("--jobs", type=at_least(1), default=None, help="parallel builds (default: number of CPUs)")
     p.add_argument("--gcc", default="gcc", help="gcc command (default gcc)")
     p.add_argument("--clang", default="clang-16", help="clang command with Polly (default clang-16)")
     p.add_argument("--commit", help="store results under this commit instead of the checked-out one")
@@ -60,9 +61,6 @@ def main(argv: list[str] | None = None, cls: type[argparse.ArgumentParser] = arg
     """Run `looper bench`; return the exit status."""
     args = parser(cls).parse_args(argv)
     say = (lambda text: None) if args.quiet else (lambda text: print(f"[bench] {text}", file=sys.stderr, flush=True))
-    if args.repeat < 1:
-        print("looper bench: error: --repeat must be at least 1", file=sys.stderr)
-        return 2
     try:
         kernels = [KERNELS[n] for n in _names(args.kernels) or KERNELS]
         configs = select(_names(args.configs), default_configs(args.gcc, args.clang))
