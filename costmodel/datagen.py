@@ -494,7 +494,7 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
                         "loop nest (the search's Space.nest_steps; default 1, as the committed data set)")
     g.add_argument("--outer-parallel", type=probability, default=0.0, metavar="P",
                    help="chance that a random schedule's parallel step takes the outermost legal loop (default 0: "
-                        "any of the outermost three alike, as the committed data sets)")
+                        "any of the outermost three alike, as data/generated.db and generated-nests.db)")
     g.add_argument("--jobs", type=at_least(1), default=1, help="programs measured at once (1 keeps timings quiet; "
                                                        "with --backend ray, one per node)")
     g.add_argument("--backend", choices=("local", "ray"), default="local",
