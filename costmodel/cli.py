@@ -10,7 +10,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from looper.argtypes import at_least
+from looper.argtypes import at_least, positive, probability
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
@@ -27,9 +27,9 @@ def train_parser(parser_cls: type[argparse.ArgumentParser] = argparse.ArgumentPa
     p.add_argument("--batch-size", type=at_least(1), default=d.batch_size, help=f"default {d.batch_size}")
     p.add_argument("--loss", choices=LOSSES, default=d.loss, help=f"training loss (default {d.loss})")
     p.add_argument("--seed", type=int, default=d.seed, help="seed of the split, initialization and batches")
-    p.add_argument("--val-fraction", type=float, default=d.val_fraction,
+    p.add_argument("--val-fraction", type=probability, default=d.val_fraction,
                    help=f"fraction of programs held out for validation (default {d.val_fraction})")
-    p.add_argument("--lr", type=float, default=d.lr, help=f"learning rate (default {d.lr})")
+    p.add_argument("--lr", type=positive, default=d.lr, help=f"learning rate (default {d.lr})")
     p.add_argument("--patience", type=at_least(1), default=d.patience, help="early stopping patience in epochs")
     p.add_argument("--threads", type=at_least(1), default=d.threads, help=f"torch threads (default {d.threads})")
     p.add_argument("--resume", action="store_true", help="continue from the last epoch's checkpoint (<out>.state)")

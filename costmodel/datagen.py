@@ -506,7 +506,7 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
     sp.add_argument("data", type=Path, help="data set to split")
     sp.add_argument("--train", type=Path, required=True, help="training database to create")
     sp.add_argument("--test", type=Path, required=True, help="held-out database to create")
-    sp.add_argument("--test-fraction", type=float, default=0.2)
+    sp.add_argument("--test-fraction", type=probability, default=0.2)
     sp.add_argument("--seed", type=int, default=0)
     mg = sub.add_parser("merge", help="one data set from several; a program in several takes the last one's samples")
     mg.add_argument("data", type=Path, nargs="+", help="data sets (a shared program: the last one's)")

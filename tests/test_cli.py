@@ -86,7 +86,13 @@ def test_bad_command_lines_exit_2_in_one_line(gemm: Path, args: list[str]) -> No
      ["dataset", "generate", "--out", "d.db", "--outer-parallel", "2"],
      ["dataset", "remeasure", "d.db", "--out", "e.db", "--programs", "0"],
      ["bench", "--repeat", "0"],
-     ["bench", "--threads", "-1"]],
+     ["bench", "--threads", "-1"],
+     ["bench", "--timeout", "0"],
+     ["train", "--data", "d.db", "--out", "m.pt", "--lr", "-0.1"],
+     ["train", "--data", "d.db", "--out", "m.pt", "--val-fraction", "1.5"],
+     ["dataset", "split", "d.db", "--train", "a.db", "--test", "b.db", "--test-fraction", "2"],
+     ["fuzz", "--out", "f", "--max-depth", "9"],
+     ["fuzz", "--out", "f", "--jobs", "0"]],
 )
 def test_bad_numbers_in_looper_commands_exit_2_in_one_line(tmp_path: Path, args: list[str]) -> None:
     entry = "import sys; from looper.cli import main; sys.exit(main(sys.argv[1:]))"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
@@ -61,6 +62,16 @@ def test_limits_and_small_sizes() -> None:
             assert f"#ifndef {name}\n#ifdef MINI_DATASET\n#define {name} {small[name]}\n#else\n" \
                    f"#define {name} {value}\n#endif\n#endif" in p.source
         assert p.source.count("#pragma scop") == 1
+
+
+@pytest.mark.parametrize("args", [["1", "--max-depth", "9"], ["1", "--max-nests", "0"],
+                                  ["1", "-o", "out", "--count", "0"]])
+def test_command_rejects_bad_limits_in_one_line(tmp_path: Path, args: list[str]) -> None:
+    proc = subprocess.run([sys.executable, "-m", "costmodel.generator", *args], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"error: argument {args[-2]}: " in proc.stderr.strip().splitlines()[-1]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_write_program(tmp_path: Path) -> None:

@@ -7,16 +7,18 @@ import sys
 from pathlib import Path
 
 from costmodel.generator.program import generate, write_program
+from looper.argtypes import at_least
 
 
 def main(argv: list[str] | None = None) -> int:
     """Print one program (no -o), or write programs to a file or a directory (gen<seed>.c each)."""
     ap = argparse.ArgumentParser(prog="python -m costmodel.generator", description=__doc__)
     ap.add_argument("seed", type=int)
-    ap.add_argument("--count", type=int, default=1, help="programs of seeds seed, seed + 1, ...")
+    ap.add_argument("--count", type=at_least(1), default=1, help="programs of seeds seed, seed + 1, ...")
     ap.add_argument("-o", "--output", type=Path, help="a .c file (one program) or a directory")
-    ap.add_argument("--max-nests", type=int, default=4)
-    ap.add_argument("--max-depth", type=int, default=5)
+    ap.add_argument("--max-nests", type=at_least(1), default=4, help="top-level loop nests at most (default 4)")
+    ap.add_argument("--max-depth", type=at_least(1, at_most=5), default=5,
+                    help="loop depth at most, 1 to 5 (default 5)")
     args = ap.parse_args(argv)
     limits = {"max_nests": args.max_nests, "max_depth": args.max_depth}
     if args.output is None:

@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from looper.argtypes import at_least
+from looper.argtypes import at_least, positive
 from looper.bench.configs import CONFIG_NAMES, default_configs, select, unavailable
 from looper.bench.report import collect, markdown, plot
 from looper.bench.runner import Settings, bench, commit_id, machine_id
@@ -40,12 +40,13 @@ def parser(cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argp
     p.add_argument("--threads", type=at_least(1), default=2, help="OMP_NUM_THREADS for every run (default 2)")
     p.add_argument("--verify-size", default="MINI", type=str.upper, choices=SIZES,
                    help="dataset size at which variants are checked against the baseline (default MINI)")
-    p.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per run (default 600)")
-    p.add_argument("--max-load", type=float, default=None, metavar="TASKS",
+    p.add_argument("--timeout", type=positive, default=600.0, help="seconds allowed per run (default 600)")
+    p.add_argument("--max-load", type=positive, default=None, metavar="TASKS",
                    help="before timing a kernel, wait until fewer than TASKS other tasks are running (default: "
                         "don't wait; the load is recorded either way)")
-    p.add_argument("--max-wait", type=float, default=600.0, help="longest wait for --max-load, seconds (default 600)")
-    p.add_argument("--remeasure-busy", type=float, default=None, metavar="TASKS",
+    p.add_argument("--max-wait", type=positive, default=600.0,
+                   help="longest wait for --max-load, seconds (default 600)")
+    p.add_argument("--remeasure-busy", type=positive, default=None, metavar="TASKS",
                    help="measure again the kernels timed while at least TASKS other tasks ran; keep the new "
                         "timings only if the machine was quieter")
     p.add_argument("--jobs", type=at_least(1), default=None, help="parallel builds (default: number of CPUs)")
