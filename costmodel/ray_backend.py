@@ -63,9 +63,14 @@ class RayBackend:
     def cancel(self, task: ray.ObjectRef) -> None:
         """Kill the task's worker process (force: a hung compiler or program never checks for a cancel)."""
         # Only a task still running: Ray 2.60 aborts the driver (a failed CHECK in its task manager)
-        # when a task that has just finished with an error is force-cancelled.
-        if task in self._running:
-            self._running.discard(task)
+        # when a task that has just finished with an error is force-cancelled. A task that timed out
+        # may have finished since the last wait: ask Ray once more (this narrows the race; only Ray
+        # could close it).
+        if task not in self._running:
+            return
+        self._running.discard(task)
+        finished, _ = ray.wait([task], num_returns=1, timeout=0)
+        if not finished:
             ray.cancel(task, force=True)
 
     def close(self) -> None:

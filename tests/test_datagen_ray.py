@@ -92,3 +92,17 @@ def test_a_hanging_ray_task_is_cancelled_and_recorded(tmp_path: Path, local_ray,
     while ray.available_resources().get("CPU", 0) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert ray.available_resources().get("CPU", 0) == 2
+
+
+def test_a_task_that_finished_is_never_force_cancelled(local_ray, monkeypatch) -> None:
+    # A timed-out task can finish between the driver's last wait and its cancel (the Ray 2.60 abort above).
+    cancelled: list = []
+    monkeypatch.setattr(ray_backend, "_measure", ray.remote(num_cpus=1, max_retries=0)(lambda *args: ([], "m")))
+    backend = ray_backend.RayBackend(jobs=1)
+    (spec,) = datagen.generated_programs(502, 1)
+    task = backend.submit(spec, 1, set(), 1, datagen.Sampling())
+    ray.wait([task], num_returns=1, timeout=60)  # finished, result not fetched: what a timeout can meet
+    monkeypatch.setattr(ray, "cancel", lambda ref, **kwargs: cancelled.append(ref))
+    backend.cancel(task)
+    assert cancelled == [] and task not in backend._running
+    backend.close()
