@@ -27,6 +27,7 @@ from costmodel.features import Featurizer, collate
 from costmodel.inference import ModelEvaluator, load_model, threads
 from costmodel.model import CostModel
 from frontend import read_scop
+from looper.deps import compute_dependences
 from looper.schedule import Schedule, ScheduleError
 from looper.search.candidates import Space, levels
 from polybench.manifest import KERNELS, UTILITIES
@@ -36,13 +37,13 @@ DEFAULT_KERNELS = "gemm,2mm,syrk,jacobi-2d,heat-3d,correlation,doitgen,lu"
 
 def candidates(scop, count: int) -> list[Schedule]:
     """Up to `count` distinct lowered schedules, one or two decisions away from the identity."""
-    space = Space()
+    space, deps = Space(), compute_dependences(scop)
     found: dict[str, Schedule] = {}
     frontier = [Schedule(scop)]
     for _, generate in levels(space):
         nxt = []
         for parent in frontier[:4]:
-            for steps in generate(parent, space):
+            for steps in generate(parent, space, deps):
                 s = parent.then(*steps)
                 try:
                     key = s.fingerprint()

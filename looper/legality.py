@@ -95,6 +95,29 @@ def carried_at(schedule: Schedule, deps: Dependences, stmts: list[str], dim: int
     return None
 
 
+def skew_may_help(schedule: Schedule, deps: Dependences, stmts: list[str], dims: list[int]) -> bool:
+    """Whether skewing inside the perfect band of `stmts` at schedule dimensions `dims` can gain anything:
+    the band is not permutable (a dependence it carries has a negative component, so it cannot be
+    tiled) or none of its loops is parallel (a wavefront could make one so). Otherwise a skew only
+    adds index arithmetic, as Pluto, which skews only when it must, would not."""
+    if all(carried_at(schedule, deps, stmts, d) is not None for d in dims):
+        return True
+    maps = schedule.statement_maps
+    inside = _prefixes(maps, stmts, dims[0])
+    for dep in deps.by_kind().values():
+        for m in _maps(dep):
+            t = _times(m, maps).intersect_domain(inside)
+            for d in range(dims[0]):  # not carried by an outer loop (nor ordered by an outer sequence)
+                t = t.equate(isl.dim_type.in_, d, isl.dim_type.out, d)
+            if t.is_empty():
+                continue
+            for d in dims:
+                forward = isl.Map.universe(t.get_space()).order_le(isl.dim_type.in_, d, isl.dim_type.out, d)
+                if not t.is_subset(forward):
+                    return True
+    return False
+
+
 def _prefixes(maps: dict[str, isl.Map], stmts: list[str], dim: int) -> isl.Set:
     """Time points whose first `dim` dimensions equal those of some instance of `stmts`."""
     result: isl.Set | None = None

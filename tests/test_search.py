@@ -7,10 +7,11 @@ from collections.abc import Sequence
 
 from looper import transforms as T
 from looper.deps import compute_dependences
-from looper.legality import check
+from looper.legality import check, skew_may_help
 from looper.schedule import Schedule
 from looper.search import AnalyticalEvaluator, RandomEvaluator, Space, beam_search
 from looper.search.beam import shape
+from looper.search.candidates import unimodular
 from looper.search.sampler import samples
 from polybench.manifest import KERNELS
 from tests.engine_support import build_variant, check_outputs, kernel_scop, program
@@ -175,3 +176,22 @@ def test_one_size_per_shape_leaves_room_for_other_structures() -> None:
     assert len({shape(s) for s, _ in varied.beam}) == len(varied.beam) == 4
     assert varied.score == plain.score and varied.best.fingerprint() == plain.best.fingerprint()
     assert [score for _, score in varied.beam] == sorted((score for _, score in varied.beam), reverse=True)
+
+
+def _skews(schedule: Schedule, deps, space: Space) -> list[T.Skew]:
+    """The skews the unimodular level offers for `schedule`."""
+    return [t for steps in unimodular(schedule, space, deps) for t in steps if isinstance(t, T.Skew)]
+
+
+def test_needed_skews_only_skews_bands_that_are_not_permutable_or_not_parallel() -> None:
+    needed = Space(needed_skews_only=True)
+    scop, deps, _ = kernel_scop("gemm")  # C[i][j] += ... over (i, k, j): permutable, i and j parallel
+    gemm = Schedule(scop).then(T.Distribute("S1", 0))
+    assert _skews(gemm, deps, Space()) and not _skews(gemm, deps, needed)
+    scop, deps, _ = kernel_scop("seidel-2d")  # every loop carries a dependence: a wavefront needs a skew
+    assert _skews(Schedule(scop), deps, needed)
+    scop, deps, _ = kernel_scop("jacobi-1d")  # fused time steps: (1, -1) distances, not permutable
+    fused = Schedule(scop).then(T.Fuse("S0", "S1", 1, 1))
+    assert check(fused, deps)
+    assert not _skews(Schedule(scop), deps, needed) and _skews(fused, deps, needed)
+    assert skew_may_help(fused, deps, ["S0", "S1"], fused.lowered.loop_dims("S0")[:2])

@@ -102,7 +102,7 @@ def beam_search(
         t0 = time.perf_counter()
         fresh: list[Schedule] = []
         for parent, _ in beam:
-            for steps in generate(parent, space):
+            for steps in generate(parent, space, deps):
                 candidate = parent.then(*steps)
                 stats.generated += 1
                 try:

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from looper import transforms as T
+from looper.deps import Dependences
+from looper.legality import skew_may_help
 from looper.schedule import Lowered, Schedule
 from looper.strides import stride_one_order
 
@@ -39,6 +41,9 @@ class Space:
     tile_sizes: tuple[int, ...] = T.TILE_SIZES
     cube_sizes_3d: bool = True  # 3D tiles: only equal sizes in every dimension, plus a few mixes
     skew_factors: tuple[int, ...] = (1,)
+    # Skew a band only if it is not permutable or has no parallel loop (legality.skew_may_help), as
+    # Pluto does; elsewhere a skew adds index arithmetic and gains nothing.
+    needed_skews_only: bool = False
     unroll_factors: tuple[int, ...] = T.UNROLL_FACTORS
     max_shift: int = 2
 
@@ -82,7 +87,7 @@ def loops(low: Lowered) -> list[tuple[str, int, tuple[str, ...], bool]]:
     return result
 
 
-def fusion(schedule: Schedule, space: Space) -> Iterator[Steps]:
+def fusion(schedule: Schedule, space: Space, deps: Dependences) -> Iterator[Steps]:
     """Fuse adjacent sibling loops (with the shifts that may make it legal), or distribute a loop."""
     low = schedule.lowered
     for rep, depth, members, _ in loops(low):
@@ -107,14 +112,21 @@ def fusion(schedule: Schedule, space: Space) -> Iterator[Steps]:
             yield (T.Distribute(s, depth),)
 
 
-def unimodular(schedule: Schedule, space: Space) -> Iterator[Steps]:
-    """One interchange, reversal or skew inside a perfect band."""
-    for band in bands(schedule.lowered):
+def unimodular(schedule: Schedule, space: Space, deps: Dependences) -> Iterator[Steps]:
+    """One interchange, reversal or skew inside a perfect band (skews only where they may help, if
+    `space.needed_skews_only`)."""
+    low = schedule.lowered
+    for band in bands(low):
         for k in range(band.length):
             yield (T.Reverse(band.stmt, band.depth + k),)
+        skews = space.skew_factors
+        if skews and band.length > 1 and space.needed_skews_only:
+            dims = low.loop_dims(band.stmt)[band.depth:band.depth + band.length]
+            if not skew_may_help(schedule, deps, list(band.members), dims):
+                skews = ()
         for a, b in itertools.combinations(range(band.length), 2):
             yield (T.Interchange(band.stmt, band.depth + a, band.depth + b),)
-            for f in space.skew_factors:
+            for f in skews:
                 yield (T.Skew(band.stmt, band.depth + a, band.depth + b, f),)
 
 
@@ -123,7 +135,7 @@ def _marked(keys: Iterable[tuple[str, int]]) -> set[str]:
     return {s for s, _ in keys}
 
 
-def parallel(schedule: Schedule, space: Space) -> Iterator[Steps]:
+def parallel(schedule: Schedule, space: Space, deps: Dependences) -> Iterator[Steps]:
     """Parallelize one of the outermost three loops, around no statement with a parallel loop yet."""
     low = schedule.lowered
     done = _marked(low.parallel)
@@ -132,7 +144,7 @@ def parallel(schedule: Schedule, space: Space) -> Iterator[Steps]:
             yield (T.Parallelize(rep, depth),)
 
 
-def tiling(schedule: Schedule, space: Space) -> Iterator[Steps]:
+def tiling(schedule: Schedule, space: Space, deps: Dependences) -> Iterator[Steps]:
     """2D and 3D rectangular tiles of perfect bands of untiled statements, with the original or the
     stride-1 point order."""
     low = schedule.lowered
@@ -155,7 +167,7 @@ def tiling(schedule: Schedule, space: Space) -> Iterator[Steps]:
                         yield (T.Tile(band.stmt, band.depth, tuple(sizes), order),)
 
 
-def unrolling(schedule: Schedule, space: Space) -> Iterator[Steps]:
+def unrolling(schedule: Schedule, space: Space, deps: Dependences) -> Iterator[Steps]:
     """Unroll an innermost loop not unrolled yet."""
     low = schedule.lowered
     done = _marked(low.unroll)
@@ -165,7 +177,7 @@ def unrolling(schedule: Schedule, space: Space) -> Iterator[Steps]:
                 yield (T.Unroll(rep, depth, f),)
 
 
-def vectorization(schedule: Schedule, space: Space) -> Iterator[Steps]:
+def vectorization(schedule: Schedule, space: Space, deps: Dependences) -> Iterator[Steps]:
     """Vectorize an innermost loop not vectorized yet."""
     low = schedule.lowered
     done = _marked(low.vector)
@@ -174,7 +186,7 @@ def vectorization(schedule: Schedule, space: Space) -> Iterator[Steps]:
             yield (T.Vectorize(rep, depth),)
 
 
-Generator = Callable[[Schedule, Space], Iterator[Steps]]
+Generator = Callable[[Schedule, Space, Dependences], Iterator[Steps]]
 
 
 def levels(space: Space) -> list[tuple[str, Generator]]:

@@ -21,7 +21,7 @@ def sample(start: Schedule, deps: Dependences, rng: random.Random, *, space: Spa
     for name, generate in levels(space):
         if rng.random() >= keep:
             continue
-        options = list(generate(current, space))
+        options = list(generate(current, space, deps))
         rng.shuffle(options)
         # Parallel inner loops of several nests are mostly slow (costmodel/TRAINING.md): data meant to
         # teach multi-nest schedules needs more outer ones than a uniform pick gives. No extra draw at
