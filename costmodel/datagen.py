@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -38,7 +38,7 @@ from looper.deps import Dependences, compute_dependences
 from looper.measure import machine_id
 from looper.schedule import Schedule
 from looper.search.beam import FUSION_WIDTH, beam_search
-from looper.search.candidates import Space
+from looper.search.candidates import SAMPLING_SPACE
 from looper.search.sampler import samples
 from looper.verify import harness_sources
 
@@ -135,14 +135,14 @@ def measure_program(spec: ProgramSpec, count: int, skip: set[str], seed: int, re
                     timeout: float = 10.0, sampling: Sampling = Sampling()) -> list[Sample]:
     """Measure up to `count` new legal schedules of a program (worker side): with `sampling.beam`, first
     the schedules the shipped cost model ranks highest in a beam search, then random samples (walks
-    of the search's levels with `Space(nest_steps=sampling.nest_steps)`)."""
+    of the search's levels with every skew, `SAMPLING_SPACE`, and `sampling.nest_steps`)."""
     scop = frontend_loader(spec.source, spec.defines)
     deps = compute_dependences(scop)
     start = Schedule(scop)
     favourites = _beam_favourites(start, deps, sampling.beam) if sampling.beam else []
     taken = skip | {s.fingerprint() for s in favourites}
     schedules = [s for s in favourites if s.fingerprint() not in skip]
-    space = Space(nest_steps=sampling.nest_steps)
+    space = replace(SAMPLING_SPACE, nest_steps=sampling.nest_steps)
     schedules += [s for s in samples(start, deps, count + len(taken), seed=seed, space=space,
                                      outer_parallel=sampling.outer_parallel)
                   if s.fingerprint() not in taken]

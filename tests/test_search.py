@@ -11,7 +11,7 @@ from looper.legality import check, skew_may_help
 from looper.schedule import Schedule
 from looper.search import AnalyticalEvaluator, RandomEvaluator, Space, beam_search
 from looper.search.beam import shape
-from looper.search.candidates import unimodular
+from looper.search.candidates import SAMPLING_SPACE, unimodular
 from looper.search.sampler import samples
 from polybench.manifest import KERNELS
 from tests.engine_support import build_variant, check_outputs, kernel_scop, program
@@ -183,11 +183,12 @@ def _skews(schedule: Schedule, deps, space: Space) -> list[T.Skew]:
     return [t for steps in unimodular(schedule, space, deps) for t in steps if isinstance(t, T.Skew)]
 
 
-def test_needed_skews_only_skews_bands_that_are_not_permutable_or_not_parallel() -> None:
-    needed = Space(needed_skews_only=True)
+def test_the_search_skews_only_bands_that_are_not_permutable_or_not_parallel() -> None:
+    needed = Space()
     scop, deps, _ = kernel_scop("gemm")  # C[i][j] += ... over (i, k, j): permutable, i and j parallel
     gemm = Schedule(scop).then(T.Distribute("S1", 0))
-    assert _skews(gemm, deps, Space()) and not _skews(gemm, deps, needed)
+    assert _skews(gemm, deps, SAMPLING_SPACE) and not _skews(gemm, deps, needed)
+    assert _skews(gemm, deps, Space(needed_skews_only=False))
     scop, deps, _ = kernel_scop("seidel-2d")  # every loop carries a dependence: a wavefront needs a skew
     assert _skews(Schedule(scop), deps, needed)
     scop, deps, _ = kernel_scop("jacobi-1d")  # fused time steps: (1, -1) distances, not permutable

@@ -69,9 +69,9 @@ def default_configs(gcc: str = "gcc", clang: str = "clang-16") -> dict[str, Conf
         Config("looper-shapes", gcc, native, openmp=True, search="model", space=Space(one_size_per_shape=True),
                description="looper's model search keeping one tile size / unroll factor per shape in the beam "
                            "(Space.one_size_per_shape)"),
-        Config("looper-needed-skews", gcc, native, openmp=True, search="model", space=Space(needed_skews_only=True),
-               description="looper's model search skewing only bands that are not permutable or have no parallel "
-                           "loop (Space.needed_skews_only)"),
+        Config("looper-any-skews", gcc, native, openmp=True, search="model", space=Space(needed_skews_only=False),
+               description="looper's model search offering skews in every band, also permutable ones with a "
+                           "parallel loop (the default before Space.needed_skews_only)"),
         Config("looper-analytical", gcc, native, openmp=True, search="model", model="analytical",
                description="looper's model search scored by the hand-written analytical stand-in"),
         Config("looper-hybrid", gcc, native, openmp=True, search="hybrid",

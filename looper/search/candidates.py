@@ -42,10 +42,17 @@ class Space:
     cube_sizes_3d: bool = True  # 3D tiles: only equal sizes in every dimension, plus a few mixes
     skew_factors: tuple[int, ...] = (1,)
     # Skew a band only if it is not permutable or has no parallel loop (legality.skew_may_help), as
-    # Pluto does; elsewhere a skew adds index arithmetic and gains nothing.
-    needed_skews_only: bool = False
+    # Pluto does; elsewhere a skew adds index arithmetic and gains nothing, yet the cost model often
+    # favoured such skews (BENCHMARKS.md, "Skews only where needed"). The data sampler and the fuzzer
+    # keep every skew (SAMPLING_SPACE).
+    needed_skews_only: bool = True
     unroll_factors: tuple[int, ...] = T.UNROLL_FACTORS
     max_shift: int = 2
+
+
+# The space random schedules are drawn from (cost-model data, fuzzing): every skew, so that the
+# documented commands of the committed data sets keep drawing the schedules they drew.
+SAMPLING_SPACE = Space(needed_skews_only=False)
 
 
 @dataclass(frozen=True)

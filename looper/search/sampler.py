@@ -8,10 +8,10 @@ import random
 from looper.deps import Dependences
 from looper.legality import check
 from looper.schedule import Schedule, ScheduleError
-from looper.search.candidates import Space, levels
+from looper.search.candidates import SAMPLING_SPACE, Space, levels
 
 
-def sample(start: Schedule, deps: Dependences, rng: random.Random, *, space: Space = Space(),
+def sample(start: Schedule, deps: Dependences, rng: random.Random, *, space: Space = SAMPLING_SPACE,
            keep: float = 0.6, outer_parallel: float = 0.0) -> Schedule:
     """Walk the search's levels once, taking at each level a random legal candidate with
     probability `keep` (else the unchanged child), like one random path through the beam search.
@@ -39,7 +39,7 @@ def sample(start: Schedule, deps: Dependences, rng: random.Random, *, space: Spa
     return current
 
 
-def samples(start: Schedule, deps: Dependences, count: int, *, seed: int = 0, space: Space = Space(),
+def samples(start: Schedule, deps: Dependences, count: int, *, seed: int = 0, space: Space = SAMPLING_SPACE,
             attempts: int = 10, outer_parallel: float = 0.0) -> list[Schedule]:
     """Up to `count` distinct random legal schedules (the identity excluded)."""
     rng = random.Random(seed)
