@@ -102,6 +102,12 @@ def skew_may_help(schedule: Schedule, deps: Dependences, stmts: list[str], dims:
     adds index arithmetic, as Pluto, which skews only when it must, would not."""
     if all(carried_at(schedule, deps, stmts, d) is not None for d in dims):
         return True
+    return not permutable(schedule, deps, stmts, dims)
+
+
+def permutable(schedule: Schedule, deps: Dependences, stmts: list[str], dims: list[int]) -> bool:
+    """Whether no dependence inside the band (not carried by an outer loop) has a negative component
+    at one of its dimensions: then any order of its loops, and tiling, is legal."""
     maps = schedule.statement_maps
     inside = _prefixes(maps, stmts, dims[0])
     for dep in deps.by_kind().values():
@@ -114,8 +120,8 @@ def skew_may_help(schedule: Schedule, deps: Dependences, stmts: list[str], dims:
             for d in dims:
                 forward = isl.Map.universe(t.get_space()).order_le(isl.dim_type.in_, d, isl.dim_type.out, d)
                 if not t.is_subset(forward):
-                    return True
-    return False
+                    return False
+    return True
 
 
 def _prefixes(maps: dict[str, isl.Map], stmts: list[str], dim: int) -> isl.Set:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from looper import transforms as T
 from looper.deps import compute_dependences
-from looper.legality import check, skew_may_help
+from looper.legality import check, permutable, skew_may_help
 from looper.schedule import Schedule
 from looper.search import AnalyticalEvaluator, RandomEvaluator, Space, beam_search
 from looper.search.beam import shape
@@ -196,3 +196,17 @@ def test_the_search_skews_only_bands_that_are_not_permutable_or_not_parallel() -
     assert check(fused, deps)
     assert not _skews(Schedule(scop), deps, needed) and _skews(fused, deps, needed)
     assert skew_may_help(fused, deps, ["S0", "S1"], fused.lowered.loop_dims("S0")[:2])
+
+
+def test_needed_reversals_only_reverses_loops_of_bands_that_are_not_permutable() -> None:
+    def reversals(schedule: Schedule, deps, space: Space) -> list[T.Reverse]:
+        return [t for steps in unimodular(schedule, space, deps) for t in steps if isinstance(t, T.Reverse)]
+
+    needed = Space(needed_reversals_only=True)
+    scop, deps, _ = kernel_scop("gemm")
+    gemm = Schedule(scop).then(T.Distribute("S1", 0))
+    assert reversals(gemm, deps, Space()) and not reversals(gemm, deps, needed)
+    scop, deps, _ = kernel_scop("jacobi-1d")
+    fused = Schedule(scop).then(T.Fuse("S0", "S1", 1, 1))
+    assert not permutable(fused, deps, ["S0", "S1"], fused.lowered.loop_dims("S0")[:2])
+    assert reversals(fused, deps, needed)

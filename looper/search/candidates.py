@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from looper import transforms as T
 from looper.deps import Dependences
-from looper.legality import skew_may_help
+from looper.legality import permutable, skew_may_help
 from looper.schedule import Lowered, Schedule
 from looper.strides import stride_one_order
 
@@ -46,6 +46,10 @@ class Space:
     # favoured such skews (BENCHMARKS.md, "Skews only where needed"). The data sampler and the fuzzer
     # keep every skew (SAMPLING_SPACE).
     needed_skews_only: bool = True
+    # Reverse a loop only inside a band that is not permutable (legality.permutable), where flipping
+    # a direction may make it so; elsewhere a reversal only walks memory backwards. Off: an experiment
+    # (bench configuration looper-needed-reversals).
+    needed_reversals_only: bool = False
     unroll_factors: tuple[int, ...] = T.UNROLL_FACTORS
     max_shift: int = 2
 
@@ -120,17 +124,18 @@ def fusion(schedule: Schedule, space: Space, deps: Dependences) -> Iterator[Step
 
 
 def unimodular(schedule: Schedule, space: Space, deps: Dependences) -> Iterator[Steps]:
-    """One interchange, reversal or skew inside a perfect band (skews only where they may help, if
-    `space.needed_skews_only`)."""
+    """One interchange, reversal or skew inside a perfect band (skews and reversals only where they may
+    help, if `space.needed_skews_only` and `space.needed_reversals_only`)."""
     low = schedule.lowered
     for band in bands(low):
-        for k in range(band.length):
-            yield (T.Reverse(band.stmt, band.depth + k),)
+        dims = low.loop_dims(band.stmt)[band.depth:band.depth + band.length]
+        if not space.needed_reversals_only or not permutable(schedule, deps, list(band.members), dims):
+            for k in range(band.length):
+                yield (T.Reverse(band.stmt, band.depth + k),)
         skews = space.skew_factors
-        if skews and band.length > 1 and space.needed_skews_only:
-            dims = low.loop_dims(band.stmt)[band.depth:band.depth + band.length]
-            if not skew_may_help(schedule, deps, list(band.members), dims):
-                skews = ()
+        if (skews and band.length > 1 and space.needed_skews_only
+                and not skew_may_help(schedule, deps, list(band.members), dims)):
+            skews = ()
         for a, b in itertools.combinations(range(band.length), 2):
             yield (T.Interchange(band.stmt, band.depth + a, band.depth + b),)
             for f in skews:
