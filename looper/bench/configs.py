@@ -72,10 +72,10 @@ def default_configs(gcc: str = "gcc", clang: str = "clang-16") -> dict[str, Conf
         Config("looper-any-skews", gcc, native, openmp=True, search="model", space=Space(needed_skews_only=False),
                description="looper's model search offering skews in every band, also permutable ones with a "
                            "parallel loop (the default before Space.needed_skews_only)"),
-        Config("looper-needed-reversals", gcc, native, openmp=True, search="model",
-               space=Space(needed_reversals_only=True),
-               description="looper's model search reversing loops only in bands that are not permutable "
-                           "(Space.needed_reversals_only)"),
+        Config("looper-any-reversals", gcc, native, openmp=True, search="model",
+               space=Space(needed_reversals_only=False),
+               description="looper's model search offering reversals in every band, also permutable ones "
+                           "(the default before Space.needed_reversals_only)"),
         Config("looper-analytical", gcc, native, openmp=True, search="model", model="analytical",
                description="looper's model search scored by the hand-written analytical stand-in"),
         Config("looper-hybrid", gcc, native, openmp=True, search="hybrid",

@@ -47,16 +47,17 @@ class Space:
     # keep every skew (SAMPLING_SPACE).
     needed_skews_only: bool = True
     # Reverse a loop only inside a band that is not permutable (legality.permutable), where flipping
-    # a direction may make it so; elsewhere a reversal only walks memory backwards. Off: an experiment
-    # (bench configuration looper-needed-reversals).
-    needed_reversals_only: bool = False
+    # a direction may make it so; elsewhere a reversal only walks memory backwards, and the cost model
+    # too often liked it (BENCHMARKS.md, "Reversals only where needed"; bench configuration
+    # looper-any-reversals is the search before). The data sampler keeps every reversal.
+    needed_reversals_only: bool = True
     unroll_factors: tuple[int, ...] = T.UNROLL_FACTORS
     max_shift: int = 2
 
 
-# The space random schedules are drawn from (cost-model data, fuzzing): every skew, so that the
-# documented commands of the committed data sets keep drawing the schedules they drew.
-SAMPLING_SPACE = Space(needed_skews_only=False)
+# The space random schedules are drawn from (cost-model data, fuzzing): every skew and reversal, so
+# that the documented commands of the committed data sets keep drawing the schedules they drew.
+SAMPLING_SPACE = Space(needed_skews_only=False, needed_reversals_only=False)
 
 
 @dataclass(frozen=True)
