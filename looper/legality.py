@@ -95,14 +95,18 @@ def carried_at(schedule: Schedule, deps: Dependences, stmts: list[str], dim: int
     return None
 
 
-def skew_may_help(schedule: Schedule, deps: Dependences, stmts: list[str], dims: list[int]) -> bool:
+def skew_may_help(schedule: Schedule, deps: Dependences, stmts: list[str], dims: list[int], *,
+                  is_permutable: bool | None = None) -> bool:
     """Whether skewing inside the perfect band of `stmts` at schedule dimensions `dims` can gain anything:
     the band is not permutable (a dependence it carries has a negative component, so it cannot be
     tiled) or none of its loops is parallel (a wavefront could make one so). Otherwise a skew only
-    adds index arithmetic, as Pluto, which skews only when it must, would not."""
+    adds index arithmetic, as Pluto, which skews only when it must, would not. `is_permutable`:
+    the band's `permutable` result, when the caller has it already."""
     if all(carried_at(schedule, deps, stmts, d) is not None for d in dims):
         return True
-    return not permutable(schedule, deps, stmts, dims)
+    if is_permutable is None:
+        is_permutable = permutable(schedule, deps, stmts, dims)
+    return not is_permutable
 
 
 def permutable(schedule: Schedule, deps: Dependences, stmts: list[str], dims: list[int]) -> bool:

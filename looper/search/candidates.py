@@ -129,13 +129,16 @@ def unimodular(schedule: Schedule, space: Space, deps: Dependences) -> Iterator[
     help, if `space.needed_skews_only` and `space.needed_reversals_only`)."""
     low = schedule.lowered
     for band in bands(low):
+        members = list(band.members)
         dims = low.loop_dims(band.stmt)[band.depth:band.depth + band.length]
-        if not space.needed_reversals_only or not permutable(schedule, deps, list(band.members), dims):
+        # Computed once for both rules: each costs isl work on every band of every beam node.
+        perm = permutable(schedule, deps, members, dims) if space.needed_reversals_only else None
+        if not perm:
             for k in range(band.length):
                 yield (T.Reverse(band.stmt, band.depth + k),)
         skews = space.skew_factors
         if (skews and band.length > 1 and space.needed_skews_only
-                and not skew_may_help(schedule, deps, list(band.members), dims)):
+                and not skew_may_help(schedule, deps, members, dims, is_permutable=perm)):
             skews = ()
         for a, b in itertools.combinations(range(band.length), 2):
             yield (T.Interchange(band.stmt, band.depth + a, band.depth + b),)
