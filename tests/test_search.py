@@ -178,35 +178,32 @@ def test_one_size_per_shape_leaves_room_for_other_structures() -> None:
     assert [score for _, score in varied.beam] == sorted((score for _, score in varied.beam), reverse=True)
 
 
-def _skews(schedule: Schedule, deps, space: Space) -> list[T.Skew]:
-    """The skews the unimodular level offers for `schedule`."""
-    return [t for steps in unimodular(schedule, space, deps) for t in steps if isinstance(t, T.Skew)]
+def _offered(schedule: Schedule, deps, space: Space, kind: type[T.Transformation]) -> list[T.Transformation]:
+    """The steps of one kind (T.Skew, T.Reverse) the unimodular level offers for `schedule`."""
+    return [t for steps in unimodular(schedule, space, deps) for t in steps if isinstance(t, kind)]
 
 
 def test_the_search_skews_only_bands_that_are_not_permutable_or_not_parallel() -> None:
     needed = Space()
     scop, deps, _ = kernel_scop("gemm")  # C[i][j] += ... over (i, k, j): permutable, i and j parallel
     gemm = Schedule(scop).then(T.Distribute("S1", 0))
-    assert _skews(gemm, deps, SAMPLING_SPACE) and not _skews(gemm, deps, needed)
-    assert _skews(gemm, deps, Space(needed_skews_only=False))
+    assert _offered(gemm, deps, SAMPLING_SPACE, T.Skew) and not _offered(gemm, deps, needed, T.Skew)
+    assert _offered(gemm, deps, Space(needed_skews_only=False), T.Skew)
     scop, deps, _ = kernel_scop("seidel-2d")  # every loop carries a dependence: a wavefront needs a skew
-    assert _skews(Schedule(scop), deps, needed)
+    assert _offered(Schedule(scop), deps, needed, T.Skew)
     scop, deps, _ = kernel_scop("jacobi-1d")  # fused time steps: (1, -1) distances, not permutable
     fused = Schedule(scop).then(T.Fuse("S0", "S1", 1, 1))
     assert check(fused, deps)
-    assert not _skews(Schedule(scop), deps, needed) and _skews(fused, deps, needed)
+    assert not _offered(Schedule(scop), deps, needed, T.Skew) and _offered(fused, deps, needed, T.Skew)
     assert skew_may_help(fused, deps, ["S0", "S1"], fused.lowered.loop_dims("S0")[:2])
 
 
 def test_needed_reversals_only_reverses_loops_of_bands_that_are_not_permutable() -> None:
-    def reversals(schedule: Schedule, deps, space: Space) -> list[T.Reverse]:
-        return [t for steps in unimodular(schedule, space, deps) for t in steps if isinstance(t, T.Reverse)]
-
     needed = Space()  # the default
     scop, deps, _ = kernel_scop("gemm")
     gemm = Schedule(scop).then(T.Distribute("S1", 0))
-    assert reversals(gemm, deps, SAMPLING_SPACE) and not reversals(gemm, deps, needed)
+    assert _offered(gemm, deps, SAMPLING_SPACE, T.Reverse) and not _offered(gemm, deps, needed, T.Reverse)
     scop, deps, _ = kernel_scop("jacobi-1d")
     fused = Schedule(scop).then(T.Fuse("S0", "S1", 1, 1))
     assert not permutable(fused, deps, ["S0", "S1"], fused.lowered.loop_dims("S0")[:2])
-    assert reversals(fused, deps, needed)
+    assert _offered(fused, deps, needed, T.Reverse)
