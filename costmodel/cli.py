@@ -16,43 +16,55 @@ EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
 
 def train_parser(parser_cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The `looper train` command line."""
     from costmodel.train import LOSSES, TrainConfig
 
     d = TrainConfig()
-    p = parser_cls(prog="looper train", description="Train the cost model on a measured data set (SQLite).")
+    p = parser_cls(prog="looper train",
+                   description="Train the cost model on a measured data set (SQLite): a checkpoint, its loss and "
+                               "scatter plots and its history; optionally an ensemble, a comparison of losses, or "
+                               "a leave-one-out evaluation.")
     p.add_argument("--data", type=Path, required=True, help="data set database (programs + samples tables)")
     p.add_argument("--out", type=Path, required=True, help="model checkpoint to write (plots and history beside it)")
     p.add_argument("--epochs", type=at_least(1), default=d.epochs,
-                   help=f"at most this many epochs (default {d.epochs})")
-    p.add_argument("--batch-size", type=at_least(1), default=d.batch_size, help=f"default {d.batch_size}")
-    p.add_argument("--loss", choices=LOSSES, default=d.loss, help=f"training loss (default {d.loss})")
-    p.add_argument("--seed", type=int, default=d.seed, help="seed of the split, initialization and batches")
+                   help=f"at most this many epochs (default: {d.epochs})")
+    p.add_argument("--batch-size", type=at_least(1), default=d.batch_size,
+                   help=f"schedules per training batch (default: {d.batch_size})")
+    p.add_argument("--loss", choices=LOSSES, default=d.loss, help=f"training loss (default: {d.loss})")
+    p.add_argument("--seed", type=int, default=d.seed,
+                   help=f"seed of the validation split, initialization and batches (default: {d.seed})")
     p.add_argument("--val-fraction", type=probability, default=d.val_fraction,
-                   help=f"fraction of programs held out for validation (default {d.val_fraction})")
-    p.add_argument("--lr", type=positive, default=d.lr, help=f"learning rate (default {d.lr})")
-    p.add_argument("--patience", type=at_least(1), default=d.patience, help="early stopping patience in epochs")
-    p.add_argument("--threads", type=at_least(1), default=d.threads, help=f"torch threads (default {d.threads})")
+                   help=f"fraction of programs held out for validation (default: {d.val_fraction})")
+    p.add_argument("--lr", type=positive, default=d.lr, help=f"learning rate (default: {d.lr})")
+    p.add_argument("--patience", type=at_least(1), default=d.patience,
+                   help=f"stop after this many epochs without a better validation loss (default: {d.patience})")
+    p.add_argument("--threads", type=at_least(1), default=d.threads, help=f"torch threads (default: {d.threads})")
     p.add_argument("--resume", action="store_true", help="continue from the last epoch's checkpoint (<out>.state)")
     p.add_argument("--unanchored", action="store_true",
                    help="predict each schedule's speedup on its own, not relative to the program's original schedule")
     p.add_argument("--ensemble", type=at_least(1), default=1, metavar="K",
                    help="train K models with seeds SEED..SEED+K-1 (<out stem>.memberK.pt) and save their "
-                        "ensemble (mean log prediction) at --out (default 1: one model)")
-    p.add_argument("--jobs", type=at_least(1), default=1, help="with --ensemble: members trained at once (default 1)")
+                        "ensemble (mean log prediction) at --out (default: 1, one model)")
+    p.add_argument("--jobs", type=at_least(1), default=1,
+                   help="with --ensemble: members trained at once, one process each (default: 1)")
     p.add_argument("--compare-losses", action="store_true",
                    help="train one model per loss into the directory of --out and report validation metrics")
     p.add_argument("--suite", help="train on this suite's programs only (e.g. polybench), with leave-one-out "
-                                   "evaluation: one model per held-out program, reported in the directory of --out")
+                                   "evaluation: one model per held-out program, reported in the directory of --out "
+                                   "(default: every program of --data)")
     p.add_argument("--leave-one-out", action="store_true",
                    help="leave-one-program-out evaluation (implied by --suite) before training the final model")
     p.add_argument("--folds", type=at_least(2),
-                   help="with leave-one-out: K folds of programs instead of one per program")
+                   help="with leave-one-out: K folds of programs (default: one fold per program)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
 
 def evaluate_parser(parser_cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argparse.ArgumentParser:
-    p = parser_cls(prog="looper evaluate", description="Evaluate a cost model on held-out measured data.")
+    """The `looper evaluate` command line."""
+    p = parser_cls(prog="looper evaluate",
+                   description="Evaluate a cost model on held-out measured data: MAPE, and per program Spearman, "
+                               "nDCG@1, nDCG@5 and top-1 regret, averaged over programs.")
     p.add_argument("--model", type=Path, required=True,
                    help="model checkpoint, or 'analytical' for the hand-written stand-in (a baseline)")
     p.add_argument("--data", type=Path, required=True, help="data set database")

@@ -464,63 +464,92 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
 
 
 def main(argv: list[str] | None, parser_cls: type) -> int:
-    """`looper dataset`: bad input and internal errors as one line on stderr, never a traceback."""
+    """Run `looper dataset`: bad input and internal errors as one line on stderr, never a traceback."""
     from costmodel.cli import guard
 
     return guard(_main, argv, parser_cls, "dataset")
 
 
+def parser(parser_cls: type = argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The `looper dataset` command line and its subcommands."""
+    p: argparse.ArgumentParser = parser_cls(
+        prog="looper dataset",
+        description="Make and inspect the cost model's measured data sets (SQLite): generate random programs x "
+                    "random legal schedules, built and timed; split by program; merge; remeasure; stats.")
+    sub = p.add_subparsers(dest="action", required=True)
+    g = sub.add_parser("generate", help="generate programs, draw legal schedules, build and time them (resumable)",
+                       description="Generate random affine programs (or take PolyBench's kernels), draw random legal "
+                                   "schedules of each, build and time them against the original, and append the "
+                                   "samples to an SQLite data set. Resumable: run it again to continue.")
+    g.add_argument("--out", type=Path, required=True, help="SQLite data set (created or extended)")
+    g.add_argument("--suite", choices=("generated", "polybench"), default="generated",
+                   help="generated programs or PolyBench's kernels (default: generated)")
+    g.add_argument("--programs", type=at_least(1), default=100,
+                   help="number of generated programs, one seed each (default: 100)")
+    g.add_argument("--first-seed", type=at_least(0), default=0, help="seed of the first program (default: 0)")
+    g.add_argument("--kernels", nargs="*", metavar="KERNEL",
+                   help="PolyBench kernels, with --suite polybench (default: all 30)")
+    g.add_argument("--schedules-per-program", type=at_least(1), default=30,
+                   help="schedules measured per program (default: 30)")
+    g.add_argument("--repeat", type=at_least(1), default=5,
+                   help="timed runs per variant, interleaved with the original's (default: 5)")
+    g.add_argument("--beam", type=at_least(0), default=0, metavar="K",
+                   help="of each program's schedules, first the K the shipped cost model ranks highest in a beam "
+                        "search (exploration data; default: 0, random samples only)")
+    g.add_argument("--nest-steps", type=at_least(1), default=1, metavar="K",
+                   help="random schedules may take up to K parallel, tile, unroll and vector steps each, one per "
+                        "loop nest (the search's Space.nest_steps; default: 1, as data/generated.db)")
+    g.add_argument("--outer-parallel", type=probability, default=0.0, metavar="P",
+                   help="chance that a random schedule's parallel step takes the outermost legal loop (default: 0, "
+                        "any of the outermost three alike, as data/generated.db and generated-nests.db)")
+    g.add_argument("--jobs", type=at_least(1), default=1,
+                   help="programs measured at once (default: 1, which keeps timings quiet; with --backend ray, "
+                        "one per node)")
+    g.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="measure in worker processes here, or as tasks on a Ray cluster (default: local)")
+    g.add_argument("--ray-address", metavar="HOST:PORT",
+                   help="Ray cluster to join (default: $RAY_ADDRESS, else the one started on this machine, else a "
+                        "new local instance)")
+    g.add_argument("--quiet", action="store_true", help="no progress bar and no log lines")
+    sp = sub.add_parser("split", help="copy a data set into training and held-out databases, by program",
+                        description="Copy a data set into a training and a held-out database; a seeded hash of each "
+                                    "program decides its side, so no program is in both. Refuses to overwrite.")
+    sp.add_argument("data", type=Path, help="data set to split")
+    sp.add_argument("--train", type=Path, required=True, help="training database to create")
+    sp.add_argument("--test", type=Path, required=True, help="held-out database to create")
+    sp.add_argument("--test-fraction", type=probability, default=0.2,
+                    help="fraction of the programs held out (default: 0.2)")
+    sp.add_argument("--seed", type=int, default=0, help="seed of the hash that splits the programs (default: 0)")
+    mg = sub.add_parser("merge", help="one data set from several; a program in several takes the last one's samples",
+                        description="Write one data set from several. A program found in several takes all its "
+                                    "samples from the last data set that has it.")
+    mg.add_argument("data", type=Path, nargs="+", help="data sets to merge, in order")
+    mg.add_argument("--out", type=Path, required=True, help="data set to create")
+    rm = sub.add_parser("remeasure", help="measure a data set's schedules again into a new database (resumable)",
+                        description="Time a data set's stored schedules again with the generator's own procedure, "
+                                    "into a new database of the same schema. Resumable.")
+    rm.add_argument("data", type=Path, help="data set whose schedules are measured again")
+    rm.add_argument("--out", type=Path, required=True, help="SQLite data set for the new measurements")
+    rm.add_argument("--programs", type=at_least(1), help="only this many programs, a seeded sample (default: all)")
+    rm.add_argument("--seed", type=int, default=0, help="which programs are drawn, and in which order (default: 0)")
+    rm.add_argument("--repeat", type=at_least(1), default=5,
+                    help="timed runs per variant, interleaved with the original's (default: 5)")
+    rm.add_argument("--quiet", action="store_true", help="no progress bar and no log lines")
+    st = sub.add_parser("stats", help="counts of a data set (programs, samples, noise, throughput)",
+                        description="Print a data set's counts: programs, samples by status, samples with steady "
+                                    "runs, and the hours spent measuring.")
+    st.add_argument("data", type=Path, help="data set to describe")
+    st.add_argument("--json", action="store_true", help="print the counts as JSON")
+    return p
+
+
 def _main(argv: list[str] | None, parser_cls: type) -> int:
-    """`looper dataset generate`: measure random legal schedules of programs into an SQLite data set."""
+    """Run one `looper dataset` subcommand."""
     import sys
 
     from looper.progress import Progress
 
-    p: argparse.ArgumentParser = parser_cls(prog="looper dataset", description=main.__doc__)
-    sub = p.add_subparsers(dest="action", required=True)
-    g = sub.add_parser("generate", help="generate and measure samples (resumable)")
-    g.add_argument("--out", type=Path, required=True, help="SQLite data set (created or extended)")
-    g.add_argument("--suite", choices=("generated", "polybench"), default="generated")
-    g.add_argument("--programs", type=at_least(1), default=100, help="number of generated programs (seeds)")
-    g.add_argument("--first-seed", type=at_least(0), default=0, help="first program seed")
-    g.add_argument("--kernels", nargs="*", help="PolyBench kernels (with --suite polybench; default all)")
-    g.add_argument("--schedules-per-program", type=at_least(1), default=30)
-    g.add_argument("--repeat", type=at_least(1), default=5, help="timed runs per variant (median, outliers dropped)")
-    g.add_argument("--beam", type=at_least(0), default=0, metavar="K",
-                   help="of each program's schedules, first the K the shipped cost model ranks highest in a beam "
-                        "search (exploration data; default 0: random samples only)")
-    g.add_argument("--nest-steps", type=at_least(1), default=1, metavar="K",
-                   help="random schedules may take up to K parallel, tile, unroll and vector steps each, one per "
-                        "loop nest (the search's Space.nest_steps; default 1, as the committed data set)")
-    g.add_argument("--outer-parallel", type=probability, default=0.0, metavar="P",
-                   help="chance that a random schedule's parallel step takes the outermost legal loop (default 0: "
-                        "any of the outermost three alike, as data/generated.db and generated-nests.db)")
-    g.add_argument("--jobs", type=at_least(1), default=1, help="programs measured at once (1 keeps timings quiet; "
-                                                       "with --backend ray, one per node)")
-    g.add_argument("--backend", choices=("local", "ray"), default="local",
-                   help="measure in worker processes here (default) or as tasks on a Ray cluster")
-    g.add_argument("--ray-address", help="Ray cluster to join (default: $RAY_ADDRESS, else the one "
-                                          "started on this machine, else a new local instance)")
-    g.add_argument("--quiet", action="store_true")
-    sp = sub.add_parser("split", help="copy a data set into training and held-out databases, by program")
-    sp.add_argument("data", type=Path, help="data set to split")
-    sp.add_argument("--train", type=Path, required=True, help="training database to create")
-    sp.add_argument("--test", type=Path, required=True, help="held-out database to create")
-    sp.add_argument("--test-fraction", type=probability, default=0.2)
-    sp.add_argument("--seed", type=int, default=0)
-    mg = sub.add_parser("merge", help="one data set from several; a program in several takes the last one's samples")
-    mg.add_argument("data", type=Path, nargs="+", help="data sets (a shared program: the last one's)")
-    mg.add_argument("--out", type=Path, required=True, help="data set to create")
-    rm = sub.add_parser("remeasure", help="measure a data set's schedules again into a new database (resumable)")
-    rm.add_argument("data", type=Path, help="data set whose schedules are measured again")
-    rm.add_argument("--out", type=Path, required=True, help="SQLite data set for the new measurements")
-    rm.add_argument("--programs", type=at_least(1), help="only this many programs, a seeded sample (default: all)")
-    rm.add_argument("--seed", type=int, default=0, help="which programs are drawn, and in which order")
-    rm.add_argument("--repeat", type=at_least(1), default=5, help="timed runs per variant (median, outliers dropped)")
-    rm.add_argument("--quiet", action="store_true")
-    st = sub.add_parser("stats", help="counts of a data set (programs, samples, noise, throughput)")
-    st.add_argument("data", type=Path)
-    st.add_argument("--json", action="store_true")
+    p = parser(parser_cls)
     args = p.parse_args(argv)
     for data in args.data if args.action == "merge" else [getattr(args, "data", None)]:
         if data is not None and not data.is_file():

@@ -72,28 +72,44 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def parser() -> argparse.ArgumentParser:
+    """The `python -m polybench` command line."""
+    p = argparse.ArgumentParser(prog="python -m polybench", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("list", help="list the kernels", description="List the 30 kernels: category, data type, "
+                                                                      "sizes (LARGE's shown; all with --json).")
+    c.add_argument("--json", action="store_true", help="every kernel's fields and sizes as JSON")
+    c.set_defaults(func=_list)
+    c = sub.add_parser("run", help="build, run and time a kernel",
+                       description="Build a kernel (or a transformed copy of it) with the harness, run it REPEAT "
+                                   "times and print the median, minimum and maximum kernel time and GFLOP/s. "
+                                   "OpenMP settings come from the environment (OMP_NUM_THREADS, ...).")
+    c.add_argument("kernel", choices=sorted(KERNELS), metavar="KERNEL", help="kernel name, e.g. gemm")
+    c.add_argument("--size", default="LARGE", type=str.upper, choices=SIZES, help="dataset size (default: LARGE)")
+    c.add_argument("--cc", default="gcc", help="C compiler (default: gcc)")
+    c.add_argument("--cflags", default=None,
+                   help=f"compiler flags, one string (default: {' '.join(DEFAULT_FLAGS)!r}; add -fopenmp to run "
+                        "looper's parallel output in parallel)")
+    c.add_argument("--repeat", type=int, default=5, help="number of timed runs (default: 5)")
+    c.add_argument("--source", type=Path, default=None,
+                   help="build this file instead of the kernel's own source, e.g. a .looper.c (default: the "
+                        "kernel's source)")
+    c.add_argument("--json", action="store_true", help="print the result and every time as JSON")
+    c.set_defaults(func=_run)
+    c = sub.add_parser("compare", help="compare two array dumps",
+                       description="Compare two array dumps (-DPOLYBENCH_DUMP_ARRAYS output); print the first "
+                                   "differing element, if any (exit status 1).")
+    c.add_argument("a", help="first dump file")
+    c.add_argument("b", help="second dump file")
+    c.add_argument("--rtol", type=float, default=RTOL["double"],
+                   help=f"relative tolerance for floating point (default: {RTOL['double']:g})")
+    c.set_defaults(func=_compare)
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m polybench`."""
-    parser = argparse.ArgumentParser(prog="python -m polybench", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("list", help="list the kernels")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=_list)
-    p = sub.add_parser("run", help="build, run and time a kernel")
-    p.add_argument("kernel", choices=sorted(KERNELS), metavar="KERNEL")
-    p.add_argument("--size", default="LARGE", type=str.upper, choices=SIZES)
-    p.add_argument("--cc", default="gcc", help="C compiler (default gcc)")
-    p.add_argument("--cflags", default=None, help=f"compiler flags (default {' '.join(DEFAULT_FLAGS)!r})")
-    p.add_argument("--repeat", type=int, default=5, help="number of timed runs (default 5)")
-    p.add_argument("--source", type=Path, default=None, help="build this file instead (e.g. a .looper.c)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=_run)
-    p = sub.add_parser("compare", help="compare two array dumps")
-    p.add_argument("a")
-    p.add_argument("b")
-    p.add_argument("--rtol", type=float, default=RTOL["double"], help="relative tolerance for floating point")
-    p.set_defaults(func=_compare)
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     try:
         return args.func(args)
     except (BuildError, DumpError, OSError, RuntimeError) as exc:
