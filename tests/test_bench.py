@@ -79,9 +79,42 @@ def test_tiny_run_writes_json_report_and_plot(tiny_run: dict) -> None:
     assert ref["status"] == "reference" and ref["gflops"] > 0
     assert mini["geomean"]["graphite"]["kernels"] == 2
     text = tiny_run["report"].read_text()
-    assert "## MINI" in text and "geometric mean" in text and "Roofline reference, gemm" in text
-    assert "| commit | `test` |" in text and "gcc (" in text
+    assert "## Method" in text and "## MINI" in text and "geometric mean" in text and "Roofline reference, gemm" in text
+    assert "| `test` |" in text and "gcc (" in text and "](plot.png)" in text
     assert tiny_run["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_is_regenerated_from_results_json(tiny_run: dict, tmp_path: Path) -> None:
+    first = json.loads(tiny_run["json"].read_text())
+    report, plots = tmp_path / "docs" / "BENCHMARKS.md", tmp_path / "plots" / "{size}.png"
+    argv = ["bench", "--from-json", str(tiny_run["json"]), "--report", str(report), "--plot", str(plots),
+            "--results", str(tmp_path / "absent.db"), "--quiet"]
+    assert main(argv) == 0
+    assert not (tmp_path / "absent.db").exists()  # nothing measured, no database opened
+    text = report.read_text()
+    for heading in ("## Summary", "## Method", "## Configurations", "## Runs", "## MINI"):
+        assert heading in text
+    assert f"Written by `looper bench --from-json {tiny_run['json']} --report" in text  # how to regenerate it
+    assert "![speedups over gcc at MINI](../plots/mini.png)" in text
+    assert (tmp_path / "plots" / "mini.png").read_bytes()[:4] == b"\x89PNG"
+    cell = first["sizes"]["MINI"]["kernels"]["gemm"]["configs"]["looper-isl"]
+    assert f"({cell['speedup']:.2f}\u00d7)" in text
+    # A later run of one configuration replaces that column only; the others stay from the first run.
+    later = json.loads(json.dumps(first))
+    later["date"], later["commit"], later["note"] = "2099-01-01T00:00:00+00:00", "later", "graphite only, again"
+    for entry in later["sizes"]["MINI"]["kernels"].values():
+        entry["configs"] = {n: c for n, c in entry["configs"].items() if n in ("gcc", "graphite")}
+        entry["configs"]["graphite"]["speedup"] = 4.0
+    later["sizes"]["MINI"]["configs"] = ["gcc", "graphite"]
+    (tmp_path / "later.json").write_text(json.dumps(later))
+    assert main(["bench", "--from-json", str(tmp_path / "later.json"), str(tiny_run["json"]), "--report",
+                 str(report), "--configs", "graphite", "looper-isl", "--quiet"]) == 0
+    text = report.read_text()
+    assert "| `graphite` | 4.00\u00d7 (2; run 2) |" in text
+    isl = first["sizes"]["MINI"]["geomean"]["looper-isl"]["speedup"]
+    assert f"| `looper-isl` | {isl:.2f}\u00d7 (2; run 1) |" in text
+    assert "- Run 2: graphite only, again" in text and "2099-01-01 00:00 UTC" in text
+    assert main(["bench", "--from-json", str(tmp_path / "absent.json"), "--quiet"]) == 2
 
 
 def test_rerun_measures_nothing_and_resumes_a_missing_config(tiny_run: dict) -> None:

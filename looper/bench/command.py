@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from looper.argtypes import at_least, positive
 from looper.bench.configs import CONFIG_NAMES, default_configs, select, unavailable
-from looper.bench.report import collect, markdown, plot
+from looper.bench.report import collect, combine, markdown, plot
 from looper.bench.runner import Settings, bench, commit_id, machine_id
 from looper.bench.store import Key, Store
 from polybench.manifest import KERNELS, SIZES
@@ -25,34 +27,49 @@ def _names(values: list[str] | None) -> list[str] | None:
 
 def parser(cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The `looper bench` options."""
-    p = cls(prog="looper bench", description="Build, verify and time PolyBench with gcc, Graphite, Polly and "
-                                             "looper, interleaved; resumable; markdown/JSON/plot reports.")
-    p.add_argument("--size", default="MEDIUM", type=str.upper, choices=SIZES, help="dataset size (default MEDIUM)")
+    p = cls(prog="looper bench",
+            description="Build, verify and time PolyBench with gcc, Graphite, Polly and looper, interleaved, each "
+                        "speedup against gcc in the same run; resumable (results kept in SQLite). Writes JSON, "
+                        "bar charts and the markdown report (BENCHMARKS.md: method and current tables), also "
+                        "from stored results (--report-only) or from earlier runs' JSON (--from-json).")
+    p.add_argument("--size", default="MEDIUM", type=str.upper, choices=SIZES, help="dataset size (default: MEDIUM)")
     p.add_argument("--kernels", nargs="+", metavar="KERNEL", help="kernels to run (default: all 30)")
     p.add_argument("--configs", nargs="+", metavar="CONFIG",
-                   help=f"configurations (default: all; gcc, the baseline, is always run): {', '.join(CONFIG_NAMES)}")
-    p.add_argument("--repeat", type=at_least(1), default=5, help="timed runs per configuration (default 5)")
-    p.add_argument("--json", type=Path, metavar="OUT", help="write every result as JSON")
-    p.add_argument("--plot", type=Path, metavar="OUT.png", help="bar chart of the speedups")
-    p.add_argument("--report", type=Path, metavar="BENCHMARKS.md", help="write a markdown report")
+                   help="configurations to run, or with --from-json to show (default: all; gcc, the baseline, is "
+                        f"always included): {', '.join(CONFIG_NAMES)}")
+    p.add_argument("--repeat", type=at_least(1), default=5, help="timed runs per configuration (default: 5)")
+    p.add_argument("--json", type=Path, metavar="OUT", help="write this run's results as JSON (default: not written)")
+    p.add_argument("--plot", type=Path, metavar="OUT.png",
+                   help="bar chart of the speedups at --size, or of every size when the path contains {size} "
+                        "(e.g. benchmarks/{size}.png; default: no chart)")
+    p.add_argument("--report", type=Path, metavar="BENCHMARKS.md",
+                   help="write the whole markdown report, method and tables, linking the --plot charts "
+                        "(default: not written)")
+    p.add_argument("--from-json", type=Path, nargs="+", metavar="RUN.json",
+                   help="measure nothing: report and plot these runs' results (written by --json); per size, "
+                        "each configuration's column comes from the latest run that has it (default: this "
+                        "commit's stored results)")
+    p.add_argument("--note", default="", help="a sentence about this run, kept in its JSON and shown in the report "
+                                              "(default: none)")
     p.add_argument("--results", type=Path, metavar="DB",
-                   help="SQLite results database (default: bench-results.db in the looper cache directory)")
-    p.add_argument("--threads", type=at_least(1), default=2, help="OMP_NUM_THREADS for every run (default 2)")
+                   help="SQLite results database (default: bench-results.db in the looper cache directory, "
+                        "$LOOPER_CACHE or /tmp/looper-$UID)")
+    p.add_argument("--threads", type=at_least(1), default=2, help="OMP_NUM_THREADS for every run (default: 2)")
     p.add_argument("--verify-size", default="MINI", type=str.upper, choices=SIZES,
-                   help="dataset size at which variants are checked against the baseline (default MINI)")
-    p.add_argument("--timeout", type=positive, default=600.0, help="seconds allowed per run (default 600)")
+                   help="dataset size at which variants are checked against the baseline (default: MINI)")
+    p.add_argument("--timeout", type=positive, default=600.0, help="seconds allowed per run (default: 600)")
     p.add_argument("--max-load", type=positive, default=None, metavar="TASKS",
                    help="before timing a kernel, wait until fewer than TASKS other tasks are running (default: "
                         "don't wait; the load is recorded either way)")
     p.add_argument("--max-wait", type=positive, default=600.0,
-                   help="longest wait for --max-load, seconds (default 600)")
+                   help="longest wait for --max-load, seconds (default: 600)")
     p.add_argument("--remeasure-busy", type=positive, default=None, metavar="TASKS",
                    help="measure again the kernels timed while at least TASKS other tasks ran; keep the new "
-                        "timings only if the machine was quieter")
+                        "timings only if the machine was quieter (default: never)")
     p.add_argument("--jobs", type=at_least(1), default=None, help="parallel builds (default: number of CPUs)")
-    p.add_argument("--gcc", default="gcc", help="gcc command (default gcc)")
-    p.add_argument("--clang", default="clang-16", help="clang command with Polly (default clang-16)")
-    p.add_argument("--commit", help="store results under this commit instead of the checked-out one")
+    p.add_argument("--gcc", default="gcc", help="gcc command (default: gcc)")
+    p.add_argument("--clang", default="clang-16", help="clang command with Polly (default: clang-16)")
+    p.add_argument("--commit", help="store results under this commit (default: the checked-out one)")
     p.add_argument("--report-only", action="store_true", help="measure nothing: write the outputs from the database")
     p.add_argument("--quiet", action="store_true", help="no progress or per-kernel lines")
     return p
@@ -60,8 +77,49 @@ def parser(cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argp
 
 def main(argv: list[str] | None = None, cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> int:
     """Run `looper bench`; return the exit status."""
-    args = parser(cls).parse_args(argv)
+    p = parser(cls)
+    args = p.parse_args(argv)
+    if args.from_json and args.json:
+        p.error("--json writes a run's results; with --from-json nothing is measured")
     say = (lambda text: None) if args.quiet else (lambda text: print(f"[bench] {text}", file=sys.stderr, flush=True))
+    command = shlex.join(["looper", "bench", *(sys.argv[2:] if argv is None else argv)])
+    if args.from_json:
+        try:
+            runs = [json.loads(path.read_text()) for path in args.from_json]
+        except (OSError, ValueError) as exc:
+            print(f"looper bench: error: cannot read results: {exc}", file=sys.stderr)
+            return 2
+    else:
+        data = _measure(args, say, command)
+        if isinstance(data, int):
+            return data
+        runs = [data]
+        if args.json:
+            _write(args.json, json.dumps(data, indent=1) + "\n")
+    try:
+        report = combine(runs, _names(args.configs))
+    except (KeyError, ValueError) as exc:
+        print(f"looper bench: error: not a results file of looper bench: {exc}", file=sys.stderr)
+        return 2
+    for name, s in report["sizes"].items():
+        gm = ", ".join(f"{n} {g['speedup']:.2f}x" for n, g in s["geomean"].items() if g["speedup"])
+        say(f"{name}: geometric mean speedup over gcc: {gm}")
+    plots = _plot_paths(args.plot, args.size, report)
+    if isinstance(plots, str):
+        print(f"looper bench: error: {plots}", file=sys.stderr)
+        return 2
+    for size, path in plots.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        plot(report, size, path)
+    if args.report:
+        links = {size: os.path.relpath(path, args.report.resolve().parent) for size, path in plots.items()}
+        _write(args.report, markdown(report, command=command, plots=links))
+    return 0
+
+
+def _measure(args: argparse.Namespace, say: Callable[[str], None], command: str) -> dict | int:
+    """Measure what the results database lacks (unless --report-only); return this commit's results or an exit
+    status."""
     try:
         kernels = [KERNELS[n] for n in _names(args.kernels) or KERNELS]
         configs = select(_names(args.configs), default_configs(args.gcc, args.clang))
@@ -88,19 +146,19 @@ def main(argv: list[str] | None = None, cls: type[argparse.ArgumentParser] = arg
         if not args.report_only:
             bench(kernels, [c for c in configs if c.name not in skipped], settings, store, key,
                   remeasure_busy=args.remeasure_busy, log=say, progress=None if not args.quiet else False)
-        data = collect(store, key, configs, skipped, repeat=args.repeat, threads=args.threads,
-                       verify_size=args.verify_size, command=shlex.join(["looper", "bench", *(argv or sys.argv[2:])]))
-    for name, s in data["sizes"].items():
-        gm = ", ".join(f"{n} {g['speedup']:.2f}x" for n, g in s["geomean"].items() if g["speedup"])
-        say(f"{name}: geometric mean speedup over gcc: {gm}")
-    if args.json:
-        _write(args.json, json.dumps(data, indent=1) + "\n")
-    if args.report:
-        _write(args.report, markdown(data))
-    if args.plot:
-        args.plot.parent.mkdir(parents=True, exist_ok=True)
-        plot(data, args.size, args.plot)
-    return 0
+        return collect(store, key, configs, skipped, repeat=args.repeat, threads=args.threads,
+                       verify_size=args.verify_size, command=command, note=args.note)
+
+
+def _plot_paths(plot: Path | None, size: str, report: dict) -> dict[str, Path] | str:
+    """Where each size's chart goes: every size if the path has {size}, else --size; or what is wrong."""
+    if plot is None:
+        return {}
+    if "{size}" in str(plot):
+        return {s: Path(str(plot).replace("{size}", s.lower())) for s in report["sizes"]}
+    if size not in report["sizes"]:
+        return f"no results at {size} to plot (have: {', '.join(report['sizes'])})"
+    return {size: plot}
 
 
 def _write(path: Path, text: str) -> None:

@@ -1,4 +1,5 @@
-"""Stored benchmark results as one JSON-able summary, a markdown report, and a bar chart."""
+"""Benchmark results: one run as a JSON-able summary; runs combined into the report (method and
+current tables, as markdown) and bar charts."""
 
 from __future__ import annotations
 
@@ -15,11 +16,14 @@ from looper.bench.runner import BLAS, blas_name
 from looper.bench.store import FAILED, OK, REFERENCE, Key, Row, Store
 from looper.measure import cpu_model
 from polybench.dump import RTOL
-from polybench.manifest import KERNELS
+from polybench.manifest import KERNELS, SIZES
 
-BUSY = 0.5  # mean other runnable tasks above which a report warns that the machine was busy
+BUSY = 0.5  # mean other runnable tasks above which a report warns that a run's machine was busy
 FLOOR = 0.01  # the plot's lowest speedup
 X = "\u00d7"  # the multiplication sign, as in "1.25x" (written escaped: ruff flags the literal)
+
+
+# One run: the stored rows of one commit and machine, as a summary (what `--json` writes).
 
 
 def _cell(row: Row, flops: float) -> dict[str, Any]:
@@ -34,38 +38,26 @@ def _cell(row: Row, flops: float) -> dict[str, Any]:
     return cell
 
 
-def _order(names: Sequence[str], present: Sequence[str]) -> list[str]:
-    known = [n for n in CONFIG_NAMES if n in names or n in present]
-    return known + [n for n in [*names, *present] if n not in known and n != BLAS]
+def _order(names: Sequence[str]) -> list[str]:
+    """Configuration names, known ones in their canonical order, then the others as given."""
+    known = [n for n in CONFIG_NAMES if n in names]
+    return known + [n for n in dict.fromkeys(names) if n not in known and n != BLAS]
 
 
-def summarize_size(rows: Sequence[Row], size: str, configs: Sequence[str]) -> dict[str, Any]:
-    """Per kernel and configuration: times, speedup over the baseline, GFLOP/s; geometric means."""
-    names = _order(configs, sorted({r.config for r in rows}))
-    kernels: dict[str, Any] = {}
-    for name, k in KERNELS.items():
-        mine = [r for r in rows if r.kernel == name]
-        if not mine:
-            continue
-        flops = k.flops(k.sizes(size))
-        cells = {r.config: _cell(r, flops) for r in mine if r.config != BLAS}
-        entry: dict[str, Any] = {"flops": flops, "configs": {n: cells[n] for n in names if n in cells}}
+def _finish(kernels: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """Per kernel its best configuration and load; per configuration the geometric mean speedup."""
+    for entry in kernels.values():
         loads = [c["load"] for c in entry["configs"].values() if c.get("load") is not None]
         entry["load"] = max(loads) if loads else None
         timed = {n: c for n, c in entry["configs"].items() if "speedup" in c}
+        entry.pop("best", None)
         if timed:
             best = max(timed, key=lambda n: timed[n]["speedup"])
             entry["best"] = {"config": best, "speedup": timed[best]["speedup"], "gflops": timed[best]["gflops"]}
-        blas = [r for r in mine if r.config == BLAS]
-        if blas:
-            k_params = k.sizes(size)
-            matmul_flops = 2 * k_params["NI"] * k_params["NJ"] * k_params["NK"]
-            entry["reference"] = _cell(blas[0], matmul_flops)
-            entry["reference"]["flops"] = matmul_flops
-        kernels[name] = entry
     geomeans: dict[str, Any] = {}
     for n in names:
-        speedups = [e["configs"][n]["speedup"] for e in kernels.values() if "speedup" in e["configs"].get(n, {})]
+        cells = [e["configs"].get(n, {}) for e in kernels.values()]
+        speedups = [c["speedup"] for c in cells if "speedup" in c]
         geomeans[n] = {
             "speedup": math.exp(sum(map(math.log, speedups)) / len(speedups)) if speedups else None,
             "kernels": len(speedups),
@@ -74,12 +66,31 @@ def summarize_size(rows: Sequence[Row], size: str, configs: Sequence[str]) -> di
                        if e["configs"].get(n, {}).get("status") not in (None, OK, FAILED)],
         }
     loads = [e["load"] for e in kernels.values() if e["load"] is not None]
-    return {"configs": names, "kernels": kernels, "geomean": geomeans,
+    return {"configs": list(names), "kernels": kernels, "geomean": geomeans,
             "load": sum(loads) / len(loads) if loads else None}
 
 
+def summarize_size(rows: Sequence[Row], size: str, configs: Sequence[str]) -> dict[str, Any]:
+    """Per kernel and configuration: times, speedup over the baseline, GFLOP/s; geometric means."""
+    names = _order([*configs, *sorted({r.config for r in rows})])
+    kernels: dict[str, Any] = {}
+    for name, k in KERNELS.items():
+        mine = [r for r in rows if r.kernel == name]
+        if not mine:
+            continue
+        flops = k.flops(k.sizes(size))
+        cells = {r.config: _cell(r, flops) for r in mine if r.config != BLAS}
+        kernels[name] = {"flops": flops, "configs": {n: cells[n] for n in names if n in cells}}
+        blas = [r for r in mine if r.config == BLAS]
+        if blas:
+            p = k.sizes(size)
+            matmul_flops = 2 * p["NI"] * p["NJ"] * p["NK"]
+            kernels[name]["reference"] = {**_cell(blas[0], matmul_flops), "flops": matmul_flops}
+    return _finish(kernels, names)
+
+
 def collect(store: Store, key: Key, configs: Sequence[Config], skipped: Mapping[str, str], *,
-            repeat: int, threads: int, verify_size: str, command: str = "") -> dict[str, Any]:
+            repeat: int, threads: int, verify_size: str, command: str = "", note: str = "") -> dict[str, Any]:
     """Everything known for this commit and machine: every stored size, with the environment."""
     sizes = [key.size, *sorted(s for s in store.sizes(key.commit, key.machine) if s != key.size)]
     gcc = next((c.cc for c in configs if c.name == BASELINE), "gcc")
@@ -92,6 +103,7 @@ def collect(store: Store, key: Key, configs: Sequence[Config], skipped: Mapping[
         "cores": os.cpu_count(),
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": command,
+        "note": note,
         "compilers": {gcc: version(gcc), clang: version(clang)},
         "blas": blas_name(),
         "threads": threads,
@@ -112,6 +124,58 @@ def collect(store: Store, key: Key, configs: Sequence[Config], skipped: Mapping[
     return data
 
 
+# Several runs: the report's tables.
+
+
+def combine(runs: Sequence[Mapping[str, Any]], configs: Sequence[str] | None = None) -> dict[str, Any]:
+    """The report's data: per size, each configuration's column from the latest run that measured it
+    (`configs`: only these columns, the baseline always); the runs, oldest first, and the latest run's
+    environment."""
+    runs = sorted(runs, key=lambda r: datetime.datetime.fromisoformat(r["date"]))
+    if not runs:
+        raise ValueError("no benchmark results to report")
+    wanted = None if configs is None else {BASELINE, *configs}
+    latest = runs[-1]
+    sizes: dict[str, Any] = {}
+    source: dict[str, dict[str, int]] = {}
+    for index, run in enumerate(runs):
+        for size, s in run["sizes"].items():
+            for name in s["configs"]:
+                if (wanted is None or name in wanted) and any(name in e["configs"] for e in s["kernels"].values()):
+                    source.setdefault(size, {})[name] = index  # a later run replaces an earlier one's column
+    for size in sorted(source, key=lambda s: SIZES.index(s) if s in SIZES else len(SIZES)):
+        names = _order(list(source[size]))
+        kernels: dict[str, Any] = {}
+        for kernel in KERNELS:
+            cells = {n: runs[source[size][n]]["sizes"][size]["kernels"].get(kernel, {}).get("configs", {}).get(n)
+                     for n in names}
+            cells = {n: c for n, c in cells.items() if c is not None}
+            if cells:
+                kernels[kernel] = {"configs": cells}
+                base_run = runs[source[size].get(BASELINE, len(runs) - 1)]["sizes"][size]["kernels"].get(kernel, {})
+                if "reference" in base_run:
+                    kernels[kernel]["reference"] = base_run["reference"]
+        sizes[size] = {**_finish(kernels, names), "source": {n: source[size][n] for n in names}}
+    configurations: dict[str, Any] = {}
+    for run in runs:
+        configurations.update(run["configurations"])
+    shown = {n for s in sizes.values() for n in s["configs"]}
+    # A configuration is listed if it has a column, or was asked for and skipped (with the reason).
+    listed = [n for n in _order(list(configurations))
+              if n in shown or ((wanted is None or n in wanted) and not configurations[n]["available"])]
+    return {
+        "runs": [{k: run.get(k) for k in ("date", "commit", "command", "note")}
+                 | {"sizes": {size: {"configs": [n for n, i in source.get(size, {}).items() if i == index],
+                                     "load": s.get("load")}
+                              for size, s in run["sizes"].items()}}
+                 for index, run in enumerate(runs)],
+        **{k: latest[k] for k in ("cpu", "cores", "compilers", "blas", "threads", "repeat", "verification",
+                                  "baseline")},
+        "configurations": {n: configurations[n] for n in listed},
+        "sizes": sizes,
+    }
+
+
 def seconds(s: float) -> str:
     """A duration with three significant digits and a readable unit."""
     if s < 1e-3:
@@ -121,7 +185,99 @@ def seconds(s: float) -> str:
     return f"{s:.3g} s"
 
 
-def _table_cell(cell: Mapping[str, Any] | None) -> str:
+def _when(run: Mapping[str, Any]) -> str:
+    return datetime.datetime.fromisoformat(run["date"]).astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def markdown(report: Mapping[str, Any], *, command: str = "", plots: Mapping[str, str] | None = None) -> str:
+    """The whole report: summary, method, configurations, runs, then one table per size."""
+    out = ["# Benchmarks: looper against gcc, Graphite and Polly on PolyBench/C 4.2.1", ""]
+    if command:
+        out += [f"Written by `{command}` (`looper bench --help`). It replaces this file; the history of "
+                "earlier runs is in CHANGELOG.md.", ""]
+    out += _summary(report) + _method(report) + _configurations(report) + _runs(report)
+    for size, s in report["sizes"].items():
+        out += _size_section(report, size, s, (plots or {}).get(size))
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _summary(report: Mapping[str, Any]) -> list[str]:
+    sizes = list(report["sizes"])
+    out = ["## Summary", "", "Geometric mean over the kernels of each configuration's speedup over "
+           f"`{report['baseline']}` measured in the same run (kernels counted in parentheses; run numbers as "
+           "in [Runs](#runs)).", "",
+           "| configuration | " + " | ".join(sizes) + " |", "|---|" + "---:|" * len(sizes)]
+    for name in report["configurations"]:
+        cells = []
+        for size in sizes:
+            s = report["sizes"][size]
+            g = s["geomean"].get(name)
+            cells.append(f"{g['speedup']:.2f}{X} ({g['kernels']}; run {s['source'][name] + 1})"
+                         if g and g["speedup"] else "—")
+        out.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    return [*out, ""]
+
+
+def _method(report: Mapping[str, Any]) -> list[str]:
+    verify, threads = report["verification"], report["threads"]
+    return [
+        "## Method", "",
+        "- **Kernels and timer.** The 30 kernels of PolyBench/C 4.2.1 (`polybench/`), each built with the "
+        "harness; a run prints the kernel's time by PolyBench's timer, with the caches flushed before the "
+        "timed region.",
+        f"- **Interleaved rounds, medians.** For one kernel, every configuration is built first; then round 1 "
+        f"runs each configuration once, round 2 again, ..., {report['repeat']} rounds. A cell is the median "
+        "of its runs (minimum, maximum and every time are in the JSON).",
+        f"- **Baseline in the same run.** A speedup is the median of `{report['baseline']}` (the original "
+        "source, `gcc -O3 -march=native`) divided by the configuration's median, both from the same "
+        "interleaved rounds, so a slow moment of the machine affects both. Columns of different runs each "
+        "have their own baseline.",
+        f"- **OpenMP.** Every run has `OMP_NUM_THREADS={threads} OMP_WAIT_POLICY=passive`: on this 2-vCPU "
+        "virtual machine spinning OpenMP threads made repeated runs of one binary vary up to 3x, sleeping "
+        "ones were steady. looper's outputs and `polly-parallel` are built with OpenMP; so is every timing "
+        "looper takes elsewhere (`--search measure`, `looper dataset generate`).",
+        f"- **Verification.** Before timing, every configuration is built at {verify['size']} with array "
+        "dumps, run, and compared with the baseline's output (relative tolerance "
+        f"{verify['rtol']['double']:g} for double, {verify['rtol']['float']:g} for float, against each "
+        "array's scale; integers exact). **FAILED**: wrong output, not timed; *error*: could not be built "
+        "or run; —: not measured.",
+        "- **Load.** The number of other runnable tasks is sampled before each round; a run's mean is in "
+        "[Runs](#runs). A busy machine hurts parallel code most (`--max-load`, `--remeasure-busy`).",
+        "- **Peers.** gcc's Graphite and LLVM Polly (clang-16) on the original source; looper's output "
+        "built with gcc. A configuration whose compiler is missing is skipped with a note.",
+        "- **Geometric mean** over the kernels where the configuration ran and verified.",
+        "",
+        "| machine | |", "|---|---|", f"| CPU | {report['cpu']}, {report['cores']} logical cores |",
+        *[f"| {cc} | {v} |" for cc, v in report["compilers"].items()],
+        f"| NumPy BLAS (gemm's roofline reference) | {report['blas']} |", "",
+    ]
+
+
+def _configurations(report: Mapping[str, Any]) -> list[str]:
+    out = ["## Configurations", "", "| name | compiler command | what | |", "|---|---|---|---|"]
+    for name, c in report["configurations"].items():
+        evaluator = f" (evaluator: {c['evaluator']})" if c.get("evaluator") else ""
+        out.append(f"| `{name}` | `{c['command']}` | {c['description']}{evaluator} | "
+                   f"{'' if c['available'] else 'skipped: ' + c['note']} |")
+    return [*out, ""]
+
+
+def _runs(report: Mapping[str, Any]) -> list[str]:
+    out = ["## Runs", "", "| run | written | commit | columns taken from it | mean load | command |",
+           "|---|---|---|---|---:|---|"]
+    notes = []
+    for index, run in enumerate(report["runs"], 1):
+        used = "; ".join(f"{size}: {', '.join(f'`{n}`' for n in s['configs'])}"
+                         for size, s in run["sizes"].items() if s["configs"]) or "none"
+        loads = [s["load"] for s in run["sizes"].values() if s["load"] is not None]
+        load = f"{max(loads):.2f}" + (" (busy)" if max(loads) >= BUSY else "") if loads else ""
+        out.append(f"| {index} | {_when(run)} | `{run['commit']}` | {used} | {load} | `{run['command']}` |")
+        if run.get("note"):
+            notes.append(f"- Run {index}: {run['note']}")
+    return [*out, "", *notes, *([""] if notes else [])]
+
+
+def _table_cell(cell: Mapping[str, Any] | None, time: bool = True) -> str:
     if cell is None:
         return "—"
     if cell["status"] == FAILED:
@@ -130,61 +286,34 @@ def _table_cell(cell: Mapping[str, Any] | None) -> str:
         return cell["status"]
     if "speedup" not in cell:
         return seconds(cell["median"])
-    return f"{seconds(cell['median'])} ({cell['speedup']:.2f}{X})"
+    return f"{seconds(cell['median'])} ({cell['speedup']:.2f}{X})" if time else f"{cell['speedup']:.2f}{X}"
 
 
-def markdown(data: Mapping[str, Any]) -> str:
-    """The report as markdown: environment, configurations, one table per size, failures."""
-    out = ["# Benchmarks: looper against gcc, Graphite and Polly on PolyBench/C 4.2.1", ""]
-    if data.get("command"):
-        out += [f"Produced by `{data['command']}` on {data['date']}.", ""]
-    out += ["| | |", "|---|---|", f"| commit | `{data['commit']}` |",
-            f"| CPU | {data['cpu']}, {data['cores']} logical cores |"]
-    out += [f"| {cc} | {v} |" for cc, v in data["compilers"].items()]
-    out += [f"| NumPy BLAS | {data['blas']} |",
-            f"| threads | `OMP_NUM_THREADS={data['threads']} OMP_WAIT_POLICY=passive` for every run |",
-            f"| repetitions | {data['repeat']} runs per configuration, interleaved (run 1 of every configuration, "
-            "then run 2, ...) |", ""]
-    verify = data["verification"]
-    out += ["Each cell is the median kernel time (PolyBench's timer, caches flushed before the timed region) and, in "
-            f"parentheses, the speedup over `{data['baseline']}` measured in the same interleaved run. Before "
-            f"timing, every configuration other than the baseline is built at {verify['size']} with array dumps "
-            f"and compared with the baseline's output (relative tolerance {verify['rtol']['double']:g} for "
-            f"double, {verify['rtol']['float']:g} for float, against each array's scale; integers exact): "
-            "**FAILED** means wrong output (not timed), *error* that it could not be built or run, — not measured. "
-            "Minimum and maximum times are in the JSON.", "", "## Configurations", "",
-            "| name | command | what | |", "|---|---|---|---|"]
-    for name, c in data["configurations"].items():
-        evaluator = f" (evaluator: {c['evaluator']})" if c.get("evaluator") else ""
-        out.append(f"| `{name}` | `{c['command']}` | {c['description']}{evaluator} | "
-                   f"{'' if c['available'] else 'skipped: ' + c['note']} |")
-    out.append("")
-    for size, s in data["sizes"].items():
-        out += _size_section(size, s)
-    return "\n".join(out).rstrip() + "\n"
-
-
-def _size_section(size: str, s: Mapping[str, Any]) -> list[str]:
+def _size_section(report: Mapping[str, Any], size: str, s: Mapping[str, Any], plot_path: str | None) -> list[str]:
     names = s["configs"]
+    runs = sorted(set(s["source"].values()))
+    # Times of different runs do not compare (each run has its own baseline): with several runs, the
+    # baseline's time and every column's speedup.
+    times = {n: len(runs) == 1 or n == report["baseline"] for n in names}
     out = [f"## {size}", ""]
-    if s["load"] is not None and s["load"] >= BUSY:
-        out += [f"**The machine was busy while this was measured** (on average {s['load']:.1f} other tasks "
-                "runnable, see the load column): other programs competed for the cores, which hurts parallel code "
-                "most. Compare ratios with care.", ""]
-    out += ["| kernel | " + " | ".join(f"`{n}`" for n in names) + " | best | GFLOP/s (best) | load |",
-            "|---|" + "---:|" * len(names) + "---|---:|---:|"]
+    if plot_path:
+        out += [f"![speedups over {report['baseline']} at {size}]({plot_path})", ""]
+    out += ["| kernel | " + " | ".join(f"`{n}`" for n in names) + " | best | GFLOP/s (best) |",
+            "|---|" + "---:|" * len(names) + "---|---:|"]
     for kernel, e in s["kernels"].items():
         best = e.get("best")
-        load = f"{e['load']:.1f}" if e["load"] is not None else ""
-        out.append(f"| {kernel} | " + " | ".join(_table_cell(e["configs"].get(n)) for n in names)
-                   + (f" | `{best['config']}` | {best['gflops']:.2f}" if best else " | |") + f" | {load} |")
+        out.append(f"| {kernel} | " + " | ".join(_table_cell(e["configs"].get(n), times[n]) for n in names)
+                   + (f" | `{best['config']}` | {best['gflops']:.2f} |" if best else " | | |"))
     gm = s["geomean"]
     out.append("| **geometric mean** | " + " | ".join(
-        f"**{gm[n]['speedup']:.2f}{X}** ({gm[n]['kernels']})" if gm[n]["speedup"] else "—" for n in names)
-        + " | | | |")
-    out += ["", "Geometric mean of the speedups over the kernels where the configuration ran and verified "
-            "(their number in parentheses). Load: other tasks runnable on the machine while the kernel was timed "
-            "(mean of samples taken before each round; 0 = a quiet machine).", ""]
+        f"**{gm[n]['speedup']:.2f}{X}** ({gm[n]['kernels']})" if gm[n]["speedup"] else "—" for n in names) + " | | |")
+    out += ["", ("Median kernel time and, in parentheses, the speedup over the baseline of the same run. "
+             if len(runs) == 1 else f"The speedup over `{report['baseline']}` in the same run (`{report['baseline']}`: "
+             "its median kernel time; every time is in the runs' JSON). ")
+            + ("Columns by run: " + "; ".join(
+                f"run {i + 1} ({_when(report['runs'][i])}): "
+                + ", ".join(f"`{n}`" for n in names if s["source"][n] == i) for i in runs) + "."
+               if len(runs) > 1 else f"All columns: run {runs[0] + 1}."), ""]
     gemm = s["kernels"].get("gemm", {})
     ref, best = gemm.get("reference"), gemm.get("best")
     if ref and "gflops" in ref:
@@ -196,13 +325,12 @@ def _size_section(size: str, s: Mapping[str, Any]) -> list[str]:
         out += [line + ".", ""]
     problems = [(k, n, c) for k, e in s["kernels"].items() for n, c in e["configs"].items() if c["status"] != OK]
     if problems:
-        out += [f"Failures at {size}:", ""]
-        out += [f"- `{n}` on {k}: {c['status']}: {c['message']}" for k, n, c in problems]
-        out.append("")
+        out += [f"Failures at {size}:", "", *[f"- `{n}` on {k}: {c['status']}: {c['message']}" for k, n, c in problems],
+                ""]
     return out
 
 
-def plot(data: Mapping[str, Any], size: str, path: str | Path) -> None:
+def plot(report: Mapping[str, Any], size: str, path: str | Path) -> None:
     """A grouped bar chart of speedups over the baseline, one group per kernel, log-scale y."""
     import matplotlib
 
@@ -210,8 +338,8 @@ def plot(data: Mapping[str, Any], size: str, path: str | Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
-    s = data["sizes"][size]
-    names = [n for n in s["configs"] if n != data["baseline"]]
+    s = report["sizes"][size]
+    names = [n for n in s["configs"] if n != report["baseline"]]
     kernels = list(s["kernels"])
     width = 0.8 / max(len(names), 1)
     fig, ax = plt.subplots(figsize=(max(8.0, 0.5 * len(kernels) + 2), 6.0))
@@ -226,7 +354,7 @@ def plot(data: Mapping[str, Any], size: str, path: str | Path) -> None:
         gm = s["geomean"][n]["speedup"]
         # Bars grow from 1x: up for a speedup, down for a slowdown; slowdowns beyond FLOOR are cut there.
         ax.bar(xs, [max(y, FLOOR) - 1 for y in ys], width, bottom=1.0,
-                      label=f"{n} (geomean {gm:.2f}{X})" if gm else n)
+               label=f"{n} (geomean {gm:.2f}{X})" if gm else n)
         cut = [x for x, y in zip(xs, ys, strict=True) if y < FLOOR]
         if cut:
             clipped = True
@@ -237,8 +365,10 @@ def plot(data: Mapping[str, Any], size: str, path: str | Path) -> None:
     ax.set_xticks(range(len(kernels)))
     ax.set_xticklabels(kernels, rotation=60, ha="right", fontsize=8)
     ax.set_xlim(-0.6, len(kernels) - 0.4)
-    ax.set_ylabel(f"speedup over {data['baseline']} (log scale)")
-    ax.set_title(f"PolyBench {size}: speedup over gcc -O3 -march=native, commit {data['commit']}", fontsize=10)
+    ax.set_ylabel(f"speedup over {report['baseline']} (log scale)")
+    runs = ", ".join(f"{report['runs'][i]['commit']} ({_when(report['runs'][i])[:10]})"
+                     for i in sorted(set(s["source"].values())))
+    ax.set_title(f"PolyBench {size}: speedup over gcc -O3 -march=native; runs {runs}", fontsize=10)
     ax.set_ylim(bottom=FLOOR)
     note = "missing bar: failed verification or not run" + (f"; \u25bc: slower than {FLOOR:g}{X}" if clipped else "")
     ax.legend(fontsize=8, ncol=min(3, max(1, len(names))), loc="upper center", bbox_to_anchor=(0.5, -0.25),
