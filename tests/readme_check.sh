@@ -40,7 +40,7 @@ bash -euo pipefail -c "$(block "$readme" main)"
 step "the library example, from the repository root"
 block "$readme" library > "$work/example.py"
 block "$readme" library-output > "$work/expected.txt"
-.venv/bin/python "$work/example.py" > "$work/printed.txt"
+.venv/bin/python - < "$work/example.py" > "$work/printed.txt"   # as if typed at the root
 if ! diff -u "$work/expected.txt" "$work/printed.txt"; then
     echo "FAIL: the library example printed something else than the README shows" >&2
     exit 1
