@@ -12,6 +12,7 @@ from typing import TypeVar
 import islpy as isl
 import numpy as np
 
+from looper.counting import instance_count
 from looper.ir import Scop, Statement
 from looper.schedule import Lowered, Schedule
 from looper.strides import coefficients, subscript_coefficients
@@ -114,23 +115,10 @@ class AnalyticalEvaluator:
         return cost
 
 
-def _count(domain: isl.Set, scop: Scop, default: int, cap: int = 48) -> float:
-    """Approximate number of instances with every parameter at its known value (or `default`).
-
-    isl counts by enumeration here, so parameters are capped at `cap` for the count and the
-    result is scaled back up as if every loop grew in proportion."""
-    d = domain
-    ratios = []
-    for i in range(d.dim(isl.dim_type.param)):
-        value = scop.param_values.get(d.get_dim_name(isl.dim_type.param, i), default)
-        capped = max(1, min(value, cap))
-        ratios.append(value / capped)
-        d = d.fix_val(isl.dim_type.param, i, isl.Val.int_from_si(d.get_ctx(), capped))
-    scale = (sum(ratios) / len(ratios)) ** domain.dim(isl.dim_type.set) if ratios else 1.0
-    try:
-        return d.count_val().to_python() * scale
-    except isl.Error:
-        return float(default ** max(1, domain.dim(isl.dim_type.set)))
+def _count(domain: isl.Set, scop: Scop, default: int) -> float:
+    """Number of instances with every parameter at its known value (or `default`), by closed form
+    (looper.counting): never by enumeration, which a deep or long nest makes endless."""
+    return instance_count(domain, scop.param_values, default)
 
 
 def _innermost_direction(rows: list[list[float]]) -> np.ndarray | None:
