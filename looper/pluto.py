@@ -1,0 +1,491 @@
+"""A Pluto-class scheduler: tiling hyperplanes found one by one on isl (Bondhugula et al., PLDI 2008).
+
+Each statement S gets affine hyperplanes phi_S(i) = c_S . i + c_S0. A hyperplane is valid if
+phi_T(t) - phi_S(s) >= 0 on every dependence S[s] -> T[t] not yet strictly satisfied when its band
+began: then every hyperplane of a band is, and the band is permutable (tileable). Among valid
+hyperplanes the one minimising a bound u.N + w on the dependence distances is chosen (isl's exact
+lexmin on the Farkas-dual constraints), linearly independent of the statement's earlier ones. When
+none exists, the band ends; when a band cannot even start, the dependence graph's strongly connected
+components are cut apart by a scalar dimension (loop distribution). The result is a per-statement
+2d+1 schedule, a `Reschedule` step that later steps (tiling, parallelization, ...) build on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import lcm
+
+import islpy as isl
+
+from looper.deps import Dependences
+from looper.ir import Scop
+from looper.transforms import Reschedule
+
+FUSIONS = ("smart", "max", "none")  # Pluto's --smartfuse (default), --maxfuse, --nofuse
+
+
+@dataclass(frozen=True)
+class Level:
+    """One dimension of the result: a loop (a hyperplane per statement) or a scalar (a constant per statement)."""
+
+    loop: bool
+    rows: dict[str, tuple[int, ...]]  # statement -> (c_1..c_m, c_0); for a scalar level, (value,)
+    band: int  # loop levels of one band share this number; -1 for a scalar level
+
+
+@dataclass
+class PlutoSchedule:
+    """Pluto's result: levels outermost first, and the 2d+1 maps they give."""
+
+    scop: Scop
+    levels: list[Level]
+    fusion: str
+    coords: dict[str, isl.Map]  # statement -> its original loop coordinates, S[i] -> S[l] (see `_coordinates`)
+
+    def bands(self) -> list[list[int]]:
+        """Indices of the loop levels of each permutable band, outermost band first."""
+        found: dict[int, list[int]] = {}
+        for k, level in enumerate(self.levels):
+            if level.loop:
+                found.setdefault(level.band, []).append(k)
+        return list(found.values())
+
+    def maps(self) -> dict[str, isl.Map]:
+        """Per-statement 2d+1 maps: loop levels at odd dimensions, scalar levels at even ones."""
+        layout: list[tuple[str, int]] = []  # ("const", level or -1 for 0) / ("loop", level), alternating
+        for k, level in enumerate(self.levels):
+            if level.loop:
+                if len(layout) % 2 == 0:
+                    layout.append(("const", -1))
+                layout.append(("loop", k))
+            else:
+                if len(layout) % 2 == 1:
+                    layout.append(("loop", -1))  # padding: a constant loop dimension, no loop
+                layout.append(("const", k))
+        if len(layout) % 2 == 0:
+            layout.append(("const", -1))
+        result = {}
+        params = f"[{', '.join(self.scop.params)}] -> " if self.scop.params else ""
+        for s in self.scop.statements:
+            names = tuple(f"l{k}" for k in range(s.depth))
+            exprs = []
+            for _, k in layout:
+                if k < 0:
+                    exprs.append("0")
+                else:
+                    exprs.append(_affine_text(self.levels[k].rows[s.name], names, self.levels[k].loop))
+            text = f"{params}{{ {s.name}[{', '.join(names)}] -> [{', '.join(exprs)}] }}"
+            on_coords = isl.Map(text, context=s.domain.get_ctx())
+            result[s.name] = self.coords[s.name].apply_range(on_coords)
+        return result
+
+    def reschedule(self) -> Reschedule:
+        """The schedule as a transformation step."""
+        maps = self.maps()
+        return Reschedule(tuple((s.name, str(maps[s.name])) for s in self.scop.statements))
+
+    def band_of_dim(self) -> dict[int, int]:
+        """The band number of each loop dimension of the 2d+1 maps (odd dimensions)."""
+        result, dim = {}, 0
+        for level in self.levels:
+            if level.loop:
+                if dim % 2 == 0:
+                    dim += 1
+                result[dim] = level.band
+                dim += 1
+            else:
+                if dim % 2 == 1:
+                    dim += 1
+                dim += 1
+        return result
+
+
+def _affine_text(row: tuple[int, ...], iterators: tuple[str, ...], loop: bool) -> str:
+    if not loop:
+        return str(row[0])
+    terms = [f"{c}*{it}" for c, it in zip(row[:-1], iterators, strict=True) if c]
+    if row[-1] or not terms:
+        terms.append(str(row[-1]))
+    return " + ".join(terms)
+
+
+class PlutoError(Exception):
+    """No Pluto schedule: a band that cannot start and no cut that helps (e.g. a dependence that needs a
+    negative coefficient)."""
+
+
+@dataclass
+class _Dep:
+    """One dependence relation between two statements and its instances not yet strictly satisfied."""
+
+    src: str
+    dst: str
+    relation: isl.Map
+    remaining: isl.Map  # instances whose every level so far has distance 0
+    band_start: isl.Map  # `remaining` when the current band began (the band's constraints apply to it)
+    farkas: _Farkas | None = None  # Farkas constraints of band_start, computed on demand
+
+
+@dataclass
+class _Farkas:
+    """Constraints a0 + a . (c_cst, c_params, c_src, c_dst) >= 0 (or == 0) every valid affine form obeys."""
+
+    rows: list[tuple[int, list[int]]]  # (constant, coefficients)
+    equality: list[bool]
+
+
+@dataclass
+class _Problem:
+    """The variables of Pluto's ILP: u (one per parameter), w, then per statement c_m..c_1, c_0."""
+
+    scop: Scop
+    offsets: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        k = len(self.scop.params) + 1
+        for s in self.scop.statements:
+            self.offsets[s.name] = k
+            k += s.depth + 1
+        self.size = k
+
+    def coefficient(self, stmt: str, index: int) -> int:
+        """The variable of c_index (1-based iterator index; 0 = the constant)."""
+        depth = self.scop.statement(stmt).depth
+        base = self.offsets[stmt]
+        return base + depth if index == 0 else base + depth - index
+
+
+def schedule(scop: Scop, deps: Dependences, fusion: str = "smart") -> PlutoSchedule:
+    """Pluto's affine transformation of `scop` under fusion policy `fusion` (one of FUSIONS)."""
+    if fusion not in FUSIONS:
+        raise ValueError(f"fusion policy {fusion!r}: one of {', '.join(FUSIONS)}")
+    problem = _Problem(scop)
+    coords = _coordinates(scop)
+    depdata = []
+    for m in _maps(deps.all.intersect_params(scop.context)):
+        src, dst = _name(m, isl.dim_type.in_), _name(m, isl.dim_type.out)
+        m = m.apply_domain(coords[src]).apply_range(coords[dst])
+        depdata.append(_Dep(src, dst, m, m, m))
+    depdata = [d for d in depdata if not d.relation.is_empty()]
+    hyper: dict[str, list[tuple[int, ...]]] = {s.name: [] for s in scop.statements}
+    levels: list[Level] = []
+    band, band_size = 0, 0
+    # Pluto's policies: no fusion separates every strongly connected component at once; smart fusion
+    # those of different depth; maximal fusion cuts only where no hyperplane is left.
+    if fusion == "none":
+        _cut(scop, depdata, levels, lambda a, b: True, force=True)
+    elif fusion == "smart":
+        dims = {s.name: s.depth for s in scop.statements}
+        _cut(scop, depdata, levels, lambda a, b: max(dims[s] for s in a) != max(dims[s] for s in b), force=True)
+    limit = 4 * sum(s.depth for s in scop.statements) + 2 * len(scop.statements) + 4
+    while not all(_rank(hyper[s.name]) == s.depth for s in scop.statements):
+        if len(levels) > limit:
+            raise PlutoError("no progress")
+        rows = _hyperplane(problem, depdata, hyper)
+        if rows is not None:
+            for s in scop.statements:
+                hyper[s.name].append(rows[s.name][:-1])
+            levels.append(Level(True, rows, band))
+            band_size += 1
+            for d in depdata:
+                d.remaining = d.remaining.intersect(_distance_zero(d, rows))
+            continue
+        if band_size:  # end the band: the next one need not respect what this one satisfied
+            band, band_size = band + 1, 0
+            for d in depdata:
+                d.band_start, d.farkas = d.remaining, None
+            continue
+        if not _cut(scop, depdata, levels, lambda a, b: True):
+            raise PlutoError("no hyperplane and no cut between strongly connected components")
+        band += 1
+    # Statements that share every loop may still need ordering among themselves (dependences of distance
+    # 0 at every level): a cut between their components does it.
+    unsatisfied = lambda: any(not d.remaining.is_empty() for d in depdata)
+    if unsatisfied() and (not _cut(scop, depdata, levels, lambda a, b: True) or unsatisfied()):
+        raise PlutoError("dependences left unsatisfied")
+    # The rest run in textual order in their loop body. Left unordered, isl's code generator may put a
+    # later statement first, and a dependence that points forward in the body would point backward:
+    # gcc then cannot vectorize the loop (jacobi-2d's fused, shifted pair of statements).
+    if len(scop.statements) > 1:
+        levels.append(Level(False, {s.name: (k,) for k, s in enumerate(scop.statements)}, -1))
+    return PlutoSchedule(scop, levels, fusion, coords)
+
+
+def reschedule(scop: Scop, deps: Dependences, fusion: str = "smart") -> Reschedule:
+    """Pluto's schedule as a transformation step (raises PlutoError if there is none)."""
+    return schedule(scop, deps, fusion).reschedule()
+
+
+def _coordinates(scop: Scop) -> dict[str, isl.Map]:
+    """Each statement's original loops as coordinates, S[i] -> S[l]: hyperplanes are sought over them, so
+    that the non-negative orthant of Pluto's coefficients means "no loop runs against its original
+    direction" (a loop written `j--` has coordinate -j) and lexmin prefers the original loop order."""
+    result = {}
+    for s in scop.statements:
+        ma = isl.PwMultiAff.from_map(s.schedule).as_multi_aff()
+        rows = [ma.get_at(i) for i in range(ma.dim(isl.dim_type.out))]
+        loops = [r for r in rows if not r.is_cst()]
+        if len(loops) != s.depth:
+            raise PlutoError(f"{s.name}: its original schedule has {len(loops)} loops for {s.depth} iterators")
+        if not s.depth:
+            result[s.name] = isl.Map(f"{{ {s.name}[] -> {s.name}[] }}", context=s.domain.get_ctx())
+            continue
+        space = s.domain.get_space().from_domain().add_dims(isl.dim_type.out, s.depth)
+        lst = isl.AffList.alloc(s.domain.get_ctx(), s.depth)
+        for r in loops:
+            lst = lst.add(r)
+        m = isl.Map.from_multi_aff(isl.MultiAff.from_aff_list(space, lst))
+        result[s.name] = m.set_tuple_name(isl.dim_type.out, s.name)
+    return result
+
+
+# --- the ILP ---------------------------------------------------------------------------------------
+
+def _hyperplane(problem: _Problem, deps: list[_Dep], hyper: dict[str, list[tuple[int, ...]]]
+                ) -> dict[str, tuple[int, ...]] | None:
+    """The next hyperplane of every statement (c_1..c_m, c_0), or None if no valid independent one exists."""
+    scop = problem.scop
+    base: list[tuple[int, list[int], bool]] = []  # (constant, coefficients over the variables, equality)
+    n = problem.size
+    for v in range(n):  # every variable >= 0 (Pluto's non-negative orthant)
+        base.append((0, _unit(n, v), False))
+    for d in deps:
+        if d.band_start.is_empty():
+            continue
+        if d.farkas is None:
+            d.farkas = _farkas(d.band_start)
+        base += _dependence_rows(problem, d)
+    # Linear independence, Pluto-style: the new row has a non-negative component along each basis vector
+    # of the orthogonal complement of the statement's rows, and a positive one along some. The basis
+    # vectors' signs are a choice: if no hyperplane exists with them, the opposite signs are tried.
+    choices = [(s, _orthogonal(hyper[s.name], s.depth)) for s in scop.statements if _rank(hyper[s.name]) < s.depth]
+    patterns = [1, -1] if choices else [1]
+    for pattern in patterns:
+        rows = list(base)
+        for s, basis in choices:
+            total = [0] * n
+            for r in basis:
+                row = [0] * n
+                for i, c in enumerate(r):
+                    row[problem.coefficient(s.name, i + 1)] = pattern * c
+                rows.append((0, row, False))
+                total = [a + b for a, b in zip(total, row, strict=True)]
+            rows.append((-1, total, False))
+        point = _lexmin(rows, n)
+        if point is not None:
+            return {s.name: tuple(point[problem.coefficient(s.name, i)] for i in (*range(1, s.depth + 1), 0))
+                    for s in scop.statements}
+    return None
+
+
+def _dependence_rows(problem: _Problem, d: _Dep) -> list[tuple[int, list[int], bool]]:
+    """Validity (delta >= 0) and bounding (u.N + w - delta >= 0) constraints of one dependence, over the
+    ILP's variables: the Farkas constraints with the affine form's coefficients substituted."""
+    scop = problem.scop
+    n, p = problem.size, len(scop.params)
+    ms, mt = scop.statement(d.src).depth, scop.statement(d.dst).depth
+    # delta's coefficients (as linear forms over the variables) at c_cst, c_params, c_src, c_dst
+    const = [0] * n
+    const[problem.coefficient(d.dst, 0)] += 1
+    const[problem.coefficient(d.src, 0)] -= 1
+    src = []
+    for i in range(ms):
+        row = [0] * n
+        row[problem.coefficient(d.src, i + 1)] = -1
+        src.append(row)
+    dst = []
+    for i in range(mt):
+        row = [0] * n
+        row[problem.coefficient(d.dst, i + 1)] = 1
+        dst.append(row)
+    delta = [const] + [[0] * n for _ in range(p)] + src + dst
+    bound = [[-x for x in row] for row in delta]
+    bound[0][p] += 1  # + w
+    for j in range(p):
+        bound[1 + j][j] += 1  # + u_j N_j
+    out = []
+    assert d.farkas is not None
+    for form in (delta, bound):
+        for (a0, a), eq in zip(d.farkas.rows, d.farkas.equality, strict=True):
+            row = [0] * n
+            for coef, lin in zip(a, form, strict=True):
+                if coef:
+                    for v, x in enumerate(lin):
+                        row[v] += coef * x
+            out.append((a0, row, eq))
+    return out
+
+
+def _farkas(relation: isl.Map) -> _Farkas:
+    """The constraints on (c_cst, c_params, c_src, c_dst) of affine forms >= 0 on the relation."""
+    coeffs = relation.wrap().coefficients()
+    rows, equality = [], []
+    for c in coeffs.get_constraints():
+        nd = coeffs.dim(isl.dim_type.set)
+        a = [c.get_coefficient_val(isl.dim_type.set, i) for i in range(nd)]
+        vals = [_fraction(v) for v in a] + [_fraction(c.get_constant_val())]
+        scale = lcm(*(v.denominator for v in vals))
+        ints = [int(v * scale) for v in vals]
+        rows.append((ints[-1], ints[:-1]))
+        equality.append(c.is_equality())
+    return _Farkas(rows, equality)
+
+
+def _lexmin(rows: list[tuple[int, list[int], bool]], n: int) -> list[int] | None:
+    """The lexicographically smallest integer point of the constraints, or None if there is none."""
+    names = [f"v{i}" for i in range(n)]
+    parts = []
+    for a0, a, eq in rows:
+        terms = [f"{c}*{names[i]}" for i, c in enumerate(a) if c]
+        if not terms:
+            if (eq and a0 != 0) or (not eq and a0 < 0):
+                return None
+            continue
+        parts.append(f"{' + '.join(terms)} + {a0} {'=' if eq else '>='} 0")
+    text = f"{{ [{', '.join(names)}] : {' and '.join(parts) or 'true'} }}"
+    feasible = isl.BasicSet(text)
+    if feasible.is_empty():
+        return None
+    point = feasible.lexmin().sample_point()
+    if point.is_void():
+        return None
+    return [point.get_coordinate_val(isl.dim_type.set, i).to_python() for i in range(n)]
+
+
+# --- satisfaction and cuts -------------------------------------------------------------------------
+
+def _distance_zero(d: _Dep, rows: dict[str, tuple[int, ...]]) -> isl.Map:
+    """The instances of a dependence on which the hyperplane's distance phi_T(t) - phi_S(s) is 0."""
+    space = d.relation.get_space()
+    c = isl.Constraint.equality_alloc(isl.LocalSpace.from_space(space))
+    src, dst = rows[d.src], rows[d.dst]
+    for i, v in enumerate(src[:-1]):
+        c = c.set_coefficient_val(isl.dim_type.in_, i, isl.Val.int_from_si(space.get_ctx(), -v))
+    for i, v in enumerate(dst[:-1]):
+        old = c.get_coefficient_val(isl.dim_type.out, i).to_python()
+        c = c.set_coefficient_val(isl.dim_type.out, i, isl.Val.int_from_si(space.get_ctx(), old + v))
+    c = c.set_constant_val(isl.Val.int_from_si(space.get_ctx(), dst[-1] - src[-1]))
+    return isl.Map.universe(space).add_constraint(c)
+
+
+def _cut(scop: Scop, deps: list[_Dep], levels: list[Level], between: Callable[[list[str], list[str]], bool],
+         *, force: bool = False) -> bool:
+    """Add a scalar level ordering the strongly connected components of the remaining dependences
+    (topologically, textual order among independent ones), split only where `between(a, b)` says so
+    for consecutive components a, b. Returns whether a level was added: unless `force`, only if it
+    satisfies a dependence (separating independent statements alone does not help a hyperplane)."""
+    names = [s.name for s in scop.statements]
+    edges = {n: set() for n in names}
+    for d in deps:
+        if not d.remaining.is_empty() and d.src != d.dst:
+            edges[d.src].add(d.dst)
+    sccs = _components(names, edges)
+    values, value = {}, 0
+    for k, comp in enumerate(sccs):
+        if k and between(sccs[k - 1], comp):
+            value += 1
+        for s in comp:
+            values[s] = value
+    if value == 0 or not (force or any(values[d.src] != values[d.dst] and not d.remaining.is_empty() for d in deps)):
+        return False
+    levels.append(Level(False, {s: (values[s],) for s in names}, -1))
+    for d in deps:
+        if values[d.src] != values[d.dst]:
+            empty = isl.Map.empty(d.relation.get_space())
+            d.remaining = d.band_start = empty
+            d.farkas = None
+    return True
+
+
+def _components(names: list[str], edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components in a topological order that keeps textual order where free."""
+    reach = {n: set(edges[n]) for n in names}
+    for k in names:  # transitive closure (Warshall): a handful of statements
+        for a in names:
+            if k in reach[a]:
+                reach[a] |= reach[k]
+    comps: list[list[str]] = []
+    for a in names:
+        if not any(a in c for c in comps):
+            comps.append([b for b in names if b == a or (a in reach[b] and b in reach[a])])
+    ordered: list[list[str]] = []
+    while comps:  # the first component (textually) that no other remaining one reaches
+        comp = next(c for c in comps
+                    if not any(c[0] in reach[x] for other in comps if other is not c for x in other))
+        ordered.append(comp)
+        comps.remove(comp)
+    return ordered
+
+
+# --- linear algebra --------------------------------------------------------------------------------
+
+def _rank(rows: list[tuple[int, ...]]) -> int:
+    return len(_echelon([list(map(Fraction, r)) for r in rows]))
+
+
+def _echelon(rows: list[list[Fraction]]) -> list[list[Fraction]]:
+    """Row echelon form (nonzero rows only)."""
+    rows = [r[:] for r in rows if any(r)]
+    result = []
+    col = 0
+    width = len(rows[0]) if rows else 0
+    while rows and col < width:
+        pivot = next((r for r in rows if r[col] != 0), None)
+        if pivot is None:
+            col += 1
+            continue
+        rows.remove(pivot)
+        rows = [[x - r[col] / pivot[col] * y for x, y in zip(r, pivot, strict=True)] for r in rows]
+        rows = [r for r in rows if any(r)]
+        result.append(pivot)
+        col += 1
+    return result
+
+
+def _orthogonal(rows: list[tuple[int, ...]], m: int) -> list[list[int]]:
+    """An integer basis of the vectors orthogonal to every row (the null space), each with a positive
+    first non-zero entry."""
+    if not rows:
+        return [_unit(m, i) for i in range(m)]
+    echelon = _echelon([list(map(Fraction, r)) for r in rows])
+    pivots = []
+    reduced = []
+    for r in echelon:  # reduce to reduced row echelon form
+        col = next(i for i, x in enumerate(r) if x != 0)
+        r = [x / r[col] for x in r]
+        reduced = [[x - q[col] * y for x, y in zip(q, r, strict=True)] for q in reduced]
+        reduced.append(r)
+        pivots.append(col)
+    basis = []
+    for free in (i for i in range(m) if i not in pivots):
+        v = [Fraction(0)] * m
+        v[free] = Fraction(1)
+        for r, col in zip(reduced, pivots, strict=True):
+            v[col] = -r[free]
+        scale = lcm(*(x.denominator for x in v))
+        ints = [int(x * scale) for x in v]
+        first = next(x for x in ints if x)
+        basis.append([x if first > 0 else -x for x in ints])
+    return basis
+
+
+def _unit(n: int, i: int) -> list[int]:
+    v = [0] * n
+    v[i] = 1
+    return v
+
+
+def _fraction(v: isl.Val) -> Fraction:
+    return Fraction(v.get_num_si(), v.get_den_val().to_python())
+
+
+def _name(m: isl.Map, kind: isl.dim_type) -> str:
+    return m.get_tuple_name(kind)
+
+
+def _maps(umap: isl.UnionMap) -> list[isl.Map]:
+    lst = umap.get_map_list()
+    return [lst.get_at(i) for i in range(lst.n_map())]
+

@@ -1,0 +1,110 @@
+"""Pluto's post-processing, done for this machine: tile each permutable band, order the point loops so the
+innermost is stride-1 (and dependence-free where possible), run the outermost parallel loop (or a
+wavefront of tiles) with OpenMP, and mark dependence-free innermost loops simd.
+
+It applies to any base schedule (the original program, a Pluto-class or an isl reschedule). Every step
+is kept only if the result is legal, so the outcome is always a legal schedule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from looper import transforms as T
+from looper.deps import Dependences
+from looper.legality import carried_at, check, permutable
+from looper.schedule import Schedule, ScheduleError
+from looper.search.candidates import bands, loops
+from looper.strides import stride_one_order
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the recipe may do (the polycc-like --notile / --noparallel / --novector flags)."""
+
+    tile: bool = True
+    tile_size: int = 32
+    parallel: bool = True
+    vector: bool = True
+    wavefront: bool = True  # skew tile loops into a parallel wavefront when no tile loop is parallel
+
+
+def apply_recipe(schedule: Schedule, deps: Dependences, options: Options = Options()) -> Schedule:
+    """Tile the permutable bands, then parallelize and vectorize, keeping only legal steps."""
+    tiled: dict[str, tuple[int, int]] = {}  # statement -> (depth, length) of its tiled band
+    if options.tile:
+        schedule, tiled = tile_bands(schedule, deps, (options.tile_size,) * 3)
+    if options.parallel:
+        for rep in nest_representatives(schedule):
+            schedule = parallelize(schedule, deps, rep, tiled.get(rep), wavefront=options.wavefront)
+    if options.vector:
+        schedule = vectorize(schedule, deps)
+    return schedule
+
+
+def tile_bands(schedule: Schedule, deps: Dependences, sizes: tuple[int, ...]
+               ) -> tuple[Schedule, dict[str, tuple[int, int]]]:
+    """Tile the longest permutable prefix (2 or 3 loops) of every perfect band, outermost bands first,
+    with the point loops in stride-1 order. Returns the schedule and each tiled statement's band."""
+    tiled: dict[str, tuple[int, int]] = {}
+    for band in sorted(bands(schedule.lowered), key=lambda b: b.depth):
+        if band.length < 2 or set(band.members) & set(tiled):
+            continue
+        low = schedule.lowered
+        dims = low.loop_dims(band.stmt)[band.depth:band.depth + band.length]
+        for n in range(min(3, band.length), 1, -1):
+            if not permutable(schedule, deps, list(band.members), dims[:n]):
+                continue
+            order = stride_one_order(schedule, band.stmt, n, band.depth)
+            result = attempt(schedule, deps, T.Tile(band.stmt, band.depth, sizes[:n], order))
+            if result is not None:
+                schedule = result
+                tiled.update({m: (band.depth, n) for m in band.members})
+                break
+    return schedule, tiled
+
+
+def parallelize(schedule: Schedule, deps: Dependences, rep: str, band: tuple[int, int] | None, *,
+                wavefront: bool = True) -> Schedule:
+    """Parallelize the outermost parallel loop of `rep`'s nest, or a wavefront of its tiles."""
+    for d in range(min(3, len(schedule.lowered.loop_dims(rep)))):
+        result = attempt(schedule, deps, T.Parallelize(rep, d))
+        if result is not None:
+            return result
+    if wavefront and band is not None and band[0] < 2:
+        t = band[0]
+        wave = (T.Skew(rep, t, t + 1), T.Interchange(rep, t, t + 1), T.Parallelize(rep, t + 1))
+        return attempt(schedule, deps, *wave) or schedule
+    return schedule
+
+
+def vectorize(schedule: Schedule, deps: Dependences) -> Schedule:
+    """Mark every innermost loop that carries no dependence simd."""
+    for rep, depth, members, innermost in loops(schedule.lowered):
+        if innermost:
+            dim = schedule.lowered.loop_dim(rep, depth)
+            if carried_at(schedule, deps, list(members), dim) is None:
+                schedule = attempt(schedule, deps, T.Vectorize(rep, depth)) or schedule
+    return schedule
+
+
+def nest_representatives(schedule: Schedule) -> list[str]:
+    """One statement per outermost loop nest."""
+    low = schedule.lowered
+    reps, seen = [], set()
+    for s in low.rows:
+        dims = low.loop_dims(s)
+        if not dims or s in seen:
+            continue
+        seen |= set(low.members(s, dims[0]))
+        reps.append(s)
+    return reps
+
+
+def attempt(schedule: Schedule, deps: Dependences, *steps: T.Transformation) -> Schedule | None:
+    """`schedule` followed by `steps` if that applies and is legal, else None."""
+    candidate = schedule.then(*steps)
+    try:
+        return candidate if check(candidate, deps) else None
+    except ScheduleError:
+        return None

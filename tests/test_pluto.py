@@ -1,0 +1,126 @@
+"""The Pluto-class scheduler (looper.pluto), its post-processing (looper.recipe) and the seeds of the search."""
+
+from __future__ import annotations
+
+import pytest
+
+from frontend import read_scop
+from looper import pluto
+from looper import transforms as T
+from looper.deps import compute_dependences
+from looper.legality import carried_at, check, permutable
+from looper.recipe import apply_recipe
+from looper.schedule import Schedule
+from looper.search.seeds import plain, seeds
+from polybench import KERNELS
+
+
+def _read(name: str):
+    scop = read_scop(KERNELS[name].source)
+    return scop, compute_dependences(scop)
+
+
+def _rows(ps: pluto.PlutoSchedule) -> dict[str, list[str]]:
+    """Each statement's schedule printed as Pluto would: `T(S0): (0, t, 0, 2t + i, ...)`."""
+    return {line.split(":")[0]: line for line in Schedule(ps.scop).then(ps.reschedule()).describe()}
+
+
+def test_jacobi_1d_is_skewed_into_one_permutable_band() -> None:
+    scop, deps = _read("jacobi-1d")
+    ps = pluto.schedule(scop, deps)
+    rows = _rows(ps)
+    # Pluto's classic result: time, then the skewed space loop, the second statement shifted by one.
+    assert "t, 0, 2t + i," in rows["T(S0)"] and "t, 0, 1 + 2t + i," in rows["T(S1)"]
+    assert ps.bands() == [[0, 1]]
+
+
+def test_seidel_2d_gets_the_wavefront_friendly_band() -> None:
+    scop, deps = _read("seidel-2d")
+    ps = pluto.schedule(scop, deps)
+    assert "t, 0, t + i, 0, 2t + i + j" in _rows(ps)["T(S0)"]
+    schedule = Schedule(scop).then(ps.reschedule())
+    low = schedule.lowered
+    assert permutable(schedule, deps, ["S0"], low.loop_dims("S0"))
+    # The original (t, i, j) band is not permutable: that is why the skew is needed.
+    assert not permutable(Schedule(scop), deps, ["S0"], Schedule(scop).lowered.loop_dims("S0"))
+
+
+def test_fusion_policies_differ_on_gemm() -> None:
+    scop, deps = _read("gemm")
+    smart, maximal = pluto.schedule(scop, deps, "smart"), pluto.schedule(scop, deps, "max")
+    # Smart fusion separates statements of different depth (C *= beta, then the product) ...
+    assert not smart.levels[0].loop and smart.levels[0].rows["S0"] != smart.levels[0].rows["S1"]
+    # ... maximal fusion runs both in one loop nest.
+    assert maximal.levels[0].loop
+    with pytest.raises(ValueError):
+        pluto.schedule(scop, deps, "greedy")
+
+
+def test_a_loop_written_downwards_keeps_its_direction() -> None:
+    scop, deps = _read("nussinov")  # for (i = N - 1; i >= 0; i--)
+    ps = pluto.schedule(scop, deps)
+    assert "-i" in _rows(ps)["T(S0)"]
+    assert check(Schedule(scop).then(ps.reschedule()), deps)
+
+
+def test_statements_sharing_every_loop_keep_their_textual_order() -> None:
+    scop, deps = _read("jacobi-2d")
+    maps = pluto.schedule(scop, deps).maps()
+    # Both statements share the three loops; the last dimension puts S0 (B = f(A)) before S1 (A = f(B))
+    # in the body, so that the dependence between them points forward and gcc can vectorize the loop.
+    last = {name: str(m).rsplit(",", 1)[1] for name, m in maps.items()}
+    assert last["S0"].strip().startswith("0") and last["S1"].strip().startswith("1")
+
+
+@pytest.mark.parametrize("fusion", pluto.FUSIONS)
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_every_band_is_legal_and_permutable(name: str, fusion: str) -> None:
+    scop, deps = _read(name)
+    ps = pluto.schedule(scop, deps, fusion)
+    schedule = Schedule(scop).then(ps.reschedule())
+    verdict = check(schedule, deps)
+    assert verdict, verdict.reason
+    low = schedule.lowered
+    dims_of_band: dict[int, list[int]] = {}
+    for dim, band in ps.band_of_dim().items():
+        dims_of_band.setdefault(band, []).append(dim)
+    for dims in dims_of_band.values():
+        for s in low.rows:
+            loop_dims = [d for d in dims if low.is_loop(s, d)]
+            if loop_dims:
+                assert permutable(schedule, deps, low.members(s, loop_dims[0]), loop_dims), (s, dims)
+
+
+def test_recipe_tiles_with_a_stride_one_point_loop_and_runs_tiles_in_parallel() -> None:
+    scop, deps = _read("gemm")
+    schedule = plain(Schedule(scop), deps, "pluto")
+    tiles = [t for t in schedule.steps if isinstance(t, T.Tile)]
+    product = next(t for t in tiles if t.stmt == "S1")
+    # S1 is C[i][j] += A[i][k] * B[k][j] under (i, j, k): the point loops run i, k, j (j stride-1).
+    assert product.sizes == (32, 32, 32) and product.order == (0, 2, 1)
+    assert any(isinstance(t, T.Parallelize) and t.depth == 0 for t in schedule.steps)
+
+
+def test_recipe_makes_a_wavefront_of_tiles_when_no_tile_loop_is_parallel() -> None:
+    scop, deps = _read("jacobi-2d")
+    schedule = plain(Schedule(scop), deps, "pluto")
+    kinds = [type(t) for t in schedule.steps]
+    assert kinds[:2] == [T.Reschedule, T.Tile]
+    assert T.Skew in kinds and T.Parallelize in kinds
+    low = schedule.lowered
+    parallel_dim = min(d for _, d in low.parallel)
+    assert carried_at(schedule, deps, sorted(low.rows), parallel_dim) is None
+
+
+def test_recipe_on_the_original_program_is_legal_everywhere() -> None:
+    for name in ("lu", "heat-3d", "deriche"):
+        scop, deps = _read(name)
+        assert check(apply_recipe(Schedule(scop), deps), deps)
+
+
+def test_seeds_are_distinct_and_named() -> None:
+    scop, deps = _read("2mm")
+    found = seeds(Schedule(scop), deps)
+    origins = [s.origin for s in found]
+    assert "pluto-smart" in origins and len({s.schedule.fingerprint() for s in found}) == len(found)
+    assert all(isinstance(s.schedule.steps[0], T.Reschedule) for s in found)
