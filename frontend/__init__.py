@@ -1,6 +1,7 @@
 """looper's C frontend: the `#pragma scop` regions of a C file read into `looper.ir.Scop`s.
 
     read_scops(path_or_text, include_dirs=(), defines={}) -> [Scop | FrontendError, ...]   one entry per region
+    read_file(...) -> Reading(entries, warnings)          read_scops' entries and the warnings (calls assumed pure, ...)
     read_scop(...)                                        -> the first region's Scop, or raises FrontendError
     to_jscop(scop) -> dict;  dump_scops(path, include_dirs, defines) -> str                Polly's JSCoP JSON
 
@@ -19,11 +20,15 @@ Conventions of the Scops produced:
   is none of these and is never written (a macro, an enum constant, `M_PI`) is a constant: no access.
 - Bodies are kept as written (macros unexpanded), so `Statement.body.to_c(rename)` compiles in the
   original file. Offsets (`Region.start/end`, `Statement.span`) index the file's text as decoded
-  from UTF-8 with newlines untranslated (`open(path, newline="")`).
+  from UTF-8 with newlines untranslated (`open(path, newline="")`); LF, CR LF and lone CR all end
+  lines (frontend.source.reading_view).
+- Bad input (frontend/validity.py): a FrontendError with `malformed` set is text that is not C (or
+  broken scop markup); without it, C outside the affine subset. Calls: frontend/calls.py.
 """
 
-from frontend.errors import FrontendError
+from frontend.errors import FrontendError, FrontendWarning
 from frontend.jscop import dump_scops, to_jscop
-from frontend.reader import read_scop, read_scops
+from frontend.reader import Reading, read_file, read_scop, read_scops
 
-__all__ = ["FrontendError", "dump_scops", "read_scop", "read_scops", "to_jscop"]
+__all__ = ["FrontendError", "FrontendWarning", "Reading", "dump_scops", "read_file", "read_scop", "read_scops",
+           "to_jscop"]

@@ -245,8 +245,11 @@ def _declarator(part: list[Tok], type_text: str, macros: dict[str, Macro]) -> De
         close = _matching(part, k, "(", ")")
         inner = [t for t in part[k + 1 : close] if t.text != "*"]
         if len(inner) != 1 or inner[0].kind != "ident":
-            return None  # a function pointer or something stranger
+            return None  # something stranger
         name = inner[0].text
+        if close + 1 < len(part) and part[close + 1].text == "(" and close - k > 2:
+            # `(*f)(double)`: a function pointer, recorded as a scalar so that a call through it is recognized
+            return Declaration(name, type_text + " (*)()", ())
         extents.append("")
         k = close + 1
     elif k < len(part) and part[k].kind == "ident":

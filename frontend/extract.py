@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 import islpy as isl
 
 from frontend.affine import Affine, NotAffine, int_value, linear_coefficient
+from frontend.calls import MATH_FUNCTIONS, callees
 from frontend.declarations import Declaration
+from frontend.errors import FrontendWarning
 from frontend.policy import MacroPolicy
 from frontend.source import Source, SourceError
 from frontend.syntax import Block, DeclStmt, EmptyStmt, ExprStmt, ForStmt, IfStmt, IncDec, ParsedRegion, Stmt
@@ -34,6 +36,7 @@ class RegionContext:
     policy: MacroPolicy
     lookup: Callable[[str], Declaration | None]  # a declaration visible at the region (not region locals)
     resolve_type: Callable[[str], str | None]  # a C type as written -> its expansion into C keywords
+    warnings: list[FrontendWarning] = field(default_factory=list)  # assumptions made (calls taken as pure)
 
 
 @dataclass
@@ -81,6 +84,7 @@ class _Extractor:
         self.iterators: set[str] = set()
         self.written: set[str] = set()
         self._depth = 0  # macro expansions being converted, to stop runaway recursion
+        self._pure: set[str] = set()  # functions already warned about in this region
         for stmt in parsed.items:
             self._prescan(stmt)
 
@@ -279,8 +283,41 @@ class _Extractor:
             raise self._err("an assignment inside an expression is not supported", e)
         if isinstance(e, IncDec):
             raise self._err(f"'{e.op}' inside an expression is not supported", e)
+        if isinstance(e, Call):
+            self._body_call(e)
         for child in e.children():
             self._reads(child, aff, scope, accesses)
+
+    def _body_call(self, call: Call) -> None:
+        """A call in a body: math functions pass, others are assumed pure (a warning), pointers are refused."""
+        decl = self._declaration(call.func)
+        if decl is not None:
+            raise self._err(
+                f"'{call.func}' is a variable, so this is a call through a function pointer: not supported, "
+                "since what it calls is known only at run time",
+                call,
+            )
+        names = callees(call, self.ctx.macros)
+        if names is None:
+            names = [call.func]
+        for name in names:
+            if name in MATH_FUNCTIONS or name in self._pure:
+                continue
+            if self._declaration(name) is not None:
+                raise self._err(f"'{call.func}' calls through the function pointer '{name}': not supported", call)
+            self._pure.add(name)
+            via = f" (called by the macro '{call.func}')" if name != call.func else ""
+            offset = self.parsed.span(call, self.ctx.region.start)[0]
+            line, col = self.ctx.source.line_col(offset)
+            self.ctx.warnings.append(
+                FrontendWarning(
+                    f"call to '{name}'{via}, which is not a C math function: assumed to have no side effects "
+                    "(to read only its arguments and write nothing)",
+                    self.ctx.source.name,
+                    line,
+                    col,
+                )
+            )
 
     def _access(self, name: str, indices: tuple[Expr, ...], aff: Affine, node: Expr) -> isl.Map:
         """The access relation of `name[indices...]` (a scalar when there are no indices)."""

@@ -38,8 +38,13 @@ def dump_scops(
     path: str | os.PathLike[str], include_dirs: Iterable[str | os.PathLike[str]] = (), defines: Defines = ()
 ) -> str:
     """One JSCoP JSON document per region of a file, separated by blank lines; a bad region gives {"error": ...}."""
+    return dump_entries(read_scops(path, include_dirs=include_dirs, defines=defines))
+
+
+def dump_entries(entries: Iterable[Scop | FrontendError]) -> str:
+    """JSCoP JSON documents for regions already read (as dump_scops prints them)."""
     docs = []
-    for entry in read_scops(path, include_dirs=include_dirs, defines=defines):
+    for entry in entries:
         if isinstance(entry, FrontendError):
             docs.append({"error": str(entry), "line": entry.line, "column": entry.column})
         else:

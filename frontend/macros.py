@@ -54,7 +54,7 @@ def parse_define(text: str, start: int, end: int) -> Macro:
     """Parse the part of a `#define` line after the word `define` (text[start:end])."""
     toks = pp_tokens(text, start, end)
     if not toks or toks[0].kind != "ident":
-        raise SourceError("macro name missing in #define", toks[0].pos if toks else start)
+        raise SourceError("macro name missing in #define", toks[0].pos if toks else start, malformed=True)
     name = toks[0]
     rest = toks[1:]
     # Function-like only when `(` follows the name with no space between them.
@@ -64,7 +64,7 @@ def parse_define(text: str, start: int, end: int) -> Macro:
         i = 1
         while True:
             if i >= len(rest):
-                raise SourceError(f"unterminated parameter list in #define {name.text}", name.pos)
+                raise SourceError(f"unterminated parameter list in #define {name.text}", name.pos, malformed=True)
             t = rest[i]
             if t.text == ")":
                 i += 1
@@ -75,7 +75,7 @@ def parse_define(text: str, start: int, end: int) -> Macro:
             elif t.kind == "ident":
                 params.append(t.text)
             else:
-                raise SourceError(f"bad parameter {t.text!r} in #define {name.text}", t.pos)
+                raise SourceError(f"bad parameter {t.text!r} in #define {name.text}", t.pos, malformed=True)
             i += 1
             if i < len(rest) and rest[i].text == ",":
                 i += 1
@@ -236,7 +236,7 @@ def eval_if(toks: list[PPTok], macros: dict[str, Macro]) -> bool:
             ):
                 name, i = toks[i + 2].text, i + 4
             else:
-                raise SourceError("malformed 'defined' in #if", t.pos)
+                raise SourceError("malformed 'defined' in #if", t.pos, malformed=True)
             resolved.append(PPTok("number", "1" if name in macros else "0", t.pos))
             continue
         resolved.append(t)
@@ -244,7 +244,7 @@ def eval_if(toks: list[PPTok], macros: dict[str, Macro]) -> bool:
     expanded = Expander(macros).expand(resolved)
     pos = toks[0].pos if toks else 0
     if not expanded:
-        raise SourceError("#if with no expression", pos)
+        raise SourceError("#if with no expression", pos, malformed=True)
     return _IfParser(expanded).parse() != 0
 
 
@@ -324,7 +324,7 @@ class _IfParser:
         op = t.text
         if op in ("/", "%"):
             if b == 0:
-                raise SourceError("division by zero in #if expression", t.pos)
+                raise SourceError("division by zero in #if expression", t.pos, malformed=True)
             q = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)  # C truncates toward zero
             return _wrap64(q if op == "/" else a - q * b)
         if op in ("<<", ">>"):

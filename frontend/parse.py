@@ -146,9 +146,18 @@ def lark_tokens(toks: list[Tok], is_type: Callable[[str], bool], text: str = "")
             i = _skip_directive(toks, i, text)
             continue
         else:
+            if t.text == "(" and [x.text for x in toks[i + 1 : i + 5 : 2]] == ["*", ")"] and i + 4 < n \
+                    and toks[i + 2].kind == "ident" and toks[i + 4].text == "(":
+                raise SourceError(
+                    f"'(*{toks[i + 2].text})(...)' is a call through a function pointer: not supported, since what "
+                    "it calls is known only at run time",
+                    t.pos,
+                )
             typ = _PUNCT_TYPES.get(t.text)
             if typ is None:
                 what = "unterminated literal" if t.text in "'\"" else f"unexpected character {t.text!r}"
+                if ("a" + t.text).isidentifier():
+                    what = f"an identifier with the non-ASCII character {t.text!r} is not supported"
                 raise SourceError(f"{what} in a scop region", t.pos)
         out.append(Token(typ, t.text, t.pos, None, None, None, None, t.pos + len(t.text)))
         i += 1
@@ -263,7 +272,8 @@ class _Build(Transformer):
     def call(self, c):
         func = c[0]
         if not isinstance(func, Name):
-            raise SourceError("only named functions can be called", self._span(func)[0])
+            raise SourceError("only functions named as written can be called (not through a pointer or an expression)",
+                              self._span(func)[0])
         args = tuple(c[2] or ())
         return self._node(Call(func.name, args), func, c[3])
 
@@ -354,6 +364,14 @@ def _run(tokens: list[Token], start: str, end_offset: int) -> tuple[dict[int, tu
         tok = exc.token
         if tok.type == "$END":
             raise SourceError("unexpected end of the region: a '}', ')' or ';' is missing", end_offset) from None
+        previous = next((t for t in reversed(tokens) if t.start_pos < tok.start_pos), None)
+        if tok.type == "IDENT" and previous is not None and previous.type == "IDENT":
+            # `real_t t = ...`: C when real_t is a type from a header looper has not read.
+            raise SourceError(
+                f"unknown type name '{previous}' (looper knows the file's typedefs, its \"...\" headers' and "
+                "the <stdint.h> names)",
+                previous.start_pos,
+            ) from None
         hint = _hint(tok) or (" (is a ';' missing before it?)" if "SEMI" in (exc.expected or ()) else "")
         raise SourceError(f"unexpected {str(tok)!r}{hint}", tok.start_pos) from None
     except UnexpectedInput as exc:

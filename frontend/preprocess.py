@@ -7,13 +7,13 @@ every offset still points into the original file, and macros are collected, not 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from frontend.errors import FrontendError
+from frontend.errors import FrontendError, FrontendWarning
 from frontend.macros import Macro, define_from_option, eval_if, parse_define, pp_tokens
-from frontend.source import Source, SourceError
+from frontend.source import Source, SourceError, reading_view
 
 MAX_INCLUDE_DEPTH = 40
 
@@ -21,14 +21,33 @@ MAX_INCLUDE_DEPTH = 40
 def strip_comments(text: str) -> str:
     """Replace every comment by spaces (newlines kept), leaving string and character literals alone."""
     out: list[str] = []
-    i, n = 0, len(text)
     last = 0
+    for i, j, _closed in comment_spans(text):
+        out.append(text[last:i])
+        out.append(re.sub(r"[^\n]", " ", text[i:j]))
+        last = j
+    out.append(text[last:])
+    return "".join(out)
+
+
+def unterminated_comment(text: str) -> int | None:
+    """Offset of a `/*` that no `*/` closes (a compiler rejects the file), or None."""
+    for i, _j, closed in comment_spans(text):
+        if not closed:
+            return i
+    return None
+
+
+def comment_spans(text: str) -> Iterator[tuple[int, int, bool]]:
+    """(start, end, closed) of each comment, in order; literals are skipped so that `"/*"` is not one."""
+    i, n = 0, len(text)
     while i < n:
         c = text[i]
         if c == "/" and i + 1 < n and text[i + 1] in "/*":
-            out.append(text[last:i])
+            closed = True
             if text[i + 1] == "*":
                 j = text.find("*/", i + 2)
+                closed = j >= 0
                 j = n if j < 0 else j + 2  # an unterminated comment runs to the end of the file
             else:
                 j = i + 2
@@ -42,18 +61,16 @@ def strip_comments(text: str) -> str:
                         continue
                     j = k
                     break
-            out.append(re.sub(r"[^\n]", " ", text[i:j]))
-            i = last = j
+            yield i, j, closed
+            i = j
         elif c in "\"'":
-            # Skip a literal so that `"/*"` is not a comment; literals end at an unescaped quote or a newline.
+            # Skip a literal; literals end at an unescaped quote or a newline.
             j = i + 1
             while j < n and text[j] != c and text[j] != "\n":
                 j += 2 if text[j] == "\\" else 1
             i = j + 1
         else:
             i += 1
-    out.append(text[last:])
-    return "".join(out)
 
 
 _DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*([A-Za-z_]*)", re.M)
@@ -102,6 +119,7 @@ class Preprocessor:
     typedefs: dict[str, str] = field(default_factory=dict)  # name -> type text, from all files read
     _once: set[Path] = field(default_factory=set)
     error: FrontendError | None = None
+    warnings: list[FrontendWarning] = field(default_factory=list)  # `#include "…"` of a file not found
 
     def __post_init__(self) -> None:
         for name, value in self.defines.items():
@@ -130,18 +148,30 @@ class Preprocessor:
         """Process the directives of one file, in order, with a conditional-inclusion stack."""
         # Each stack entry: (this branch is taken, some branch of this #if was already taken, enclosing active).
         stack: list[tuple[bool, bool, bool]] = []
+        opened: list[int] = []  # where each #if of the stack starts
         active = True
         for start, end, name, after in directives(stripped):
             if on_directive is not None:
                 on_directive(start, active)
+            depth_before = len(stack)
             try:
                 active = self._directive(source, stripped, name, after, end, stack, active, depth)
             except (SourceError, FrontendError) as exc:
-                err = source.error(exc.message, exc.offset) if isinstance(exc, SourceError) else exc
+                err = source.error(exc.message, exc.offset, malformed=exc.malformed) if isinstance(exc, SourceError) \
+                    else exc
                 if on_directive is None:
                     raise err from None
                 # In the main file an error only spoils the regions that come after it.
                 self.error = self.error or err
+            if len(stack) > depth_before:
+                opened.append(start)
+            elif len(stack) < depth_before:
+                opened.pop()
+        if stack:
+            err = source.error("unterminated conditional directive (#if without #endif)", opened[0], malformed=True)
+            if on_directive is None:
+                raise err
+            self.error = self.error or err
         if on_directive is not None:
             on_directive(len(stripped) + 1, active)
 
@@ -166,7 +196,7 @@ class Preprocessor:
             return taken
         if name in ("elif", "else"):
             if not stack:
-                raise SourceError(f"#{name} without #if", after)
+                raise SourceError(f"#{name} without #if", after, malformed=True)
             taken, done, outer = stack[-1]
             if not outer or done:
                 stack[-1] = (False, True, outer)
@@ -176,7 +206,7 @@ class Preprocessor:
             return now
         if name == "endif":
             if not stack:
-                raise SourceError("#endif without #if", after)
+                raise SourceError("#endif without #if", after, malformed=True)
             _taken, _done, outer = stack.pop()
             return outer
         if not active:
@@ -189,7 +219,10 @@ class Preprocessor:
             if toks:
                 self.macros.pop(toks[0].text, None)
         elif name == "include":
-            self._include(source, text, after, end, depth)
+            try:
+                self._include(source, text, after, end, depth)
+            except FrontendError as exc:  # an error in a header spoils later regions but is not the file's own
+                raise FrontendError(exc.message, exc.path, exc.line, exc.column) from None
         elif name == "pragma" and text[after:end].split() == ["once"] and source.path is not None:
             self._once.add(source.path.resolve())
         return True
@@ -217,14 +250,19 @@ class Preprocessor:
             if path.is_file():
                 break
         else:
-            return  # system headers and missing headers: their macros are simply unknown
+            # System headers are never read; a missing `"…"` header is worth a word: its macros are unknown.
+            if m.group(1):
+                self.warnings.append(source.warning(
+                    f'cannot find "{name}" (its macros are unknown: names it defines are read as parameters)',
+                    after + (len(text[after:end]) - len(text[after:end].lstrip()))))
+            return
         if depth >= MAX_INCLUDE_DEPTH:
             raise SourceError(f"#include nested more than {MAX_INCLUDE_DEPTH} levels deep", after)
         resolved = path.resolve()
         if resolved in self._once:
             return
         try:
-            header = path.read_bytes().decode("utf-8", errors="replace")
+            header = reading_view(path.read_bytes().decode("utf-8", errors="replace"))
         except OSError as exc:
             raise SourceError(f"cannot read {path}: {exc.strerror}", after) from None
         stripped = strip_comments(header)
