@@ -9,18 +9,23 @@ from codegen.ast_c import HELPER_MACROS, Generated
 from looper.ir import Scop
 
 _FOR_DECL = r"for\s*\(\s*(?:const\s+)?(?:unsigned\s+|signed\s+)?(?:int|long|short|size_t|ptrdiff_t)\s+{}\b"
+# A line and its end: LF, CR LF or a lone CR (str.splitlines would also split at form feeds and the like).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
 def region_code(source: str, scop: Scop, generated: Generated) -> str:
-    """The new text of a region: its pragma lines kept, the generated loops between them."""
+    """The new text of a region: its pragma lines kept, the generated loops between them.
+
+    The new lines end as the `#pragma scop` line does (LF, CR LF or CR), so a CR LF file stays one."""
     region = scop.region
     assert region is not None, "a Scop read from a file knows its region"
     old = source[region.start : region.end]
-    lines = old.splitlines(keepends=True)
+    lines = _LINE.findall(old)
     first, last = lines[0], lines[-1]
+    newline = first[len(first.rstrip("\r\n")) :] or "\n"
     body = "".join(lines[1:-1])
     indent = _indent_of(body)
-    out = [first if first.endswith("\n") else first + "\n"]
+    out: list[str] = []
     if generated.uses_helpers:
         out.append(HELPER_MACROS)
     block = bool(scop.locals)
@@ -36,8 +41,10 @@ def region_code(source: str, scop: Scop, generated: Generated) -> str:
     out += [inner + line if line.strip() else line for line in generated.code.splitlines(keepends=True)]
     if block:
         out.append(f"{indent}}}\n")
-    out.append(last)
-    return "".join(out)
+    new = "".join(out)
+    if newline != "\n":
+        new = new.replace("\n", newline)
+    return first + ("" if first.endswith(("\n", "\r")) else newline) + new + last
 
 
 def splice(source: str, replacements: Sequence[tuple[Scop, str]]) -> str:
@@ -50,7 +57,7 @@ def splice(source: str, replacements: Sequence[tuple[Scop, str]]) -> str:
 
 
 def _indent_of(body: str) -> str:
-    for line in body.splitlines():
+    for line in _LINE.findall(body):
         if line.strip() and not line.lstrip().startswith("#"):
             return line[: len(line) - len(line.lstrip())]
     return "  "

@@ -16,8 +16,9 @@ from typing import Any
 from codegen.ast_c import generate
 from codegen.build import Compiler
 from codegen.splice import region_code, splice
-from frontend import read_scops
-from frontend.errors import FrontendError
+from frontend.errors import FrontendError, FrontendWarning
+from frontend.reader import Reading, load, read_file
+from frontend.source import Source
 from looper.deps import Dependences, compute_dependences
 from looper.heuristic import Options, isl_default
 from looper.ir import Scop
@@ -28,7 +29,7 @@ from looper.schedule import Schedule
 from looper.search import AnalyticalEvaluator, Evaluator, RandomEvaluator, SearchResult, Space, beam_search
 from looper.search.beam import FUSION_WIDTH
 from looper.search.candidates import levels
-from looper.verify import Verification, verify_sources
+from looper.verify import Verification, has_main, verify_sources
 from polybench.manifest import UTILITIES
 
 SEARCHES = ("model", "measure", "hybrid", "isl", "random", "none")
@@ -61,8 +62,9 @@ class Result:
     path: Path | None
     code: str
     regions: list[RegionResult]
-    skipped: list[FrontendError]
+    skipped: list[FrontendError]  # regions that are C but not SCoPs, left untouched
     verification: Verification | None = None
+    warnings: list[FrontendWarning] = field(default_factory=list)  # assumptions made, a file with no region
 
     def schedules_json(self) -> dict[str, Any]:
         """The decisions of every region, for `--emit-schedule` / `--apply-schedule`."""
@@ -89,15 +91,37 @@ def model_evaluator(model: str | Path | None = None) -> tuple[Evaluator, str]:
 
 
 def _read(source_or_path: str | Path) -> tuple[str, Path | None]:
+    """The text of a file exactly as written (UTF-8, line ends untranslated: offsets index it), or of C text.
+
+    Raises FrontendError (an unreadable file, or bytes that are not UTF-8, at the first bad byte)."""
     if isinstance(source_or_path, Path) or ("\n" not in str(source_or_path) and Path(source_or_path).exists()):
         path = Path(source_or_path)
-        try:
-            return path.read_text(), path
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path}: error: cannot read: {exc}") from None
+        return load(path).text, path
     if "\n" not in str(source_or_path) and str(source_or_path).endswith((".c", ".h")):
         raise InputError(f"{source_or_path}: error: no such file")
     return str(source_or_path), None
+
+
+def _screen(
+    reading: Reading, path: Path | None, strict: bool
+) -> tuple[list[Scop], list[FrontendError], list[FrontendWarning]]:
+    """The policy on bad input: text that is not C (or broken scop markup) raises its FrontendError;
+    a region that is C but not a SCoP is skipped (left untouched); a file with no region gets one
+    warning; with `strict`, the first skipped region or warning raises instead."""
+    malformed = [e for e in reading.entries if isinstance(e, FrontendError) and e.malformed]
+    if malformed:
+        raise malformed[0]
+    scops = [x for x in reading.entries if isinstance(x, Scop)]
+    skipped = [x for x in reading.entries if isinstance(x, FrontendError)]
+    warnings = list(reading.warnings)
+    if not reading.entries:
+        warnings.append(FrontendWarning("no '#pragma scop' region found", str(path) if path else "<string>", 1, 1,
+                                        note="the output is a copy of the input"))
+    if strict:
+        first = sorted([*skipped, *(w.as_error() for w in warnings)], key=lambda e: (e.line, e.column))
+        if first:
+            raise first[0]
+    return scops, skipped, warnings
 
 
 def optimize(
@@ -126,7 +150,9 @@ def optimize(
     `search` is one of SEARCHES; `apply` reuses decisions saved by `Result.schedules_json()`.
     `fusion_width` widens the beam at the fusion levels of the model, hybrid and random searches
     (None: `beam_width`); the measured search keeps `beam_width`, as each candidate costs a build.
-    Regions that are not SCoPs are left untouched (or raise FrontendError when `strict`).
+    Text that is not C raises FrontendError; regions that are C but not SCoPs are left untouched
+    (`Result.skipped`), and with `strict` they, and every warning, raise FrontendError instead.
+    `verify` and the measuring searches need a program with main() (InputError otherwise).
     """
     if search not in SEARCHES:
         raise InputError(f"unknown search {search!r}; choose one of {', '.join(SEARCHES)}")
@@ -137,11 +163,12 @@ def optimize(
     # the frontend learn the sizes behind `_PB_N` (the cost model's features need them); the code
     # printed keeps the names as written.
     read_defines = {"POLYBENCH_USE_SCALAR_LB": None, **defs}
-    items = read_scops(path if path else text, include_dirs=[*dirs, UTILITIES], defines=read_defines)
-    scops = [x for x in items if isinstance(x, Scop)]
-    skipped = [x for x in items if isinstance(x, FrontendError)]
-    if skipped and strict:
-        raise skipped[0]
+    reading = read_file(Source(text, path) if path else text, include_dirs=[*dirs, UTILITIES], defines=read_defines)
+    scops, skipped, warnings = _screen(reading, path, strict)
+    if (verify or (search in ("measure", "hybrid") and scops)) and not has_main(text):
+        what = "--verify runs" if verify else f"--search {search} times"
+        raise InputError(f"{path or '<string>'}: error: {what} the program, but the file has no main() "
+                         "(give a whole program, or drop the option)")
     saved = _saved_regions(apply, len(scops))
     directory = path.resolve().parent if path else Path.cwd()
     compiler = compiler.with_(include_dirs=(*compiler.include_dirs, *dirs), defines={**compiler.defines, **defs})
@@ -173,12 +200,12 @@ def optimize(
         if log:
             log(f"{scop.name}: {result.schedule}")
     code = splice(text, [(r.scop, r.code) for r in results])
-    outcome = Result(path, code, results, skipped)
+    outcome = Result(path, code, results, skipped, warnings=warnings)
     if verify:
         rtol = 1e-4 if any(a.resolved_type == "float" for s in scops for a in s.arrays.values()) else 1e-9
         outcome.verification = verify_sources(text, code, directory=directory, rtol=rtol,
-                                              compiler=Compiler(flags=("-O2",), include_dirs=compiler.include_dirs,
-                                                                defines=defs))
+                                              compiler=Compiler(cc=compiler.cc, flags=("-O2",),
+                                                                include_dirs=compiler.include_dirs, defines=defs))
     return outcome
 
 

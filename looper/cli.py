@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -59,7 +61,8 @@ def opt_parser() -> argparse.ArgumentParser:
     p.add_argument("--apply-schedule", type=Path, metavar="FILE.json", help="reuse saved schedules (no search)")
     p.add_argument("--verify", action="store_true", help="build and run original and output, compare results")
     p.add_argument("--dump-scop", action="store_true", help="print each region as Polly JSCoP JSON and stop")
-    p.add_argument("--strict", action="store_true", help="fail on a region that is not a SCoP")
+    p.add_argument("--strict", action="store_true",
+                   help="make every warning an error: a region that is not a SCoP, a call assumed pure, no region")
     p.add_argument("--jobs", type=at_least(1), default=os.cpu_count() or 1, help="parallel builds when measuring")
     p.add_argument("--repeat", type=at_least(1), default=5, help="timed runs per candidate when measuring (default 5)")
     p.add_argument("--cc", default="gcc", help="C compiler for measurement and --verify (default gcc)")
@@ -83,6 +86,10 @@ def main_opt(argv: list[str] | None = None) -> int:
         if isinstance(exc, FrontendError | InputError):
             print(str(exc), file=sys.stderr)
             return EXIT_INPUT
+        inference = sys.modules.get("costmodel.inference")  # a --model file that is not a checkpoint
+        if inference is not None and isinstance(exc, inference.CheckpointError):
+            print(f"looper-opt: error: --model: {str(exc).splitlines()[0]}", file=sys.stderr)
+            return EXIT_INPUT
         if os.environ.get("LOOPER_DEBUG"):
             raise
         print(f"looper-opt: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -94,20 +101,37 @@ def _say(args: argparse.Namespace, text: str) -> None:
         print(text, file=sys.stderr)
 
 
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    """What makes the command line unusable before any work is done (a missing file, a bad -o), or None."""
+    path: Path = args.file
+    if not path.exists():
+        return f"{path}: error: no such file"
+    if not path.is_file():
+        return f"{path}: error: not a regular file"
+    for flag, out in (("-o", args.output), ("--emit-schedule", args.emit_schedule)):
+        if out is not None and out.is_dir():
+            return f"looper-opt: error: {flag} {out}: is a directory"
+        if out is not None and not out.resolve().parent.is_dir():
+            return f"looper-opt: error: {flag} {out}: no such directory {out.resolve().parent}"
+    if args.model is not None and str(args.model) != "analytical" and not args.model.is_file():
+        return f"looper-opt: error: --model {args.model}: no such file"
+    if (args.verify or args.search in ("measure", "hybrid")) and shutil.which(args.cc) is None:
+        return f"looper-opt: error: --cc {args.cc}: no such compiler"
+    return None
+
+
 def _run_opt(args: argparse.Namespace) -> int:
     from looper.api import InputError, optimize
     from looper.search import Space
 
     path: Path = args.file
-    if not path.is_file():
-        print(f"{path}: error: no such file", file=sys.stderr)
+    problem = _usage_problem(args)
+    if problem:
+        print(problem, file=sys.stderr)
         return EXIT_INPUT
     defines = dict(args.define)
     if args.dump_scop:
-        from frontend.jscop import dump_scops
-
-        print(dump_scops(path, include_dirs=[Path(d) for d in args.include], defines=defines))
-        return EXIT_OK
+        return _dump_scop(args, defines)
     apply = None
     if args.apply_schedule:
         try:
@@ -122,20 +146,25 @@ def _run_opt(args: argparse.Namespace) -> int:
         defines=defines, model=args.model, apply=apply, compiler=Compiler(cc=args.cc), jobs=args.jobs,
         repeat=args.repeat, seed=args.seed, strict=args.strict, verify=args.verify, quiet=args.quiet,
     )
-    for err in result.skipped:
-        _say(args, f"{err}\n{path}: warning: region left untouched (not a static control part)")
+    notes = [(w.line, w.column, str(w)) for w in result.warnings]
+    notes += [(e.line, e.column, e.as_warning("region left untouched")) for e in result.skipped]
+    for _line, _col, note in sorted(notes):
+        _say(args, note)
     if args.explain:
         _explain(result, args)
     if args.verify and result.verification is not None and not result.verification:
+        if result.verification.usage:  # the original itself does not build or run: not looper's failure
+            print(f"{path}: error: --verify: {result.verification.message}", file=sys.stderr)
+            return EXIT_INPUT
         print(f"{path}: error: verification failed: {result.verification.message}", file=sys.stderr)
         return EXIT_INTERNAL
     output = args.output or path.with_name(path.name[: -len(path.suffix)] + ".looper" + path.suffix
                                            if path.suffix else path.name + ".looper.c")
-    _write_atomic(output, result.code)
+    _write_output(output, result.code)
     if args.emit_schedule:
         from looper.api import dumps
 
-        _write_atomic(args.emit_schedule, dumps(result) + "\n")
+        _write_output(args.emit_schedule, dumps(result) + "\n")
     if args.verify and result.verification is not None:
         _say(args, f"[looper] verified: {result.verification.message}")
     return EXIT_OK
@@ -146,6 +175,8 @@ def _explain(result, args: argparse.Namespace) -> None:
         where = r.scop.region.where() if r.scop.region else r.scop.name
         print(f"[looper] region {where} ({r.scop.name}): {len(r.scop.statements)} statements", file=sys.stderr)
         print(f"[looper] search: {args.search}; chosen: {r.schedule}", file=sys.stderr)
+        if r.search is not None:  # the start the chosen schedule grew from: the original program or a seed
+            print(f"[looper] grew from: {r.search.origin(r.schedule)}", file=sys.stderr)
         for line in r.schedule.describe():
             print(f"[looper]   {line}", file=sys.stderr)
         if r.predicted_speedup is not None:
@@ -164,17 +195,58 @@ def _explain(result, args: argparse.Namespace) -> None:
         print(f"[looper] time: {times}", file=sys.stderr)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write a file so that it is never seen half-written: a temporary file, then a rename."""
-    directory = path.resolve().parent
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+def _dump_scop(args: argparse.Namespace, defines: dict) -> int:
+    """`--dump-scop`: each region as JSCoP JSON on stdout, under the same bad-input policy as optimizing."""
+    from frontend.jscop import dump_entries
+    from frontend.reader import read_file
+    from looper.api import _screen
+
+    reading = read_file(args.file, include_dirs=[Path(d) for d in args.include], defines=defines)
+    _scops, skipped, warnings = _screen(reading, args.file, args.strict)
+    notes = [(w.line, w.column, str(w)) for w in warnings] + [(e.line, e.column, e.as_warning()) for e in skipped]
+    for _line, _col, note in sorted(notes):
+        _say(args, note)
+    print(dump_entries(reading.entries), end="")
+    return EXIT_OK
+
+
+def _write_output(path: Path, text: str) -> None:
+    """Write an output file atomically; a file that cannot be written is the user's problem (exit 2)."""
+    from looper.api import InputError
+
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        _write_atomic(path, text)
+    except OSError as exc:
+        raise InputError(f"{path}: error: cannot write: {exc.strerror or exc}") from None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write a file so that it is never seen half-written: a temporary file, then a rename.
+
+    The text is written as UTF-8 bytes, line ends untouched. A new file gets the mode the umask
+    allows (as `open` would give it, not mkstemp's 0600); a file overwritten keeps its mode, and a
+    symbolic link is written through, not replaced."""
+    target = path.resolve()
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8"))
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,9 +26,15 @@ class Verification:
 
     ok: bool
     message: str
+    usage: bool = False  # the original program itself cannot be built or run as given: the user's to fix
 
     def __bool__(self) -> bool:
         return self.ok
+
+
+def has_main(text: str) -> bool:
+    """Whether C text defines main() (so that it can be built and run as a program)."""
+    return re.search(r"\bmain\s*\(", text) is not None
 
 
 def harness_sources(source: str, include_dirs: Sequence[Path]) -> tuple[list[Path], list[Path]]:
@@ -68,8 +74,8 @@ def verify_sources(
     PolyBench-style programs are built with `-D<size>_DATASET -DPOLYBENCH_DUMP_ARRAYS` and
     compared array by array; other programs are compared on every number they print.
     """
-    if not re.search(r"\bmain\s*\(", original):
-        return Verification(False, "cannot verify: the file has no main() to run")
+    if not has_main(original):
+        return Verification(False, "cannot verify: the file has no main() to run", usage=True)
     extra, dirs = harness_sources(original, [directory, *compiler.include_dirs])
     defines = dict(compiler.defines)
     if extra or dirs:
@@ -77,14 +83,26 @@ def verify_sources(
         if size:
             defines[f"{size.upper()}_DATASET"] = None
     cc = compiler.with_(include_dirs=(directory, *compiler.include_dirs, *dirs), defines=defines)
-    try:
-        outputs = [
-            run_program(compile_text(text, cc, name=name, extra_sources=extra), timeout)
-            for name, text in (("original", original), ("transformed", transformed))
-        ]
-    except (BuildError, RuntimeError) as exc:
-        return Verification(False, str(exc))
+    outputs: list[str] = []
+    for name, text in (("original", original), ("transformed", transformed)):
+        try:
+            outputs.append(run_program(compile_text(text, cc, name=name, extra_sources=extra), timeout))
+        except (BuildError, RuntimeError) as exc:
+            if name == "original":  # the user's to fix, not looper's failure: said in one line
+                what = "build" if isinstance(exc, BuildError) else "run"
+                return Verification(False, f"the original program does not {what} as given: {_first_error(exc)}",
+                                    usage=True)
+            return Verification(False, str(exc))
     return _compare_outputs(*outputs, rtol=rtol)
+
+
+def _first_error(exc: Exception) -> str:
+    """The line of a compiler's or a program's complaint that says what is wrong."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    if isinstance(exc, BuildError):
+        lines = lines[1:] or lines  # the first line is the command
+        return next((ln for ln in lines if "error" in ln), lines[-1] if lines else "")
+    return " ".join(lines)
 
 
 def _compare_outputs(expected: str, actual: str, *, rtol: float) -> Verification:
@@ -108,5 +126,5 @@ def verify_file(original: Path, transformed_text: str, *, compiler: Compiler = V
                 defines: Mapping[str, str | None] | None = None) -> Verification:
     """Verify a transformed version of a file on disk against the file."""
     cc = compiler.with_(defines={**compiler.defines, **(defines or {})})
-    return verify_sources(original.read_text(), transformed_text, directory=original.resolve().parent,
+    return verify_sources(original.read_bytes().decode("utf-8"), transformed_text, directory=original.resolve().parent,
                           compiler=cc, size=size, rtol=rtol)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -147,3 +148,121 @@ def test_dump_scop_prints_jscop(gemm: Path) -> None:
     scop = data[0] if isinstance(data, list) else data
     assert {"name", "context", "arrays", "statements"} <= set(scop)
     assert len(scop["statements"]) == 2
+
+
+NO_MAIN = """\
+void f(int n, double A[100]) {
+  int i;
+#pragma scop
+  for (i = 0; i < n; i++)
+    A[i] = A[i] * 2.0;
+#pragma endscop
+}
+"""
+
+
+@pytest.mark.parametrize("args", [["--verify"], ["--search", "measure"], ["--search", "hybrid"]])
+def test_running_a_file_without_main_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
+    src = tmp_path / "k.c"
+    src.write_text(NO_MAIN)
+    proc = looper_opt(src, *args, "-o", tmp_path / "o.c")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"{src}: error: {'--verify runs' if args == ['--verify'] else f'--search {args[1]} times'} the program, "
+        "but the file has no main() (give a whole program, or drop the option)"]
+    assert not (tmp_path / "o.c").exists()
+
+
+def test_verify_of_an_original_that_does_not_build_is_a_usage_error(tmp_path: Path) -> None:
+    src = tmp_path / "k.c"
+    src.write_text('#include "missing.h"\n' + NO_MAIN + "int main(void) { double A[100] = {0}; f(10, A); return 0; }\n")
+    proc = looper_opt(src, "--search", "none", "--verify", "-o", tmp_path / "o.c")
+    assert proc.returncode == 2, proc.stderr
+    *warnings, error = proc.stderr.strip().splitlines()
+    assert warnings == [f'{src}:1:10: warning: cannot find "missing.h" (its macros are unknown: names it defines are '
+                        "read as parameters)"]
+    assert error.startswith(f"{src}: error: --verify: the original program does not build as given: ")
+    assert "missing.h" in error
+    assert not (tmp_path / "o.c").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--model", "no-such-model.pt"], "--model no-such-model.pt: no such file"),
+        (["-o", "no/such/dir/out.c"], "-o no/such/dir/out.c: no such directory"),
+        (["-o", "."], "-o .: is a directory"),
+        (["--emit-schedule", "no/such/dir/s.json"], "--emit-schedule no/such/dir/s.json: no such directory"),
+        (["--verify", "--cc", "no-such-cc"], "--cc no-such-cc: no such compiler"),
+        (["--search", "measure", "--cc", "no-such-cc"], "--cc no-such-cc: no such compiler"),
+    ],
+)
+def test_usage_problems_exit_2_before_any_work(gemm: Path, args: list[str], words: str) -> None:
+    search = [] if "--search" in args else ["--search", "none"]
+    proc = looper_opt(gemm, *search, *args, cwd=gemm.parent)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"looper-opt: error: {words}"), proc.stderr
+    assert not gemm.with_name("gemm.looper.c").exists()
+
+
+def test_a_directory_or_a_bad_checkpoint_is_a_usage_error(gemm: Path, tmp_path: Path) -> None:
+    proc = looper_opt(tmp_path, "--search", "none")
+    assert proc.returncode == 2 and proc.stderr.strip() == f"{tmp_path}: error: not a regular file"
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    proc = looper_opt(gemm, "--model", bad, "-o", tmp_path / "o.c")
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "--model" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "o.c").exists()
+
+
+def test_outputs_respect_the_umask_and_keep_an_existing_files_mode(gemm: Path, tmp_path: Path) -> None:
+    out, saved = tmp_path / "new.c", tmp_path / "s.json"
+    proc = subprocess.run([sys.executable, "-m", "looper.cli", str(gemm), "--search", "none", "-o", str(out),
+                           "--emit-schedule", str(saved)], capture_output=True, text=True, umask=0o027)
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640 and stat.S_IMODE(saved.stat().st_mode) == 0o640
+    out.chmod(0o751)
+    proc = subprocess.run([sys.executable, "-m", "looper.cli", str(gemm), "--search", "none", "-o", str(out)],
+                          capture_output=True, text=True, umask=0o077)
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o751
+
+
+def test_an_output_that_is_a_symlink_is_written_through(gemm: Path, tmp_path: Path) -> None:
+    target, link = tmp_path / "target.c", tmp_path / "link.c"
+    target.write_text("old\n")
+    link.symlink_to(target)
+    proc = looper_opt(gemm, "--search", "none", "-o", link)
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and "#pragma scop" in target.read_text()
+
+
+def test_quiet_silences_warnings_and_strict_makes_them_errors(tmp_path: Path) -> None:
+    src = tmp_path / "plain.c"
+    src.write_text("int main(void) { return 0; }\n")
+    proc = looper_opt(src)
+    assert proc.returncode == 0
+    assert proc.stderr.splitlines() == [f"{src}:1:1: warning: no '#pragma scop' region found "
+                                        "(the output is a copy of the input)"]
+    assert (tmp_path / "plain.looper.c").read_bytes() == src.read_bytes()
+    (tmp_path / "plain.looper.c").unlink()
+    proc = looper_opt(src, "--quiet")
+    assert proc.returncode == 0 and proc.stderr == ""
+    (tmp_path / "plain.looper.c").unlink()
+    proc = looper_opt(src, "--strict")
+    assert proc.returncode == 2 and proc.stderr.splitlines() == [f"{src}:1:1: error: no '#pragma scop' region found"]
+    assert not (tmp_path / "plain.looper.c").exists()
+
+
+def test_dump_scop_follows_the_same_policy(tmp_path: Path) -> None:
+    src = tmp_path / "bad.c"
+    src.write_text(NO_MAIN.replace("A[i] * 2.0;", "A[i] * 2.0"))
+    proc = looper_opt(src, "--dump-scop")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip() == f"{src}:6:1: error: expected ';' before '#pragma endscop'"
+    src.write_text(NOT_A_SCOP)
+    proc = looper_opt(src, "--dump-scop")
+    assert proc.returncode == 0 and len(json.loads("[" + proc.stdout.replace("}\n\n{", "},\n{") + "]")) == 2
+    assert proc.stderr.strip().startswith(f"{src}:8:3: warning: 'while' loops")

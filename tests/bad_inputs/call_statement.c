@@ -1,0 +1,9 @@
+void update(double *a, int i);
+void kernel(int n, double A[100], double B[100])
+{
+  int i, j;
+#pragma scop
+  for (i = 0; i < n; i++)
+    update(A, i);
+#pragma endscop
+}

@@ -1,0 +1,12 @@
+void kernel(int n, double A[100], double B[100])
+{
+  int i, j;
+#pragma scop
+  for (i = 0; i < n; i++)
+#ifdef FAST
+    A[i] = B[i];
+#else
+    A[i] = 0.0;
+#endif
+#pragma endscop
+}

@@ -1,0 +1,10 @@
+void kernel(int n, double A[100], double B[100])
+{
+  int i, j;
+#pragma scop
+  for (i = 0; i < n; i++)
+    A[i] = 0.0;
+  else
+    B[0] = 1.0;
+#pragma endscop
+}

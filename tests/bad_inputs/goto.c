@@ -1,0 +1,13 @@
+void kernel(int n, double A[100], double B[100])
+{
+  int i, j;
+#pragma scop
+  for (i = 0; i < n; i++) {
+    if (i > 50)
+      goto done;
+    A[i] = 0.0;
+  }
+done:
+  ;
+#pragma endscop
+}

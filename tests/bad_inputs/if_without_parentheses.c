@@ -1,0 +1,9 @@
+void kernel(int n, double A[100], double B[100])
+{
+  int i, j;
+#pragma scop
+  for (i = 0; i < n; i++)
+    if i > 2
+      A[i] = 0.0;
+#pragma endscop
+}

@@ -1,0 +1,9 @@
+#include "nowhere.h"
+void kernel(int n, double A[100], double B[100])
+{
+  int i, j;
+#pragma scop
+  for (i = 0; i < n; i++)
+    A[i] = B[i];
+#pragma endscop
+}

@@ -1,0 +1,8 @@
+void kernel(int n, double A[100], double B[100])
+{
+  int i, j;
+#pragma scop
+  FOREACH(i, n)
+    A[i] = 0.0;
+#pragma endscop
+}

@@ -1,0 +1,10 @@
+#include <math.h>
+double scale(double x);
+void kernel(int n, double A[100], double B[100])
+{
+  int i, j;
+#pragma scop
+  for (i = 0; i < n; i++)
+    A[i] = scale(B[i]) + sqrt(B[i]);
+#pragma endscop
+}

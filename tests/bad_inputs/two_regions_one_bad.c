@@ -1,0 +1,17 @@
+void kernel(int n, double A[100], double B[100])
+{
+  int i, j;
+#pragma scop
+  for (i = 0; i < n; i++)
+    A[i] = B[i];
+#pragma endscop
+}
+
+void other(int n, double A[100])
+{
+  int i;
+#pragma scop
+  while (n > 0)
+    n--;
+#pragma endscop
+}
