@@ -138,6 +138,11 @@ def _run_opt(args: argparse.Namespace) -> int:
             apply = json.loads(args.apply_schedule.read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"{args.apply_schedule}: error: cannot read schedule: {exc}") from None
+        regions = apply.get("regions") if isinstance(apply, dict) else None
+        if not isinstance(regions, list) or not all(isinstance(r, dict) and isinstance(r.get("steps", []), list)
+                                                    for r in regions):
+            raise InputError(f"{args.apply_schedule}: error: not a schedule file of --emit-schedule "
+                             "(expected {\"regions\": [{\"steps\": [...]}, ...]})")
     space = Space(tile=not args.notile, parallel=not args.noparallel, unroll=not args.nounroll,
                   vector=not args.novector)
     result = optimize(

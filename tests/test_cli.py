@@ -123,6 +123,17 @@ def test_bad_schedule_file_exits_2(gemm: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "o.c").exists()
 
 
+@pytest.mark.parametrize("text", ["[1, 2]", '{"regions": 3}', '{"regions": [5]}', '{"regions": [{"steps": 5}]}'])
+def test_a_schedule_file_of_the_wrong_shape_exits_2(gemm: Path, tmp_path: Path, text: str) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(text)
+    proc = looper_opt(gemm, "--apply-schedule", bad, "-o", tmp_path / "o.c")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [f"{bad}: error: not a schedule file of --emit-schedule "
+                                                '(expected {"regions": [{"steps": [...]}, ...]})']
+    assert not (tmp_path / "o.c").exists()
+
+
 def test_non_scop_region_is_left_untouched_with_a_warning(tmp_path: Path) -> None:
     src = tmp_path / "mixed.c"
     src.write_text(NOT_A_SCOP)
