@@ -17,6 +17,7 @@ class Dependences:
     raw: isl.UnionMap
     war: isl.UnionMap
     waw: isl.UnionMap
+    pieces: isl.UnionMap | None = None  # every dependence as dataflow analysis found it, not coalesced
 
     @cached_property
     def all(self) -> isl.UnionMap:
@@ -49,4 +50,8 @@ def compute_dependences(scop: Scop) -> Dependences:
     raw = flow(reads, must=writes).get_must_dependence()
     war = flow(writes, may=reads, kill=writes).get_may_dependence()
     waw = flow(writes, must=writes).get_must_dependence()
-    return Dependences(raw.coalesce(), war.coalesce(), waw.coalesce())
+    # The scheduler's Farkas constraints are the same on a union as on each of its pieces, and far
+    # cheaper on the simple pieces dataflow analysis gives than on the polytope coalescing makes of them
+    # (a 7-point stencil's pieces merge into one of many faces: 0.6 s instead of 1 ms).
+    pieces = raw.union(war).union(waw)
+    return Dependences(raw.coalesce(), war.coalesce(), waw.coalesce(), pieces)

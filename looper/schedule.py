@@ -27,6 +27,44 @@ class ScheduleError(ValueError):
 
 Key = tuple[str, int]  # (statement name, schedule dimension)
 
+# Facts about a row (its printed text, its value if constant), memoized by object: a schedule
+# shares every row its step leaves alone with the schedule it derives from, and a dictionary
+# lookup costs far less than the isl calls. Each entry holds its row, so an id stays unique while
+# it is a key; the table is emptied when it grows large (only the memo is lost).
+_FACTS: dict[int, tuple[isl.Aff, str, int | None]] = {}
+_FACTS_LIMIT = 1 << 18
+
+
+# The rows tiling made, each with the row it tiles and the tile size: `floor(a / s) > floor(b / s)`
+# implies `a > b`, which legality uses to answer for many tile sizes at once (looper.depwalk).
+_TILES: dict[int, tuple[isl.Aff, isl.Aff, int]] = {}
+
+
+def tile_source(aff: isl.Aff) -> tuple[isl.Aff, int] | None:
+    """The row `a` and size `s` if `aff` is the tile row `floor(a / s)` made by tiling, else None."""
+    entry = _TILES.get(id(aff))
+    return None if entry is None else (entry[1], entry[2])
+
+
+def _tile_row(row: isl.Aff, size: int) -> isl.Aff:
+    """The tile loop's row `floor(row / size)`, remembered with its source."""
+    tile = row.scale_down_val(_val(row.get_ctx(), size)).floor()
+    if len(_TILES) >= _FACTS_LIMIT:
+        _TILES.clear()
+    _TILES[id(tile)] = (tile, row, size)
+    return tile
+
+
+def row_facts(aff: isl.Aff) -> tuple[str, int | None]:
+    """The row's isl text (equal texts: equal functions) and its value if it is a constant."""
+    entry = _FACTS.get(id(aff))
+    if entry is None:
+        if len(_FACTS) >= _FACTS_LIMIT:
+            _FACTS.clear()
+        entry = (aff, str(aff), aff.get_constant_val().to_python() if aff.is_cst() else None)
+        _FACTS[id(aff)] = entry
+    return entry[1], entry[2]
+
 
 @dataclass
 class Lowered:
@@ -37,6 +75,10 @@ class Lowered:
     vector: set[Key] = field(default_factory=set)
     unroll: dict[Key, int] = field(default_factory=dict)
     tiled: set[str] = field(default_factory=set)  # statements inside a tiled band
+    # What the rows say about the loop structure, computed when first asked: the search asks the same
+    # questions of one schedule many times. Only `apply` changes rows, and at its end it keeps only
+    # what concerns statements whose rows it left alone.
+    _memo: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_dims(self) -> int:
@@ -46,18 +88,62 @@ class Lowered:
         return Lowered({s: list(r) for s, r in self.rows.items()}, set(self.parallel), set(self.vector),
                        dict(self.unroll), set(self.tiled))
 
+    def forget(self, before: Lowered) -> None:
+        """Keep, of what was derived from the rows of `before` (copied with them), only what concerns
+        statements whose rows are still the same objects: the rest changed."""
+        same = {s for s, rows in self.rows.items() if len(rows) == len(before.rows.get(s, ()))
+                and all(a is b for a, b in zip(rows, before.rows[s], strict=True))}
+        kept = ("facts", "text", "loops", "pattern")  # of one statement each
+        self._memo = {k: v for k, v in self._memo.items() if k[0] in kept and k[1] in same}
+
     # --- loop structure -------------------------------------------------------------------
+    def texts(self, stmt: str) -> tuple[str, ...]:
+        """The isl texts of the statement's rows (equal texts: equal rows)."""
+        return self._facts(stmt)[0]
+
+    def constants(self, stmt: str) -> tuple[int | None, ...]:
+        """Per row of the statement, its value if it is a constant, else None (a loop)."""
+        return self._facts(stmt)[1]
+
+    def _facts(self, stmt: str) -> tuple[tuple[str, ...], tuple[int | None, ...]]:
+        key = ("facts", stmt)
+        found = self._memo.get(key)
+        if found is None:
+            pairs = [row_facts(r) for r in self.rows[stmt]]
+            found = self._memo[key] = (tuple(t for t, _ in pairs), tuple(c for _, c in pairs))
+        return found
+
+    def text(self, stmt: str) -> str:
+        """The statement's rows as one text (a string keeps its hash: a cheap dictionary key)."""
+        key = ("text", stmt)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = "\n".join(self.texts(stmt))
+        return found
+
+    def rows_key(self) -> tuple[str, ...]:
+        """Every statement's rows as text: equal keys, equal rows."""
+        found = self._memo.get(("rows",))
+        if found is None:
+            found = self._memo[("rows",)] = tuple(self.text(s) for s in self.rows)
+        return found
+
     def is_loop(self, stmt: str, dim: int) -> bool:
         """Whether dimension `dim` is a loop (not a constant) for `stmt`."""
-        return not self.rows[stmt][dim].is_cst()
+        return self.constants(stmt)[dim] is None
 
     def constant(self, stmt: str, dim: int) -> int:
         """The value of a constant (sequencing) dimension."""
-        return self.rows[stmt][dim].get_constant_val().to_python()
+        value = self.constants(stmt)[dim]
+        return value if value is not None else self.rows[stmt][dim].get_constant_val().to_python()
 
     def loop_dims(self, stmt: str) -> list[int]:
         """The loop dimensions of `stmt`, outermost first."""
-        return [d for d in range(self.n_dims) if self.is_loop(stmt, d)]
+        key = ("loops", stmt)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = tuple(d for d, c in enumerate(self.constants(stmt)) if c is None)
+        return list(found)
 
     def loop_dim(self, stmt: str, depth: int) -> int:
         """The schedule dimension of the loop at `depth` around `stmt`."""
@@ -70,12 +156,20 @@ class Lowered:
 
     def signature(self, stmt: str, upto: int) -> tuple:
         """What identifies the loops around `stmt` at dimensions 0..upto-1."""
-        return tuple("L" if self.is_loop(stmt, d) else self.constant(stmt, d) for d in range(upto))
+        key = ("pattern", stmt)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = tuple("L" if c is None else c for c in self.constants(stmt))
+        return found[:max(upto, 0)]
 
     def members(self, stmt: str, dim: int) -> list[str]:
         """The statements sharing `stmt`'s loop (or sequence position) at `dim`, in row order."""
-        sig = self.signature(stmt, dim + 1)
-        return [s for s in self.rows if self.signature(s, dim + 1) == sig]
+        key = ("members", stmt, dim)
+        found = self._memo.get(key)
+        if found is None:
+            sig = self.signature(stmt, dim + 1)
+            found = self._memo[key] = tuple(s for s in self.rows if self.signature(s, dim + 1) == sig)
+        return list(found)
 
     def depth_of(self, stmt: str, dim: int) -> int:
         """How many loops of `stmt` lie strictly before `dim`."""
@@ -101,13 +195,19 @@ class Schedule:
 
     def then(self, *steps: T.Transformation) -> Schedule:
         """This schedule followed by more transformations."""
-        return Schedule(self.scop, self.steps + tuple(steps))
+        child = Schedule(self.scop, self.steps + tuple(steps))
+        low = self.__dict__.get("lowered")
+        if low is not None:  # the child lowers from here: `apply` never changes the rows it is given
+            child.__dict__["_lowered_prefix"] = (low, len(self.steps))
+        return child
 
     @cached_property
     def lowered(self) -> Lowered:
         """Rows and marks after every step; raises ScheduleError if a step does not apply."""
-        low = initial_rows(self.scop)
-        for step in self.steps:
+        low, done = self.__dict__.pop("_lowered_prefix", (None, 0))
+        if low is None:
+            low = initial_rows(self.scop)
+        for step in self.steps[done:]:
             low = apply(low, step)
         return low
 
@@ -124,10 +224,13 @@ class Schedule:
 
     def fingerprint(self) -> str:
         """A canonical hash of the resulting schedule: equal for transformation sequences with equal effect."""
-        low = self.lowered
-        parts = [f"{s}:{[str(r) for r in rows]}" for s, rows in sorted(low.rows.items())]
-        parts += [f"P{sorted(low.parallel)}", f"V{sorted(low.vector)}", f"U{sorted(low.unroll.items())}"]
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+        found = self.__dict__.get("_fingerprint")
+        if found is None:
+            low = self.lowered
+            parts = [f"{s}:{list(low.texts(s))}" for s in sorted(low.rows)]
+            parts += [f"P{sorted(low.parallel)}", f"V{sorted(low.vector)}", f"U{sorted(low.unroll.items())}"]
+            found = self.__dict__["_fingerprint"] = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+        return found
 
     def to_json(self) -> dict[str, Any]:
         """The transformation sequence as JSON (the Scop is identified by its name and statements)."""
@@ -208,7 +311,15 @@ def _perfect_band(low: Lowered, stmt: str, depth: int, count: int) -> tuple[list
 
 def apply(low: Lowered, t: T.Transformation) -> Lowered:
     """Apply one transformation to lowered rows, returning new rows."""
-    low = low.copy()
+    copy = low.copy()
+    copy._memo = dict(low._memo)  # the same rows: the same answers, until _apply changes them
+    result = _apply(copy, t)
+    result.forget(low)  # `_apply` asks about the structure only before it changes any row
+    return result
+
+
+def _apply(low: Lowered, t: T.Transformation) -> Lowered:
+    """Apply one transformation to a copy of lowered rows, in place."""
     rows = low.rows
     if isinstance(t, T.Reschedule):
         if set(dict(t.maps)) != set(rows):
@@ -324,11 +435,10 @@ def _tile(low: Lowered, t: T.Tile) -> None:
             zero = _set_constant(r[0], 0)
             r.extend([zero] * (2 * n))
             continue
-        ctx = r[0].get_ctx()
         band = [r[d] for d in dims]
         tiles: list[isl.Aff] = []
         for k in range(n):
-            tiles += [band[k].scale_down_val(_val(ctx, t.sizes[k])).floor(), _set_constant(r[0], 0)]
+            tiles += [_tile_row(band[k], t.sizes[k]), _set_constant(r[0], 0)]
         new = r[:first] + tiles + r[first:]
         for k in range(n):
             new[dims[k] + 2 * n] = band[order[k]]
