@@ -7,6 +7,7 @@ from functools import cached_property
 
 import islpy as isl
 
+from looper.depwalk import DependenceWalk
 from looper.ir import Scop
 
 
@@ -26,6 +27,21 @@ class Dependences:
 
     def by_kind(self) -> dict[str, isl.UnionMap]:
         return {"RAW": self.raw, "WAR": self.war, "WAW": self.waw}
+
+    @cached_property
+    def relations(self) -> list[tuple[str, isl.Map]]:
+        """Every dependence relation (one pair of statements each) with its kind, RAW first."""
+        return [(kind, m) for kind, dep in self.by_kind().items() for m in maps_of(dep)]
+
+    @cached_property
+    def ends(self) -> list[tuple[str, str]]:
+        """The source and sink statement of each relation."""
+        return [(m.get_tuple_name(isl.dim_type.in_), m.get_tuple_name(isl.dim_type.out)) for _, m in self.relations]
+
+    @cached_property
+    def walk(self) -> DependenceWalk:
+        """The relations' walk through schedule dimensions, shared by every schedule checked against them."""
+        return DependenceWalk([m for _, m in self.relations])
 
     def __str__(self) -> str:
         return "\n".join(f"{k}: {v}" for k, v in self.by_kind().items())
@@ -55,3 +71,9 @@ def compute_dependences(scop: Scop) -> Dependences:
     # (a 7-point stencil's pieces merge into one of many faces: 0.6 s instead of 1 ms).
     pieces = raw.union(war).union(waw)
     return Dependences(raw.coalesce(), war.coalesce(), waw.coalesce(), pieces)
+
+
+def maps_of(umap: isl.UnionMap) -> list[isl.Map]:
+    """The maps of a union map, in isl's order."""
+    lst = umap.get_map_list()
+    return [lst.get_at(i) for i in range(lst.n_map())]

@@ -1,13 +1,22 @@
-"""Legality: a Schedule must respect every dependence; parallel and vector loops must carry none."""
+"""Legality: a Schedule must respect every dependence; parallel and vector loops must carry none.
+
+Every question is answered by walking each dependence relation through the schedule's rows
+(`looper.depwalk`): exact isl emptiness tests on the dependence pairs, cached per pair of rows for
+all the schedules of a search, so that a candidate costs isl work only where its last step changed
+a row. The reason given for a rejection is built only when it is read.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
 
 import islpy as isl
 
-from looper.deps import Dependences
-from looper.schedule import Schedule, ScheduleError
+from looper.deps import Dependences, maps_of
+from looper.depwalk import DependenceWalk, Node
+from looper.schedule import Lowered, Schedule, ScheduleError
 
 
 @dataclass(frozen=True)
@@ -15,7 +24,11 @@ class Verdict:
     """Whether a schedule is legal, and if not, why (naming a violated dependence)."""
 
     legal: bool
-    reason: str = ""
+    why: str | Callable[[], str] = field(default="", repr=False, compare=False)
+
+    @property
+    def reason(self) -> str:
+        return self.why() if callable(self.why) else self.why
 
     def __bool__(self) -> bool:
         return self.legal
@@ -25,31 +38,48 @@ LEGAL = Verdict(True)
 
 
 def check(schedule: Schedule, deps: Dependences) -> Verdict:
-    """Check a schedule against the dependences: order first, then every parallel and vector loop.
-
-    Works one dependence relation (one pair of statements) at a time: much cheaper than
-    comparing whole union maps, whose lexicographic order relates every pair of statements."""
+    """Check a schedule against the dependences: order first, then every parallel and vector loop."""
     try:
-        maps = schedule.statement_maps
         low = schedule.lowered
     except ScheduleError as exc:
         return Verdict(False, str(exc))
+    walk = deps.walk
+    answers = walk.answers
     n = low.n_dims
-    later = isl.Map.lex_lt(isl.Space.set_alloc(next(iter(maps.values())).get_ctx(), 0, n))
-    for kind, dep in deps.by_kind().items():
-        for m in _maps(dep):
-            times = _times(m, maps)
-            if not times.is_subset(later):
-                broken = _restrict(m, maps, times.subtract(later))
-                return Verdict(False, f"violates {kind} dependence {_example(isl.UnionMap.from_map(broken))}")
+    for index, ((kind, m), (src, dst)) in enumerate(zip(deps.relations, deps.ends, strict=True)):
+        key = (index, low.text(src), low.text(dst))
+        ok = answers.get(key)
+        if ok is None:
+            ok = answers[key] = _respects(walk, index, low.rows[src], low.rows[dst], n)
+        if not ok:
+            return Verdict(False, cache(lambda kind=kind, m=m: f"violates {kind} dependence {_violation(schedule, m)}"))
     for what, marks in (("parallel", low.parallel), ("vector", low.vector)):
         for dim in sorted({d for _, d in marks}):
             stmts = sorted(s for s, d in marks if d == dim)
-            carried = carried_at(schedule, deps, stmts, dim)
-            if carried is not None:
+            found = _carried(schedule, deps, stmts, dim)
+            if found is not None:
                 depth = low.depth_of(stmts[0], dim)
-                return Verdict(False, f"{what} loop at depth {depth} around {stmts[0]} carries dependence {carried}")
+                return Verdict(False, cache(lambda what=what, depth=depth, stmts=stmts, dim=dim, found=found: (
+                    f"{what} loop at depth {depth} around {stmts[0]} carries dependence "
+                    f"{_carried_text(schedule, stmts, dim, *found)}")))
     return LEGAL
+
+
+def _respects(walk: DependenceWalk, root: Node, source_rows: list[isl.Aff], sink_rows: list[isl.Aff],
+              n: int) -> bool:
+    """Whether every pair of dependence `root` has its source time lexicographically before its sink time."""
+    node = root
+    if walk.is_empty(node):
+        return True
+    for d in range(n):
+        node = walk.step(node, source_rows[d], sink_rows[d])
+        if walk.later(node):
+            return False
+        # Below a tile row, only the twin (shared by every tile size) is tested on the way: the last
+        # test below answers for the tiled pairs anyway.
+        if walk.empty_by_twin(node) if walk.is_under_tile(node) else walk.is_empty(node):
+            return True
+    return walk.is_empty(node)  # if not, some pairs run at the same time
 
 
 def _src(m: isl.Map) -> str:
@@ -71,6 +101,15 @@ def _restrict(m: isl.Map, maps: dict[str, isl.Map], times: isl.Map) -> isl.Map:
     return m.intersect(pairs)
 
 
+def _violation(schedule: Schedule, m: isl.Map) -> str:
+    """The pairs of `m` the schedule does not order, printed with an example."""
+    maps = schedule.statement_maps
+    times = _times(m, maps)
+    n = times.dim(isl.dim_type.in_)
+    later = isl.Map.lex_lt(isl.Space.set_alloc(m.get_ctx(), 0, n))
+    return _example(isl.UnionMap.from_map(_restrict(m, maps, times.subtract(later))))
+
+
 def carried_at(schedule: Schedule, deps: Dependences, stmts: list[str], dim: int) -> str | None:
     """A dependence carried by schedule dimension `dim` (the loop of `stmts`), printed, or None if there is none.
 
@@ -78,21 +117,52 @@ def carried_at(schedule: Schedule, deps: Dependences, stmts: list[str], dim: int
     `dim` is a constant in the loop's range shares the loop in the generated code (isl guards it,
     `if (c1 == 0)`), so it runs in parallel too. "Inside" means: the source's time has the prefix
     (dimensions before `dim`) of some instance of `stmts`; other loops at the same depth differ there."""
-    maps = schedule.statement_maps
-    inside = _prefixes(maps, stmts, dim)
-    for kind, dep in deps.by_kind().items():
-        for m in _maps(dep):
-            t = _times(m, maps).intersect_domain(inside)
-            if t.is_empty():
-                continue
-            same_prefix = isl.Map.universe(t.get_space())
-            for d in range(dim):
-                same_prefix = same_prefix.equate(isl.dim_type.in_, d, isl.dim_type.out, d)
-            inner = t.intersect(same_prefix)
-            same_here = same_prefix.equate(isl.dim_type.in_, dim, isl.dim_type.out, dim)
-            if not inner.is_subset(same_here):
-                return f"{kind} {_example(isl.UnionMap.from_map(_restrict(m, maps, inner.subtract(same_here))))}"
+    found = _carried(schedule, deps, stmts, dim)
+    return None if found is None else _carried_text(schedule, stmts, dim, *found)
+
+
+def _carried(schedule: Schedule, deps: Dependences, stmts: list[str], dim: int) -> tuple[str, isl.Map] | None:
+    """The first dependence (kind and relation) with pairs inside the loop that differ at `dim`."""
+    low = schedule.lowered
+    key = ("carried", low.rows_key(), tuple(stmts), dim)
+    answers = deps.walk.answers
+    if key not in answers:
+        answers[key] = _first_carried(schedule, deps, stmts, dim)
+    return answers[key]
+
+
+def _first_carried(schedule: Schedule, deps: Dependences, stmts: list[str], dim: int) -> tuple[str, isl.Map] | None:
+    low = schedule.lowered
+    walk = deps.walk
+    sources = _may_be_inside(low, stmts, dim)
+    for index, ((kind, m), (src, dst)) in enumerate(zip(deps.relations, deps.ends, strict=True)):
+        if src not in sources:
+            continue
+        node = walk.descend(index, low.rows[src], low.rows[dst], dim)
+        if node is None:
+            continue
+        if src in stmts:  # every source instance is inside (its own time has its own prefix)
+            child = walk.step(node, low.rows[src][dim], low.rows[dst][dim])
+            if walk.later(child) or walk.earlier(child):
+                return kind, m
+            continue
+        inner = walk.pairs(node).intersect_domain(_inside_sources(schedule, src, stmts, dim))
+        a, b = isl.PwAff.from_aff(low.rows[src][dim]), isl.PwAff.from_aff(low.rows[dst][dim])
+        if not (inner.intersect(a.lt_map(b)).is_empty() and inner.intersect(a.gt_map(b)).is_empty()):
+            return kind, m
     return None
+
+
+def _carried_text(schedule: Schedule, stmts: list[str], dim: int, kind: str, m: isl.Map) -> str:
+    """A carried dependence printed as before: its pairs inside the loop that differ at `dim`."""
+    maps = schedule.statement_maps
+    t = _times(m, maps).intersect_domain(_prefixes(maps, stmts, dim))
+    same_prefix = isl.Map.universe(t.get_space())
+    for d in range(dim):
+        same_prefix = same_prefix.equate(isl.dim_type.in_, d, isl.dim_type.out, d)
+    inner = t.intersect(same_prefix)
+    same_here = same_prefix.equate(isl.dim_type.in_, dim, isl.dim_type.out, dim)
+    return f"{kind} {_example(isl.UnionMap.from_map(_restrict(m, maps, inner.subtract(same_here))))}"
 
 
 def skew_may_help(schedule: Schedule, deps: Dependences, stmts: list[str], dims: list[int], *,
@@ -102,7 +172,7 @@ def skew_may_help(schedule: Schedule, deps: Dependences, stmts: list[str], dims:
     tiled) or none of its loops is parallel (a wavefront could make one so). Otherwise a skew only
     adds index arithmetic, as Pluto, which skews only when it must, would not. `is_permutable`:
     the band's `permutable` result, when the caller has it already."""
-    if all(carried_at(schedule, deps, stmts, d) is not None for d in dims):
+    if all(_carried(schedule, deps, stmts, d) is not None for d in dims):
         return True
     if is_permutable is None:
         is_permutable = permutable(schedule, deps, stmts, dims)
@@ -112,20 +182,56 @@ def skew_may_help(schedule: Schedule, deps: Dependences, stmts: list[str], dims:
 def permutable(schedule: Schedule, deps: Dependences, stmts: list[str], dims: list[int]) -> bool:
     """Whether no dependence inside the band (not carried by an outer loop) has a negative component
     at one of its dimensions: then any order of its loops, and tiling, is legal."""
-    maps = schedule.statement_maps
-    inside = _prefixes(maps, stmts, dims[0])
-    for dep in deps.by_kind().values():
-        for m in _maps(dep):
-            t = _times(m, maps).intersect_domain(inside)
-            for d in range(dims[0]):  # not carried by an outer loop (nor ordered by an outer sequence)
-                t = t.equate(isl.dim_type.in_, d, isl.dim_type.out, d)
-            if t.is_empty():
-                continue
-            for d in dims:
-                forward = isl.Map.universe(t.get_space()).order_le(isl.dim_type.in_, d, isl.dim_type.out, d)
-                if not t.is_subset(forward):
-                    return False
+    low = schedule.lowered
+    key = ("permutable", low.rows_key(), tuple(stmts), tuple(dims))
+    answers = deps.walk.answers
+    found = answers.get(key)
+    if found is None:
+        found = answers[key] = _permutable(schedule, deps, stmts, dims)
+    return found
+
+
+def _permutable(schedule: Schedule, deps: Dependences, stmts: list[str], dims: list[int]) -> bool:
+    low = schedule.lowered
+    walk = deps.walk
+    sources = _may_be_inside(low, stmts, dims[0])
+    for index, (src, dst) in enumerate(deps.ends):
+        if src not in sources:
+            continue
+        node = walk.descend(index, low.rows[src], low.rows[dst], dims[0])
+        if node is None:
+            continue
+        if src in stmts:
+            if any(walk.later(walk.step(node, low.rows[src][d], low.rows[dst][d])) for d in dims):
+                return False
+            continue
+        inner = walk.pairs(node).intersect_domain(_inside_sources(schedule, src, stmts, dims[0]))
+        for d in dims:
+            a, b = isl.PwAff.from_aff(low.rows[src][d]), isl.PwAff.from_aff(low.rows[dst][d])
+            if not inner.intersect(a.gt_map(b)).is_empty():
+                return False
     return True
+
+
+def _may_be_inside(low: Lowered, stmts: list[str], dim: int) -> set[str]:
+    """The statements some of whose times may have the prefix (dimensions before `dim`) of an instance
+    of `stmts`: not those that, against each of them, hold a different constant in a sequence dimension."""
+    theirs = [low.constants(s)[:dim] for s in stmts]
+    found = set(stmts)
+    for src in low.rows:
+        if src in found:
+            continue
+        mine = low.constants(src)[:dim]
+        if any(not any(a is not None and b is not None and a != b for a, b in zip(mine, other, strict=True))
+               for other in theirs):
+            found.add(src)
+    return found
+
+
+def _inside_sources(schedule: Schedule, src: str, stmts: list[str], dim: int) -> isl.Set:
+    """The instances of `src` whose time has the prefix (dimensions before `dim`) of an instance of `stmts`."""
+    maps = schedule.statement_maps
+    return maps[src].intersect_range(_prefixes(maps, stmts, dim)).domain()
 
 
 def _prefixes(maps: dict[str, isl.Map], stmts: list[str], dim: int) -> isl.Set:
@@ -141,8 +247,7 @@ def _prefixes(maps: dict[str, isl.Map], stmts: list[str], dim: int) -> isl.Set:
 
 
 def _maps(umap: isl.UnionMap) -> list[isl.Map]:
-    lst = umap.get_map_list()
-    return [lst.get_at(i) for i in range(lst.n_map())]
+    return maps_of(umap)
 
 
 def _example(umap: isl.UnionMap) -> str:
