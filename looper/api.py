@@ -20,19 +20,20 @@ from frontend.errors import FrontendError, FrontendWarning
 from frontend.reader import Reading, load, read_file
 from frontend.source import Source
 from looper.deps import Dependences, compute_dependences
-from looper.heuristic import Options, isl_default
 from looper.ir import Scop
 from looper.legality import check
 from looper.measure import MeasureCache, MeasureEvaluator, Program
 from looper.progress import Progress
+from looper.recipe import Options
 from looper.schedule import Schedule
 from looper.search import AnalyticalEvaluator, Evaluator, RandomEvaluator, SearchResult, Space, beam_search
 from looper.search.beam import FUSION_WIDTH
 from looper.search.candidates import levels
+from looper.search.seeds import plain, search_starts
 from looper.verify import Verification, has_main, verify_sources
 from polybench.manifest import UTILITIES
 
-SEARCHES = ("model", "measure", "hybrid", "isl", "random", "none")
+SEARCHES = ("model", "measure", "hybrid", "pluto", "isl", "random", "none")
 
 
 class InputError(ValueError):
@@ -51,7 +52,7 @@ class RegionResult:
     search: SearchResult | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     # hybrid: every candidate timed, as (origin, schedule, measured speedup); origin "model" (in the
-    # model's order) or "isl"
+    # model's order) or "pluto"
     timed: list[tuple[str, Schedule, float]] = field(default_factory=list)
 
 
@@ -235,27 +236,25 @@ def _decide(scop: Scop, deps: Dependences, search: str, saved: dict | None, *, b
     if search == "none":
         return RegionResult(scop, identity, "")
     options = Options(tile=space.tile, parallel=space.parallel, vector=space.vector)
-    if search == "isl":
-        schedule = isl_default(identity, deps, options)
+    if search in ("pluto", "isl"):
+        schedule = plain(identity, deps, search, options)
         return RegionResult(scop, schedule, "", seconds={"search": time.perf_counter() - started})
+    # Every search but the plain paths starts from the original program and from the seeds.
+    starts = search_starts(identity, deps, options) if space.seeds else []
     if search == "random":
         found = beam_search(identity, deps, RandomEvaluator(seed), beam_width=beam_width,
-                            fusion_width=fusion_width, space=space)
+                            fusion_width=fusion_width, space=space, seeds=starts)
         return RegionResult(scop, found.best, "", search=found, seconds={"search": time.perf_counter() - started})
     if search == "measure":
         with Progress(len(levels(space)), f"measuring {scop.name}", enabled=None if not quiet else False) as bar:
             evaluator = MeasureEvaluator(program, repeat=repeat, jobs=jobs, cache=MeasureCache())
-            found = beam_search(identity, deps, evaluator, beam_width=beam_width, space=space,
+            found = beam_search(identity, deps, evaluator, beam_width=beam_width, space=space, seeds=starts,
                                 progress=lambda phase, i, n: bar.advance(label=f"measuring {scop.name}: {phase}"))
-            # isl's schedule (a whole reschedule, outside the beam's step-by-step space) is timed too,
-            # so that a measured search is never knowingly slower than --search isl.
-            pluto = isl_default(identity, deps, options)
-            pluto_speedup = evaluator.score([pluto])[0]
-        best, speedup = (pluto, pluto_speedup) if pluto_speedup > found.score else (found.best, found.score)
-        return RegionResult(scop, best, "", measured_speedup=speedup, search=found,
+        return RegionResult(scop, found.best, "", measured_speedup=found.score, search=found,
                             seconds={"search": time.perf_counter() - started})
     evaluator, _ = model_evaluator(model)
-    found = beam_search(identity, deps, evaluator, beam_width=beam_width, fusion_width=fusion_width, space=space)
+    found = beam_search(identity, deps, evaluator, beam_width=beam_width, fusion_width=fusion_width, space=space,
+                        seeds=starts)
     result = RegionResult(scop, found.best, "", predicted_speedup=found.score, search=found,
                           seconds={"search": time.perf_counter() - started})
     if search == "hybrid":
@@ -268,11 +267,11 @@ def _decide(scop: Scop, deps: Dependences, search: str, saved: dict | None, *, b
                 top.append(schedule)
             if len(top) >= top_k:
                 break
-        pluto = isl_default(identity, deps, options)  # timed too, as in the measured search
+        pluto = plain(identity, deps, "pluto", options)  # timed too, as in the measured search
         origins = ["model"] * len(top)
         if pluto.fingerprint() not in seen:
             top.append(pluto)
-            origins.append("isl")
+            origins.append("pluto")
         with Progress(len(top), f"measuring top {len(top)} of {scop.name}",
                       enabled=None if not quiet else False) as bar:
             measurer = MeasureEvaluator(program, repeat=repeat, jobs=jobs, cache=MeasureCache(),

@@ -12,7 +12,8 @@ from looper.transforms import Reschedule
 def compute(scop: Scop, deps: Dependences) -> isl.Schedule:
     """Run isl's scheduler with every dependence as validity, proximity and coincidence constraint."""
     sc = isl.ScheduleConstraints.on_domain(scop.domain).set_context(scop.context)
-    sc = sc.set_validity(deps.all).set_proximity(deps.all).set_coincidence(deps.all)
+    relations = deps.pieces if deps.pieces is not None else deps.all  # the simple pieces: see Dependences.pieces
+    sc = sc.set_validity(relations).set_proximity(relations).set_coincidence(relations)
     return sc.compute_schedule()
 
 

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import islpy as isl
+
 from looper import transforms as T
+from looper.counting import instance_count
 from looper.deps import Dependences
+from looper.ir import Scop
 from looper.legality import carried_at, check, permutable
 from looper.schedule import Schedule, ScheduleError
 from looper.search.candidates import bands, loops
 from looper.strides import stride_one_order
+
+# What pays on this machine (2 cores, 1 MiB of L2 per core; ../shared/PERFORMANCE_NOTES.md):
+IN_CACHE_BYTES = 256 * 1024  # a nest whose arrays fit in L2 several times over gains nothing from tiles
+MIN_REGION_WORK = 100_000  # statement instances per entry into a parallel region, or waking threads costs more
 
 
 @dataclass(frozen=True)
@@ -45,10 +53,14 @@ def apply_recipe(schedule: Schedule, deps: Dependences, options: Options = Optio
 def tile_bands(schedule: Schedule, deps: Dependences, sizes: tuple[int, ...]
                ) -> tuple[Schedule, dict[str, tuple[int, int]]]:
     """Tile the longest permutable prefix (2 or 3 loops) of every perfect band, outermost bands first,
-    with the point loops in stride-1 order. Returns the schedule and each tiled statement's band."""
+    with the point loops in stride-1 order, unless the band's arrays fit in cache anyway. Returns the
+    schedule and each tiled statement's band."""
     tiled: dict[str, tuple[int, int]] = {}
     for band in sorted(bands(schedule.lowered), key=lambda b: b.depth):
         if band.length < 2 or set(band.members) & set(tiled):
+            continue
+        footprint = footprint_bytes(schedule.scop, band.members)
+        if footprint is not None and footprint < IN_CACHE_BYTES:
             continue
         low = schedule.lowered
         dims = low.loop_dims(band.stmt)[band.depth:band.depth + band.length]
@@ -66,16 +78,60 @@ def tile_bands(schedule: Schedule, deps: Dependences, sizes: tuple[int, ...]
 
 def parallelize(schedule: Schedule, deps: Dependences, rep: str, band: tuple[int, int] | None, *,
                 wavefront: bool = True) -> Schedule:
-    """Parallelize the outermost parallel loop of `rep`'s nest, or a wavefront of its tiles."""
+    """Parallelize the outermost parallel loop of `rep`'s nest, or a wavefront of its tiles, where each
+    entry into the parallel loop has enough work to pay for waking the threads (an inner parallel loop
+    inside a time loop of a small stencil does not: jacobi-1d)."""
     for d in range(min(3, len(schedule.lowered.loop_dims(rep)))):
         result = attempt(schedule, deps, T.Parallelize(rep, d))
         if result is not None:
-            return result
+            return result if pays(result, rep, d) else schedule
     if wavefront and band is not None and band[0] < 2:
         t = band[0]
         wave = (T.Skew(rep, t, t + 1), T.Interchange(rep, t, t + 1), T.Parallelize(rep, t + 1))
-        return attempt(schedule, deps, *wave) or schedule
+        result = attempt(schedule, deps, *wave)
+        if result is not None and pays(result, rep, t + 1):
+            return result
     return schedule
+
+
+def pays(schedule: Schedule, rep: str, depth: int) -> bool:
+    """Whether the loop at `depth` around `rep` runs enough statement instances per entry to be parallel
+    (assumed so where the parameters' values are unknown)."""
+    scop = schedule.scop
+    low = schedule.lowered
+    dim = low.loop_dim(rep, depth)
+    members = low.members(rep, dim)
+    values = scop.param_values
+    if any(p not in values for p in scop.params):
+        return True
+    work = sum(instance_count(scop.statement(s).domain, values, 1) for s in members)
+    if dim == 0 or work < MIN_REGION_WORK:
+        return work >= MIN_REGION_WORK
+    entries = None
+    for s in members:  # the distinct values of the loops around the parallel one
+        times = schedule.statement_maps[s].range()
+        prefix = times.project_out(isl.dim_type.set, dim, times.dim(isl.dim_type.set) - dim)
+        entries = prefix if entries is None else entries.union(prefix)
+    assert entries is not None
+    return work / max(1.0, instance_count(entries.coalesce(), values, 1)) >= MIN_REGION_WORK
+
+
+def footprint_bytes(scop: Scop, statements: tuple[str, ...] | list[str]) -> float | None:
+    """Bytes of array elements the statements touch (None where the parameters' values are unknown)."""
+    values = scop.param_values
+    if any(p not in values for p in scop.params):
+        return None
+    touched: dict[str, isl.Set] = {}
+    for name in statements:
+        s = scop.statement(name)
+        for access in s.accesses:
+            elements = access.relation.intersect_domain(s.domain).range()
+            touched[access.array] = elements if access.array not in touched else touched[access.array].union(elements)
+    total = 0.0
+    for array, elements in touched.items():
+        size = 4 if scop.arrays[array].resolved_type == "float" else 8
+        total += size * instance_count(elements.coalesce(), values, 1)
+    return total
 
 
 def vectorize(schedule: Schedule, deps: Dependences) -> Schedule:

@@ -46,7 +46,7 @@ def test_ci_run_finds_no_failure(ci_run) -> None:
     failures = (out / "failures.txt").read_text() if (out / "failures.txt").exists() else ""
     assert summary["failures"] == 0, failures
     assert summary["cases"] >= 250, summary
-    assert set(summary["cases_by_mode"]) == {"schedule", "isl", "model", "random", "none"}
+    assert set(summary["cases_by_mode"]) == {"schedule", "pluto", "isl", "model", "random", "none"}
     assert summary["programs"]["run"] == 20 and summary["invalid_cases"] == 0
     assert summary["cases_per_second"] > 0 and seconds < 300
 

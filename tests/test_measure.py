@@ -29,9 +29,9 @@ def test_measure_search_verifies_and_reuses_its_cache(tmp_path: Path, monkeypatc
     assert len(rows) >= region.search.stats.scored
     # Times taken under another OpenMP wait policy are not comparable, so the policy is in the key.
     assert all("OMP_WAIT_POLICY=passive" in compiler for _, compiler in rows)
-    # isl's schedule is timed as well, so the measured search can keep it when it is faster.
-    isl = optimize(KERNELS["gemm"].source, search="isl", space=SMALL, defines={"MINI_DATASET": None})
-    assert isl.regions[0].schedule.fingerprint() in {fingerprint for fingerprint, _ in rows}
+    # The Pluto-class schedule is timed as well, so the measured search can keep it when it is faster.
+    pluto = optimize(KERNELS["gemm"].source, search="pluto", space=SMALL, defines={"MINI_DATASET": None})
+    assert pluto.regions[0].schedule.fingerprint() in {fingerprint for fingerprint, _ in rows}
 
     again = optimize(KERNELS["gemm"].source, **options)
     assert db.execute("SELECT COUNT(*) FROM times").fetchone()[0] == len(rows)  # every candidate from the cache
@@ -45,7 +45,7 @@ def test_hybrid_keeps_the_fastest_timed_candidate(tmp_path: Path, monkeypatch: p
     assert result.verification is not None and result.verification.ok, result.verification.message
     region = result.regions[0]
     origins = [origin for origin, _, _ in region.timed]
-    assert 1 <= origins.count("model") <= 3 and origins.count("isl") <= 1
+    assert 1 <= origins.count("model") <= 3 and origins.count("pluto") <= 1
     assert origins[: origins.count("model")] == ["model"] * origins.count("model")  # the model's picks first
     speedups = [s for _, _, s in region.timed]
     best = max(range(len(speedups)), key=lambda i: (speedups[i], -i))

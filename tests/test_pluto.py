@@ -124,3 +124,33 @@ def test_seeds_are_distinct_and_named() -> None:
     origins = [s.origin for s in found]
     assert "pluto-smart" in origins and len({s.schedule.fingerprint() for s in found}) == len(found)
     assert all(isinstance(s.schedule.steps[0], T.Reschedule) for s in found)
+
+
+def test_the_seeded_search_carries_every_seed_to_its_last_level() -> None:
+    from looper.search import RandomEvaluator, Space, beam_search
+    from looper.search.seeds import search_starts
+
+    scop, deps = _read("jacobi-2d")
+    starts = search_starts(Schedule(scop), deps)
+    result = beam_search(Schedule(scop), deps, RandomEvaluator(3), beam_width=2, space=Space(), seeds=starts)
+    origins = {result.origin(s) for s, _ in result.beam}
+    assert origins >= {"original"} | {origin for origin, _ in starts}
+    assert result.origin(result.best) in origins
+    assert all(check(s, deps) for s, _ in result.beam)
+    # A seed finished by the recipe is tiled: the fusion and unimodular levels leave its structure alone.
+    for schedule, _ in result.explored:
+        if schedule.lowered.tiled and isinstance(schedule.steps[0], T.Reschedule):
+            kinds = [type(t) for t in schedule.steps]
+            first_tile = kinds.index(T.Tile)
+            assert not {T.Fuse, T.Distribute} & set(kinds[first_tile:])
+
+
+def test_explain_names_the_seed_the_schedule_grew_from(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "out.c"
+    proc = subprocess.run([sys.executable, "-m", "looper.cli", KERNELS["seidel-2d"].source, "-o", str(out),
+                           "--explain", "--model", "analytical"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "[looper] grew from: " in proc.stderr

@@ -1,7 +1,7 @@
 """One fuzzing case: build the original and the transformed program at small sizes, run both, compare.
 
 A case is a program (its text and size definitions) and either a transformation sequence
-(`mode="schedule"`), a search mode handed to `looper.api.optimize` (`mode="isl"`, `"model"`, ...),
+(`mode="schedule"`), a search mode handed to `looper.api.optimize` (`mode="pluto"`, `"model"`, ...),
 or `mode="sample"` (draw the program's random legal schedules). `evaluate` runs in a worker
 process: anything looper raises becomes a `crash` outcome, never an exception of its own.
 """
@@ -25,7 +25,7 @@ from polybench.dump import RTOL, DumpError, compare, parse
 from polybench.manifest import UTILITIES
 
 FAILURE_KINDS = ("wrong_output", "crash", "hang", "build_error", "runtime_crash")
-SEARCH_MODES = ("isl", "model", "random", "none", "measure", "hybrid")
+SEARCH_MODES = ("pluto", "isl", "model", "random", "none", "measure", "hybrid")
 # -ffp-contract=off: no fused multiply-adds, so that a different loop order cannot change rounding
 # (the fuzzer looks for looper's bugs, not for the compiler's freedom); -march=native: wide vectors.
 FLAGS = ("-O2", "-march=native", "-ffp-contract=off")

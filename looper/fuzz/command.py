@@ -31,11 +31,11 @@ def parser(parser_cls: type = argparse.ArgumentParser) -> argparse.ArgumentParse
     p.add_argument("--out", type=Path, default=Path("fuzz-out"), help="output directory (default: fuzz-out)")
     p.add_argument("--time-limit", type=positive, default=300.0,
                    help="seconds per case before its worker is killed and the case counts as a hang (default: 300)")
-    p.add_argument("--searches", nargs="*", choices=SEARCH_MODES, default=["isl", "model", "random", "none"],
+    p.add_argument("--searches", nargs="*", choices=SEARCH_MODES, default=["pluto", "isl", "model", "random", "none"],
                    help="search modes fed through looper.api.optimize; measure and hybrid time things, so they "
-                        "are opt-in (default: isl model random none)")
+                        "are opt-in (default: pluto isl model random none)")
     p.add_argument("--all-searches", action="store_true",
-                   help="every search on every program (default: isl and none always, the others in turn)")
+                   help="every search on every program (default: pluto, isl and none always, the others in turn)")
     p.add_argument("--beam-width", type=at_least(1), default=2, help="beam width of the searches (default: 2)")
     p.add_argument("--max-nests", type=at_least(1), default=4, help="top-level loop nests per program (default: 4)")
     p.add_argument("--max-depth", type=at_least(1, at_most=5), default=5,

@@ -33,7 +33,7 @@ from looper.fuzz.cases import (
 from looper.fuzz.reduce import Reducer, Reduction, count_statements, describe, standalone
 from polybench.dump import RTOL
 
-CHEAP_SEARCHES = ("isl", "none")  # run on every program; the others take turns (see Options.all_searches)
+CHEAP_SEARCHES = ("pluto", "isl", "none")  # run on every program; the others take turns (see Options.all_searches)
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Options:
     seed: int = 0  # the run's seed: program i is generate(program_seed(seed, i))
     jobs: int = 2
     time_limit: float = 300.0  # seconds per case (a worker still busy after that is killed: a hang)
-    searches: tuple[str, ...] = ("isl", "model", "random", "none")
+    searches: tuple[str, ...] = ("pluto", "isl", "model", "random", "none")
     all_searches: bool = False  # every search on every program (else the slow ones take turns)
     beam_width: int = 2
     max_nests: int = 4

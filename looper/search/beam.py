@@ -52,6 +52,11 @@ class SearchResult:
     beam: list[tuple[Schedule, float]]
     stats: SearchStats
     explored: list[tuple[Schedule, float]]  # every scored candidate, in scoring order
+    origins: dict[str, str] = field(default_factory=dict)  # fingerprint -> the start it grew from
+
+    def origin(self, schedule: Schedule) -> str:
+        """Which start `schedule` grew from ("original", or a seed's origin such as "pluto-smart")."""
+        return self.origins.get(schedule.fingerprint(), "original")
 
 
 def shape(schedule: Schedule) -> tuple[T.Transformation, ...]:
@@ -85,23 +90,40 @@ def beam_search(
     fusion_width: int | None = None,
     space: Space = Space(),
     progress: Callable[[str, int, int], None] | None = None,
+    seeds: Sequence[tuple[str, Schedule]] = (),
 ) -> SearchResult:
     """LOOPer's beam search: at each level extend every beam member by one decision (or none),
     drop illegal and duplicate candidates, score the rest in one batch, keep the best `beam_width`
-    (`fusion_width` at the fusion levels, when given)."""
+    (`fusion_width` at the fusion levels, when given).
+
+    `seeds` are more starts, each named by its origin (legal schedules of the same Scop, e.g. Pluto-class
+    reschedules): the first beam holds them all, and every later one keeps the best member grown from
+    each of them besides the best `beam_width`, so that no start is dropped before the later levels
+    (tiling, parallelization) have made it what it is meant to become."""
     stats = SearchStats()
-    t0 = time.perf_counter()
-    start_score = evaluator.score([start])[0]
-    stats.scored += 1
-    stats.add_time("scoring", time.perf_counter() - t0)
-    beam: list[tuple[Schedule, float]] = [(start, start_score)]
-    explored = [(start, start_score)]
+    starts = [("original", start)]
     seen = {start.fingerprint()}
+    for origin, schedule in seeds:
+        if schedule.fingerprint() not in seen:
+            seen.add(schedule.fingerprint())
+            starts.append((origin, schedule))
+    origins = {s.fingerprint(): origin for origin, s in starts}
+    t0 = time.perf_counter()
+    start_scores = evaluator.score([s for _, s in starts])
+    stats.scored += len(starts)
+    stats.add_time("scoring", time.perf_counter() - t0)
+    beam: list[tuple[Schedule, float]] = [(s, score) for (_, s), score in zip(starts, start_scores, strict=True)]
+    explored = list(beam)
+    protected = {origin for origin, _ in starts[1:]}
     plan = levels(space)
     for index, (phase, generate) in enumerate(plan):
         t0 = time.perf_counter()
         fresh: list[Schedule] = []
         for parent, _ in beam:
+            if phase in ("fusion", "unimodular") and parent.lowered.tiled:
+                continue  # a seed finished by the recipe is tiled already: loop structure comes before tiling
+            if phase == "fusion" and parent.steps and isinstance(parent.steps[0], T.Reschedule):
+                continue  # a rescheduled seed has its fusion from its scheduler's policy (one seed per policy)
             for steps in generate(parent, space, deps):
                 candidate = parent.then(*steps)
                 stats.generated += 1
@@ -118,6 +140,7 @@ def beam_search(
                     stats.illegal += 1
                     continue
                 stats.legal += 1
+                origins[key] = origins[parent.fingerprint()]
                 fresh.append(candidate)
         stats.add_time(phase, time.perf_counter() - t0)
         t0 = time.perf_counter()
@@ -131,8 +154,11 @@ def beam_search(
         pool = beam + scored
         order = sorted(range(len(pool)), key=lambda i: (-pool[i][1], i))
         width = fusion_width if phase == "fusion" and fusion_width is not None else beam_width
-        beam = keep([pool[i] for i in order], width, space.one_size_per_shape)
+        ranked = [pool[i] for i in order]
+        beam = keep(ranked, width, space.one_size_per_shape)
+        for origin in protected - {origins[s.fingerprint()] for s, _ in beam}:
+            beam.append(next(item for item in ranked if origins[item[0].fingerprint()] == origin))
         if progress:
             progress(phase, index + 1, len(plan))
     best, score = beam[0]
-    return SearchResult(best, score, beam, stats, explored)
+    return SearchResult(best, score, beam, stats, explored, origins)

@@ -53,6 +53,9 @@ class Space:
     needed_reversals_only: bool = True
     unroll_factors: tuple[int, ...] = T.UNROLL_FACTORS
     max_shift: int = 2
+    # Start the search from the Pluto-class reschedules (every fusion policy) and isl's too, each also
+    # finished by Pluto's post-processing, besides the original program (looper.search.seeds).
+    seeds: bool = True
 
 
 # The space random schedules are drawn from (cost-model data, fuzzing): every skew and reversal, so

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import islpy as isl
 
 from looper import isl_scheduler, pluto
+from looper import transforms as T
 from looper.deps import Dependences
 from looper.legality import check
 from looper.recipe import Options, apply_recipe
@@ -56,12 +57,19 @@ def seeds(start: Schedule, deps: Dependences) -> list[Seed]:
 
 
 def plain(start: Schedule, deps: Dependences, scheduler: str = "pluto", options: Options = Options()) -> Schedule:
-    """The plain path: the scheduler's base (Pluto's default fusion, or isl's) finished by the recipe; the
-    original program finished by the recipe where the scheduler finds nothing."""
+    """The plain path: the scheduler's base (Pluto's default fusion, or isl's) finished by the recipe.
+
+    A reschedule pays through the tiles and the parallel loops it allows; where the recipe finds neither
+    worth making on it (a small time-iterated stencil in cache: jacobi-1d), the fused, skewed loops only
+    cost vectorization, and the original program, finished by the recipe, is taken instead."""
     if scheduler not in SCHEDULERS:
         raise ValueError(f"scheduler {scheduler!r}: one of {', '.join(SCHEDULERS)}")
     base = pluto_base(start, deps) if scheduler == "pluto" else isl_base(start, deps)
-    return apply_recipe(base if base is not None else start, deps, options)
+    if base is not None:
+        result = apply_recipe(base, deps, options)
+        if any(isinstance(t, T.Tile | T.Parallelize) for t in result.steps):
+            return result
+    return apply_recipe(start, deps, options)
 
 
 def _legal(schedule: Schedule, deps: Dependences) -> bool:
@@ -69,3 +77,12 @@ def _legal(schedule: Schedule, deps: Dependences) -> bool:
         return bool(check(schedule, deps))
     except ScheduleError:
         return False
+
+
+def search_starts(start: Schedule, deps: Dependences, options: Options = Options()) -> list[tuple[str, Schedule]]:
+    """The beam's extra starts, named by origin: each rescheduled base, and each base (the original
+    program too) finished by the recipe, which the beam's step-by-step levels cannot reach (a wavefront
+    needs a skew of tile loops, after tiling)."""
+    found = [(seed.origin, seed.schedule) for seed in seeds(start, deps)]
+    finished = [(origin, apply_recipe(base, deps, options)) for origin, base in [("original", start), *found]]
+    return found + finished
