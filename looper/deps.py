@@ -8,7 +8,7 @@ from functools import cached_property
 import islpy as isl
 
 from looper.depwalk import DependenceWalk
-from looper.ir import Scop
+from looper.ir import Scop, union_of_maps
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,10 @@ class Dependences:
 
 def compute_dependences(scop: Scop) -> Dependences:
     """Last-writer (value-based) dependences: enough for legality, as every chain is preserved transitively."""
-    schedule = scop.schedule_map
-    reads, writes = scop.reads, scop.writes
+    if by_reference(scop):
+        reads, writes, schedule = _tagged(scop)
+    else:
+        reads, writes, schedule = scop.reads, scop.writes, scop.schedule_map
 
     def flow(sink: isl.UnionMap, *, must: isl.UnionMap | None = None, may: isl.UnionMap | None = None,
              kill: isl.UnionMap | None = None) -> isl.UnionFlow:
@@ -66,11 +68,62 @@ def compute_dependences(scop: Scop) -> Dependences:
     raw = flow(reads, must=writes).get_must_dependence()
     war = flow(writes, may=reads, kill=writes).get_may_dependence()
     waw = flow(writes, must=writes).get_must_dependence()
+    if reads is not scop.reads:  # drop the references: pairs of statement instances
+        raw, war, waw = (d.domain_factor_domain().range_factor_domain() for d in (raw, war, waw))
     # The scheduler's Farkas constraints are the same on a union as on each of its pieces, and far
     # cheaper on the simple pieces dataflow analysis gives than on the polytope coalescing makes of them
     # (a 7-point stencil's pieces merge into one of many faces: 0.6 s instead of 1 ms).
     pieces = raw.union(war).union(waw)
     return Dependences(raw.coalesce(), war.coalesce(), waw.coalesce(), pieces)
+
+
+def by_reference(scop: Scop) -> bool:
+    """Whether to analyse each array reference apart: when an access relation is not one convex
+    polyhedron without existential variables (a subscript with `%`, `/` or `?:`).
+
+    Dataflow analysis takes all the accesses of a statement to an array as one relation; a stencil
+    whose 27 neighbours wrap around (`A[(i + 1) % N]`, `A[i == 0 ? N - 1 : i - 1]`) makes it a union
+    of hundreds of pieces with divisions, and the last-writer search on it takes minutes. Tagged with
+    its reference, each access stays a few pieces, and the analysis takes seconds. The result is the
+    same relation (the union over references of each reference's dependences); so is it without the
+    schedule dimensions that hold one constant for every statement (half the time again). Affine
+    accesses keep the untagged analysis, whose pieces the schedulers were tuned on."""
+    for statement in scop.statements:
+        for access in statement.accesses:
+            relation = access.relation.intersect_domain(statement.domain)
+            if relation.n_basic_map() > 1 or any(b.dim(isl.dim_type.div) for b in relation.get_basic_maps()):
+                return True
+    return False
+
+
+def _tagged(scop: Scop) -> tuple[isl.UnionMap, isl.UnionMap, isl.UnionMap]:
+    """Reads, writes and the schedule on instances tagged with their reference: `[S[i] -> S_ref2[]] -> A[...]`."""
+    reads: list[isl.Map] = []
+    writes: list[isl.Map] = []
+    schedules: list[isl.Map] = []
+    padding = _same_constant_dims([s.schedule for s in scop.statements])
+    for statement in scop.statements:
+        domain = statement.domain
+        schedule = statement.schedule.intersect_domain(domain)
+        for d in reversed(padding):  # the same for every instance: no part in the order, but in the cost
+            schedule = schedule.project_out(isl.dim_type.out, d, 1)
+        for k, access in enumerate(statement.accesses):
+            ref = isl.Set.universe(isl.Space.set_alloc(domain.get_ctx(), 0, 0))
+            ref = ref.set_tuple_name(f"{statement.name}_ref{k}")
+            untag = isl.Map.from_domain_and_range(domain, ref).wrap().unwrap().domain_map()  # [S -> ref] -> S
+            (writes if access.is_write else reads).append(untag.apply_range(access.relation.intersect_domain(domain)))
+            schedules.append(untag.apply_range(schedule))
+    return union_of_maps(reads), union_of_maps(writes), union_of_maps(schedules)
+
+
+def _same_constant_dims(schedules: list[isl.Map]) -> list[int]:
+    """The schedule dimensions that hold one constant, the same in every statement's schedule."""
+    found = []
+    for d in range(schedules[0].dim(isl.dim_type.out) if schedules else 0):
+        values = {str(m.plain_get_val_if_fixed(isl.dim_type.out, d)) for m in schedules}
+        if len(values) == 1 and values != {"NaN"}:
+            found.append(d)
+    return found
 
 
 def maps_of(umap: isl.UnionMap) -> list[isl.Map]:
