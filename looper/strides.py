@@ -35,8 +35,23 @@ def coefficients(aff: isl.Aff, depth: int) -> list[int]:
     return [aff.get_coefficient_val(isl.dim_type.in_, i).to_python() for i in range(depth)]
 
 
+# Per access relation (held by the entry, so that its id stays unique): the search asks for the
+# same accesses at every tiling candidate, and a relation with `%` subscripts costs milliseconds.
+_SUBSCRIPTS: dict[tuple[int, int], tuple[isl.Map, list[list[int]]]] = {}
+_SUBSCRIPTS_LIMIT = 1 << 14
+
+
 def subscript_coefficients(relation: isl.Map, depth: int) -> list[list[int]]:
     """Iterator coefficients of each subscript of an access (empty if not a single affine function)."""
+    entry = _SUBSCRIPTS.get((id(relation), depth))
+    if entry is None:
+        if len(_SUBSCRIPTS) >= _SUBSCRIPTS_LIMIT:
+            _SUBSCRIPTS.clear()
+        entry = _SUBSCRIPTS[(id(relation), depth)] = (relation, _subscript_coefficients(relation, depth))
+    return [list(row) for row in entry[1]]
+
+
+def _subscript_coefficients(relation: isl.Map, depth: int) -> list[list[int]]:
     try:
         pma = isl.PwMultiAff.from_map(relation)
         if pma.n_piece() != 1:
