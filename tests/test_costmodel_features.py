@@ -162,3 +162,29 @@ def test_array_extents_are_evaluated():
     assert _size_value("(2 * P)", values) == 490
     assert _size_value("100L / 3", values) == 33  # C suffix, integer division
     assert _size_value("unknown", values) == F.DEFAULT_PARAM
+
+
+def _nest(iterators: list[str], body: str) -> str:
+    loops = "".join(f"for (int {i} = 0; {i} < 10; {i}++)\n" for i in iterators)
+    return (f"double A[10][10], B[10][10], C[10][10];\nvoid f(void) {{\n#pragma scop\n{loops}{body}\n"
+            "#pragma endscop\n}\n")
+
+
+def test_a_deep_nest_reads_as_its_outer_loops_and_innermost():
+    """The depth policy (FEATURES.md): an 8-deep nest is described by its outermost 5 iterators and its
+    innermost, so where the body ignores the two between, its blocks equal those of the 6-deep nest
+    without them; the statement's totals (instances, trip counts) still count all eight loops."""
+    body = "C[i0][i7] = C[i0][i7] + A[i1][i2] * B[i3][i4];"
+    deep = read_scop(_nest([f"i{k}" for k in range(8)], body))
+    shallow = read_scop(_nest(["i0", "i1", "i2", "i3", "i4", "i7"], body))
+    fz = F.Featurizer()
+    steps = (T.Interchange("S0", 0, 4),)
+    d = fz.schedule(Schedule(deep, steps)).comps[0]
+    s = fz.schedule(Schedule(shallow, steps)).comps[0]
+    for block, size in F.BLOCKS:
+        if block in ("domain", "transformed_domain", "accesses", "transform"):
+            o = F.OFFSET[block]
+            assert np.array_equal(d[o : o + size], s[o : o + size]), block
+    tags = F.OFFSET["tags"]
+    assert d[tags + 14] == s[tags + 14] == 1.0  # depth / 6, clipped
+    assert d[tags + 15] == pytest.approx(8 * np.log2(10) / 8) and s[tags + 15] == pytest.approx(6 * np.log2(10) / 8)

@@ -48,6 +48,7 @@ from costmodel.features.layout import (
     TOKENS,
     UNIMOD_DIM,
     ctype,
+    described,
     slog,
 )
 from costmodel.features.program import ProgramFeatures, StatementInfo, program_features
@@ -90,6 +91,7 @@ __all__ = [
     "StatementInfo",
     "collate",
     "ctype",
+    "described",
     "expression_tokens",
     "program_features",
     "slog",

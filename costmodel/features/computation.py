@@ -16,6 +16,7 @@ from costmodel.features.layout import (
     N_TAGS,
     OFFSET,
     UNIMOD_DIM,
+    described,
     slog,
 )
 from costmodel.features.program import ProgramFeatures, StatementInfo
@@ -29,8 +30,11 @@ def _computation(info: StatementInfo, all_rows: dict[str, list[Row]], tree: _Tre
                  sharing: dict[str, int], prog: _Program, counts: tuple[int, int, int]) -> np.ndarray:
     name = info.name
     rows = all_rows[name]
-    n = min(info.depth, MAX_DEPTH)
+    # A nest deeper than the blocks: its described iterators and loops (FEATURES.md, depth policy);
+    # the tags and the cost block below still count every loop.
+    cols = described(info.depth, MAX_DEPTH)
     loops = [(d, r) for d, r in enumerate(rows) if r.loop]
+    shown = set(described(len(loops), MAX_LOOPS))
     points = tuple(r for _, r in loops if not r.tile)
     v = prog.with_transformed(info, points).copy()
     flat: list[float] = []
@@ -38,20 +42,20 @@ def _computation(info: StatementInfo, all_rows: dict[str, list[Row]], tree: _Tre
     par_level = 0
     unroll = 1
     vector = False
-    pad = [0.0] * (MAX_DEPTH - n)
     log_trips: list[float] = []
-    for j, (d, r) in enumerate(loops[:MAX_LOOPS]):
+    for j, (d, r) in enumerate(loops):
         point, trip = prog.trip(name, rows, d)
         log_trips.append(math.log2(max(1.0, trip)))
         key = (name, d)
         par = key in low.parallel
         vec = key in low.vector
         unr = low.unroll.get(key, 1)
-        flat.append(1.0)
-        flat += [min(8.0, max(-8.0, c)) for c in r.coeffs[:n]]
-        flat += pad[: MAX_DEPTH - min(n, len(r.coeffs))]
-        flat += (slog(r.const), float(r.tile > 0), _LOG2.get(r.tile, 0.0), float(point), float(par), float(vec),
-                 _LOG2[unr], math.log2(1 + trip))
+        if j in shown:
+            coeffs = [min(8.0, max(-8.0, r.coeffs[k])) for k in cols if k < len(r.coeffs)]
+            flat.append(1.0)
+            flat += coeffs + [0.0] * (MAX_DEPTH - len(coeffs))
+            flat += (slog(r.const), float(r.tile > 0), _LOG2.get(r.tile, 0.0), float(point), float(par), float(vec),
+                     _LOG2[unr], math.log2(1 + trip))
         if r.tile:
             tile_sizes.append(r.tile)
         if par and not par_level:
@@ -70,10 +74,10 @@ def _computation(info: StatementInfo, all_rows: dict[str, list[Row]], tree: _Tre
         *sizes,
         math.log2(unroll),
         float(par_level > 0),
-        par_level / MAX_LOOPS,
+        min(par_level, MAX_LOOPS) / MAX_LOOPS,
         float(vector),
         *(math.log2(1 + c) for c in counts),
-        info.depth / MAX_DEPTH,
+        min(info.depth, MAX_DEPTH) / MAX_DEPTH,
         info.log_instances / 8,
         math.log2(n_stmt),
         prog.pf.index[name] / max(1, n_stmt - 1),
@@ -114,43 +118,48 @@ def _unimodular(steps: tuple[T.Transformation, ...], rows: dict[str, list[Row]],
         return [s for s in rows if _signature(rows[s], d) == sig]
 
     for step in steps:
-        matrix = step_matrix(step)
-        if matrix is None:
-            continue
         if isinstance(step, T.Interchange):
             who, kind = members(step.stmt, min(step.first, step.second)), 2
         elif isinstance(step, T.Reverse):
             who, kind = members(step.stmt, step.depth), 0
-        else:
-            assert isinstance(step, T.Skew)
+        elif isinstance(step, T.Skew):
             who, kind = members(step.stmt, step.outer), 1
+        else:
+            continue
         for s in who:
             i = pf.index[s]
             counts[i][kind] += 1
-            if lengths[i] <= MAX_UNIMOD_STEPS:
+            # Per statement: in a nest deeper than MAX_DEPTH a step on an undescribed loop has no matrix.
+            matrix = step_matrix(step, pf.statements[i].depth)
+            if matrix is not None and lengths[i] <= MAX_UNIMOD_STEPS:
                 out[i, lengths[i]] = matrix
                 lengths[i] += 1
     return out, lengths, [tuple(c) for c in counts]
 
 
 @functools.lru_cache(maxsize=4096)
-def step_matrix(step: T.Transformation) -> np.ndarray | None:
-    """The MAX_DEPTH x MAX_DEPTH matrix (flattened) of an interchange, reversal or skew on loop depths;
+def step_matrix(step: T.Transformation, depth: int = MAX_DEPTH) -> np.ndarray | None:
+    """The MAX_DEPTH x MAX_DEPTH matrix (flattened) of an interchange, reversal or skew on the loop
+    depths of a statement `depth` loops deep, on its described loops (FEATURES.md, depth policy);
     None for a step outside the matrix."""
+    # Up to MAX_DEPTH loops, depths map to themselves (a shallower sharer of the loop may lack one).
+    position = {d: k for k, d in enumerate(described(max(depth, MAX_DEPTH), MAX_DEPTH))}
     m = np.eye(MAX_DEPTH, dtype=np.float32)
     if isinstance(step, T.Interchange):
-        a, b = step.first, step.second
-        if max(a, b) >= MAX_DEPTH:
+        a, b = position.get(step.first), position.get(step.second)
+        if a is None or b is None:
             return None
         m[[a, b]] = m[[b, a]]
     elif isinstance(step, T.Reverse):
-        if step.depth >= MAX_DEPTH:
+        d = position.get(step.depth)
+        if d is None:
             return None
-        m[step.depth, step.depth] = -1
+        m[d, d] = -1
     elif isinstance(step, T.Skew):
-        if step.inner >= MAX_DEPTH:
+        inner, outer = position.get(step.inner), position.get(step.outer)
+        if inner is None or outer is None:
             return None
-        m[step.inner, step.outer] = step.factor
+        m[inner, outer] = step.factor
     else:
         return None
     return m.ravel()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -57,6 +58,15 @@ for _name, _n in BLOCKS:
     _o += _n
 LOOP_DIM = 16
 UNIMOD_DIM = MAX_DEPTH * MAX_DEPTH
+
+
+@functools.lru_cache(maxsize=1024)
+def described(n: int, limit: int) -> tuple[int, ...]:
+    """Which of n positions (loops or iterators, outermost first) the fixed-size blocks describe: all of
+    them up to `limit`, else the outermost limit - 1 and the innermost (the depth policy, FEATURES.md)."""
+    if n <= limit:
+        return tuple(range(n))
+    return (*range(limit - 1), n - 1)
 
 
 def slog(x: float) -> float:

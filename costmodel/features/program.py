@@ -31,6 +31,7 @@ from costmodel.features.layout import (
     TOKEN_ID,
     _slog_array,
     ctype,
+    described,
 )
 from looper.ir import Access, Scop, Statement
 
@@ -42,14 +43,14 @@ class StatementInfo:
 
     name: str
     depth: int
-    dom_a: np.ndarray  # [m, depth] iterator coefficients of the domain constraints (params folded)
+    dom_a: np.ndarray  # [m, depth] iterator coefficients of the domain constraints (params folded), every iterator
     dom_b: np.ndarray  # [m] constants
     dom_eq: np.ndarray  # [m] 1 for an equality
     lo: np.ndarray  # [depth] smallest value of each iterator
     hi: np.ndarray  # [depth] largest value
     log_instances: float
     access_headers: list[np.ndarray]  # write first, then reads (at most 1 + MAX_READS)
-    access_m: list[np.ndarray]  # [rank, depth]
+    access_m: list[np.ndarray]  # [rank, depth]: whole, for the strides; the blocks show MAX_ARRAY_DIMS rows
     access_c: list[np.ndarray]  # [rank]
     access_strides: list[np.ndarray]  # [rank] bytes between neighbours along each array dimension (row-major)
     tokens: np.ndarray  # [MAX_EXPR_TOKENS] token ids
@@ -180,7 +181,6 @@ def program_features(scop: Scop) -> ProgramFeatures:
     arrays = list(scop.arrays)
     infos: list[StatementInfo] = []
     for stmt in scop.statements:
-        n = min(stmt.depth, MAX_DEPTH)
         fixed = _fixed_domain(stmt, values)
         dom_a, dom_b, dom_eq = _domain_matrix(fixed, stmt.depth)
         lo, hi = _bounds(fixed, stmt.depth)
@@ -208,14 +208,14 @@ def program_features(scop: Scop) -> ProgramFeatures:
             headers.append(header)
             # A scalar's header has no type one-hot (version 2 features), but its stride needs the type.
             strides.append(_byte_strides(sizes, m.shape[0], element if array else scop.locals.get(acc.array)))
-            ms.append(m[:MAX_ARRAY_DIMS, :n])
-            cs.append(c[:MAX_ARRAY_DIMS])
+            ms.append(m)  # whole: the blocks choose what to show (_access_block), the strides use it all
+            cs.append(c)
         tokens = expression_tokens(stmt, scop)[:MAX_EXPR_TOKENS]
         tok = np.zeros(MAX_EXPR_TOKENS, dtype=np.int64)
         typ = np.zeros(MAX_EXPR_TOKENS, dtype=np.int64)
         for i, (t, kind) in enumerate(tokens):
             tok[i], typ[i] = TOKEN_ID[t], kind
-        info = StatementInfo(stmt.name, stmt.depth, dom_a[:, :n], dom_b, dom_eq, lo, hi, log_inst, headers, ms, cs,
+        info = StatementInfo(stmt.name, stmt.depth, dom_a, dom_b, dom_eq, lo, hi, log_inst, headers, ms, cs,
                              strides, tok, typ, len(tokens), np.zeros(COMP_DIM))
         _fill_static(info, _expression_counts(tokens))
         infos.append(info)
@@ -238,11 +238,18 @@ def _byte_strides(sizes: list[float], rank: int, element_type: str | None) -> np
 
 
 def _constraint_block(a: np.ndarray, b: np.ndarray, eq: np.ndarray) -> np.ndarray:
+    """Constraint rows [equality, coefficients of the described iterators, slog(constant)]; in a nest
+    deeper than MAX_DEPTH, rows on undescribed iterators only are left out (they would read as 0 >= c)."""
+    cols = described(a.shape[1], MAX_DEPTH)
+    if len(cols) < a.shape[1]:
+        a = a[:, list(cols)]
+        keep = np.abs(a).max(axis=1) > 1e-9
+        a, b, eq = a[keep], b[keep], eq[keep]
     block = np.zeros((MAX_CONSTRAINTS, CONSTRAINT_COLS))
     m = min(len(b), MAX_CONSTRAINTS)
     if m:
         block[:m, 0] = eq[:m]
-        block[:m, 1 : 1 + a.shape[1]] = np.clip(a[:m, :MAX_DEPTH], -8, 8)
+        block[:m, 1 : 1 + a.shape[1]] = np.clip(a[:m], -8, 8)
         block[:m, -1] = _slog_array(b[:m])
     return block.ravel()
 
@@ -261,9 +268,11 @@ def _fill_static(info: StatementInfo, counts: np.ndarray) -> None:
 
 
 def _access_block(m: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Access rows [coefficients of the described iterators, slog(constant)], one per array dimension."""
     block = np.zeros((MAX_ARRAY_DIMS, ACCESS_COLS))
     r = min(m.shape[0], MAX_ARRAY_DIMS)
     if r:
-        block[:r, : m.shape[1]] = np.clip(m[:r, :MAX_DEPTH], -8, 8)
+        cols = described(m.shape[1], MAX_DEPTH)
+        block[:r, : len(cols)] = np.clip(m[:r, list(cols)], -8, 8)
         block[:r, -1] = _slog_array(c[:r])
     return block.ravel()

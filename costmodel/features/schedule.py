@@ -18,6 +18,7 @@ from costmodel.features.layout import (
     MAX_CONSTRAINTS,
     MAX_DEPTH,
     OFFSET,
+    described,
 )
 from costmodel.features.program import (
     StatementInfo,
@@ -139,7 +140,7 @@ class _Program:
         if v is not None:
             return v
         v = info.static.copy()
-        n = min(info.depth, MAX_DEPTH)
+        n = info.depth
         if n:
             tmat = np.array([r.coeffs[:n] for r in points], dtype=np.float64).reshape(len(points), n)
             tc = np.array([r.const for r in points], dtype=np.float64)
@@ -156,10 +157,11 @@ class _Program:
                 t = tinv[: m.shape[1]]
                 v[base : base + MAX_ARRAY_DIMS * ACCESS_COLS] = _access_block(m @ t, c - m @ (t @ tc))
             _fill_strides(v, info, tinv, len(points))
+            # T's described rows (point loops) and columns (iterators): the depth policy, FEATURES.md.
+            rows, cols = described(tmat.shape[0], MAX_DEPTH), described(n, MAX_DEPTH)
             o = OFFSET["transform"]
             t = np.zeros((MAX_DEPTH, MAX_DEPTH))
-            k = min(tmat.shape[0], MAX_DEPTH)
-            t[:k, :n] = np.clip(tmat[:k], -8, 8)
+            t[: len(rows), : len(cols)] = np.clip(tmat[np.ix_(rows, cols)], -8, 8)
             v[o : o + MAX_DEPTH * MAX_DEPTH] = t.ravel()
         self.transformed[key] = v
         return v

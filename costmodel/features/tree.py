@@ -79,7 +79,7 @@ class _Tree:
                 float(point),
                 math.log2(1 + trip),
                 math.log2(1 + len(members)),
-                level / MAX_LOOPS,
+                min(level, MAX_LOOPS - 1) / MAX_LOOPS,  # deeper loops read as the deepest a 6-deep tiled nest has
                 float(child_loops == 0),
                 float(bool(nz) and sum(nz) < 0),
                 float(len(nz) > 1),
@@ -89,7 +89,7 @@ class _Tree:
             if child_loops == 0:
                 for s in members:
                     self.inner_sharing[s] = len(members)
-        f += [math.log2(1 + len(kids)), height / MAX_LOOPS]
+        f += [math.log2(1 + len(kids)), min(height, MAX_LOOPS + 1) / MAX_LOOPS]  # likewise
         self.children.append(kids)
         self.feats.append(f)
         self.heights.append(height)
