@@ -46,12 +46,14 @@ def check(schedule: Schedule, deps: Dependences) -> Verdict:
     walk = deps.walk
     answers = walk.answers
     n = low.n_dims
-    for index, ((kind, m), (src, dst)) in enumerate(zip(deps.relations, deps.ends, strict=True)):
-        key = (index, low.text(src), low.text(dst))
+    text = {s: low.text(s) for s in low.rows}
+    for index, (src, dst) in enumerate(deps.ends):
+        key = (index, text[src], text[dst])
         ok = answers.get(key)
         if ok is None:
             ok = answers[key] = _respects(walk, index, low.rows[src], low.rows[dst], n)
         if not ok:
+            kind, m = deps.relations[index]
             return Verdict(False, cache(lambda kind=kind, m=m: f"violates {kind} dependence {_violation(schedule, m)}"))
     for what, marks in (("parallel", low.parallel), ("vector", low.vector)):
         for dim in sorted({d for _, d in marks}):
@@ -216,14 +218,16 @@ def _permutable(schedule: Schedule, deps: Dependences, stmts: list[str], dims: l
 def _may_be_inside(low: Lowered, stmts: list[str], dim: int) -> set[str]:
     """The statements some of whose times may have the prefix (dimensions before `dim`) of an instance
     of `stmts`: not those that, against each of them, hold a different constant in a sequence dimension."""
-    theirs = [low.constants(s)[:dim] for s in stmts]
+    theirs = {low.constants(s)[:dim] for s in stmts}  # a loop's statements share most of their prefix
     found = set(stmts)
     for src in low.rows:
         if src in found:
             continue
         mine = low.constants(src)[:dim]
-        if any(not any(a is not None and b is not None and a != b for a, b in zip(mine, other, strict=True))
-               for other in theirs):
+        if mine in theirs or any(
+            not any(a is not None and b is not None and a != b for a, b in zip(mine, other, strict=True))
+            for other in theirs
+        ):
             found.add(src)
     return found
 

@@ -77,7 +77,8 @@ class Lowered:
     tiled: set[str] = field(default_factory=set)  # statements inside a tiled band
     # What the rows say about the loop structure, computed when first asked: the search asks the same
     # questions of one schedule many times. Only `apply` changes rows, and at its end it keeps only
-    # what concerns statements whose rows it left alone.
+    # what concerns statements whose rows it left alone (`_facts`, by statement; `_memo` spans them).
+    _facts: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
     _memo: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -91,34 +92,43 @@ class Lowered:
     def forget(self, before: Lowered) -> None:
         """Keep, of what was derived from the rows of `before` (copied with them), only what concerns
         statements whose rows are still the same objects: the rest changed."""
-        same = {s for s, rows in self.rows.items() if len(rows) == len(before.rows.get(s, ()))
-                and all(a is b for a, b in zip(rows, before.rows[s], strict=True))}
-        kept = ("facts", "text", "loops", "pattern")  # of one statement each
-        self._memo = {k: v for k, v in self._memo.items() if k[0] in kept and k[1] in same}
+        old = before.rows
+        self._facts = {s: facts for s, facts in self._facts.items()
+                       if len(self.rows[s]) == len(old.get(s, ()))
+                       and all(a is b for a, b in zip(self.rows[s], old[s], strict=True))}
+        self._memo = {}
+
+    def _of(self, stmt: str) -> dict[str, Any]:
+        """The facts of one statement's rows, computed once: texts, constants (None for a loop)."""
+        facts = self._facts.get(stmt)
+        if facts is None:
+            pairs = [row_facts(r) for r in self.rows[stmt]]
+            facts = self._facts[stmt] = {"texts": tuple(t for t, _ in pairs), "consts": tuple(c for _, c in pairs)}
+        return facts
 
     # --- loop structure -------------------------------------------------------------------
     def texts(self, stmt: str) -> tuple[str, ...]:
         """The isl texts of the statement's rows (equal texts: equal rows)."""
-        return self._facts(stmt)[0]
+        return self._of(stmt)["texts"]
 
     def constants(self, stmt: str) -> tuple[int | None, ...]:
         """Per row of the statement, its value if it is a constant, else None (a loop)."""
-        return self._facts(stmt)[1]
-
-    def _facts(self, stmt: str) -> tuple[tuple[str, ...], tuple[int | None, ...]]:
-        key = ("facts", stmt)
-        found = self._memo.get(key)
-        if found is None:
-            pairs = [row_facts(r) for r in self.rows[stmt]]
-            found = self._memo[key] = (tuple(t for t, _ in pairs), tuple(c for _, c in pairs))
-        return found
+        return self._of(stmt)["consts"]
 
     def text(self, stmt: str) -> str:
         """The statement's rows as one text (a string keeps its hash: a cheap dictionary key)."""
-        key = ("text", stmt)
-        found = self._memo.get(key)
+        facts = self._of(stmt)
+        found = facts.get("text")
         if found is None:
-            found = self._memo[key] = "\n".join(self.texts(stmt))
+            found = facts["text"] = "\n".join(facts["texts"])
+        return found
+
+    def printed(self, stmt: str) -> str:
+        """`S1:['{ S1[i] -> [(0)] }', ...]`: the statement's part of the schedule's fingerprint."""
+        facts = self._of(stmt)
+        found = facts.get("printed")
+        if found is None:
+            found = facts["printed"] = f"{stmt}:{list(facts['texts'])}"
         return found
 
     def rows_key(self) -> tuple[str, ...]:
@@ -139,10 +149,10 @@ class Lowered:
 
     def loop_dims(self, stmt: str) -> list[int]:
         """The loop dimensions of `stmt`, outermost first."""
-        key = ("loops", stmt)
-        found = self._memo.get(key)
+        facts = self._of(stmt)
+        found = facts.get("loops")
         if found is None:
-            found = self._memo[key] = tuple(d for d, c in enumerate(self.constants(stmt)) if c is None)
+            found = facts["loops"] = tuple(d for d, c in enumerate(facts["consts"]) if c is None)
         return list(found)
 
     def loop_dim(self, stmt: str, depth: int) -> int:
@@ -156,10 +166,10 @@ class Lowered:
 
     def signature(self, stmt: str, upto: int) -> tuple:
         """What identifies the loops around `stmt` at dimensions 0..upto-1."""
-        key = ("pattern", stmt)
-        found = self._memo.get(key)
+        facts = self._of(stmt)
+        found = facts.get("pattern")
         if found is None:
-            found = self._memo[key] = tuple("L" if c is None else c for c in self.constants(stmt))
+            found = facts["pattern"] = tuple("L" if c is None else c for c in facts["consts"])
         return found[:max(upto, 0)]
 
     def members(self, stmt: str, dim: int) -> list[str]:
@@ -227,7 +237,7 @@ class Schedule:
         found = self.__dict__.get("_fingerprint")
         if found is None:
             low = self.lowered
-            parts = [f"{s}:{list(low.texts(s))}" for s in sorted(low.rows)]
+            parts = [low.printed(s) for s in sorted(low.rows)]
             parts += [f"P{sorted(low.parallel)}", f"V{sorted(low.vector)}", f"U{sorted(low.unroll.items())}"]
             found = self.__dict__["_fingerprint"] = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
         return found
@@ -312,7 +322,7 @@ def _perfect_band(low: Lowered, stmt: str, depth: int, count: int) -> tuple[list
 def apply(low: Lowered, t: T.Transformation) -> Lowered:
     """Apply one transformation to lowered rows, returning new rows."""
     copy = low.copy()
-    copy._memo = dict(low._memo)  # the same rows: the same answers, until _apply changes them
+    copy._facts, copy._memo = dict(low._facts), dict(low._memo)  # same rows, same answers (until changed)
     result = _apply(copy, t)
     result.forget(low)  # `_apply` asks about the structure only before it changes any row
     return result
