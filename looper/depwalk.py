@@ -166,6 +166,30 @@ class DependenceWalk:
         self.tests += 1
         return not self.pairs(parent).intersect(relation).is_empty()
 
+    def respects(self, root: Node, source_rows: Sequence[isl.Aff], sink_rows: Sequence[isl.Aff],
+                 source_texts: Sequence[str], sink_texts: Sequence[str]) -> bool:
+        """Whether every pair of dependence `root` has its source time lexicographically before its
+        sink time under the rows (and their texts, as `row_facts` gives them)."""
+        node = root
+        if self.is_empty(node):
+            return True
+        edges, later, empty, under = self._edges, self._later, self._empty, self._under
+        for d in range(len(source_rows)):
+            child = edges.get((node, source_texts[d], sink_texts[d]))
+            if child is None:
+                child = self.step(node, source_rows[d], sink_rows[d])
+            node = child
+            if later[node] is not False and self.later(node):
+                return False
+            # Below a tile row, only the twin (shared by every tile size) is tested on the way: the
+            # last test below answers for the tiled pairs anyway.
+            known = empty[node]
+            if known is None:
+                known = self.empty_by_twin(node) if under[node] else self.is_empty(node)
+            if known:
+                return True
+        return self.is_empty(node)  # if not, some pairs run at the same time
+
     def descend(self, root: Node, source_rows: Sequence[isl.Aff], sink_rows: Sequence[isl.Aff],
                 upto: int) -> Node | None:
         """The node of the pairs of dependence `root` whose times are equal at dimensions 0..upto-1,

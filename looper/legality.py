@@ -15,7 +15,6 @@ from functools import cache
 import islpy as isl
 
 from looper.deps import Dependences, maps_of
-from looper.depwalk import DependenceWalk, Node
 from looper.schedule import Lowered, Schedule, ScheduleError
 
 
@@ -45,13 +44,12 @@ def check(schedule: Schedule, deps: Dependences) -> Verdict:
         return Verdict(False, str(exc))
     walk = deps.walk
     answers = walk.answers
-    n = low.n_dims
     text = {s: low.text(s) for s in low.rows}
     for index, (src, dst) in enumerate(deps.ends):
         key = (index, text[src], text[dst])
         ok = answers.get(key)
         if ok is None:
-            ok = answers[key] = _respects(walk, index, low.rows[src], low.rows[dst], n)
+            ok = answers[key] = walk.respects(index, low.rows[src], low.rows[dst], low.texts(src), low.texts(dst))
         if not ok:
             kind, m = deps.relations[index]
             return Verdict(False, cache(lambda kind=kind, m=m: f"violates {kind} dependence {_violation(schedule, m)}"))
@@ -65,23 +63,6 @@ def check(schedule: Schedule, deps: Dependences) -> Verdict:
                     f"{what} loop at depth {depth} around {stmts[0]} carries dependence "
                     f"{_carried_text(schedule, stmts, dim, *found)}")))
     return LEGAL
-
-
-def _respects(walk: DependenceWalk, root: Node, source_rows: list[isl.Aff], sink_rows: list[isl.Aff],
-              n: int) -> bool:
-    """Whether every pair of dependence `root` has its source time lexicographically before its sink time."""
-    node = root
-    if walk.is_empty(node):
-        return True
-    for d in range(n):
-        node = walk.step(node, source_rows[d], sink_rows[d])
-        if walk.later(node):
-            return False
-        # Below a tile row, only the twin (shared by every tile size) is tested on the way: the last
-        # test below answers for the tiled pairs anyway.
-        if walk.empty_by_twin(node) if walk.is_under_tile(node) else walk.is_empty(node):
-            return True
-    return walk.is_empty(node)  # if not, some pairs run at the same time
 
 
 def _src(m: isl.Map) -> str:
