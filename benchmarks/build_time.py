@@ -20,8 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from codegen.build import object_file
-from costmodel.datagen import COMPILER, generated_programs
-from looper.verify import harness_sources
+from codegen.harness import harness_sources
+from costmodel.labels import COMPILER
+from costmodel.programs import generated_programs
 
 
 def timed(cmd: list[str]) -> float:

@@ -1,7 +1,7 @@
 """How steady the labels of parallel variants are under each OpenMP wait policy.
 
 Takes parallel schedules of a measured data set (two per program, seeded), then times them against
-their programs' originals with the generator's own procedure (`datagen.measure_schedules`) under
+their programs' originals with the generator's own procedure (`labels.measure_schedules`) under
 OMP_WAIT_POLICY=passive (looper's setting), active, and unset (libgomp's default: spin, then sleep),
 policies alternating in rounds so that drift of the machine touches all alike. Reports per policy
 the round-to-round spread of a variant's speedup, how far its median is from the stored label, and
@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from costmodel import datagen
 from costmodel.dataset import ok_samples, open_db, programs
+from costmodel.labels import measure_schedules
 from costmodel.remeasure import chosen, stored_schedules
 
 POLICIES = {"passive": "passive", "active": "active", "unset": None}
@@ -55,7 +56,7 @@ def main() -> None:
     for _ in range(args.rounds):
         for policy, value in POLICIES.items():
             for key, rows, spec, schedules in built:
-                for r, m in zip(rows, datagen.measure_schedules(spec, schedules, wait_policy=value), strict=True):
+                for r, m in zip(rows, measure_schedules(spec, schedules, wait_policy=value), strict=True):
                     if m.speedup:
                         speedups.setdefault(f"{key}:{r.fingerprint}", {}).setdefault(policy, []).append(m.speedup)
     report = {"variants": len(speedups), "rounds": args.rounds}

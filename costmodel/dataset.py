@@ -6,7 +6,8 @@ Schema (shared with the data generator; created here when absent):
   `#pragma scop` region; `defines` is a JSON object of macro definitions used to build it.
 - `samples(id, program, fingerprint, schedule, status, speedup, median_s, baseline_s, times, machine,
   compiler, created)`: one schedule (`Schedule.to_json()`) of a program with its measurement;
-  `speedup` = baseline median / candidate median, measured on the same worker.
+  `speedup` = baseline median / candidate median, measured on the same worker; `harness, statistic,
+  runs, spread` say how (codegen.harness's version and statistic, timed runs, interquartile spread).
 - `finished(program, requested, created)`: the generator finished the program when asked for
   `requested` schedules of it. A program with fewer legal schedules than that, or one whose worker
   failed, is done all the same: a resumed run skips it instead of measuring it again.
@@ -67,6 +68,9 @@ CREATE TABLE IF NOT EXISTS finished (
     created REAL
 );
 """
+# Columns added after the first schema, added to an older data set when it is opened for writing: its
+# rows then read as the harness before codegen.harness ("process-1"), how they were timed unknown.
+ADDED_COLUMNS = {"harness": "TEXT DEFAULT 'process-1'", "statistic": "TEXT", "runs": "INTEGER", "spread": "REAL"}
 STATUSES = ("ok", "build_error", "run_error", "timeout", "wrong_output")
 MAX_SPREAD = 0.2  # see the module docstring
 # A longer gap between two stored samples means the job was stopped, not measuring: the slowest
@@ -90,6 +94,10 @@ def open_db(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
         raise ValueError(f"{path}: not a data set ({exc})") from None
     if create:
         conn.executescript(SCHEMA)
+        have = {r[1] for r in conn.execute("PRAGMA table_info(samples)")}
+        for name, declaration in ADDED_COLUMNS.items():
+            if name not in have:
+                conn.execute(f"ALTER TABLE samples ADD COLUMN {name} {declaration}")
         conn.commit()
     return conn
 
@@ -350,8 +358,10 @@ def _insert_programs(conn: sqlite3.Connection, dst: Path, wanted: Iterable[str],
     conn.execute("ATTACH DATABASE ? AS dst", (str(dst),))
     conn.execute("CREATE TEMP TABLE wanted (key TEXT PRIMARY KEY)")
     conn.executemany("INSERT INTO wanted VALUES (?)", [(k,) for k in wanted])
-    # The columns from the schema itself, so that one added there is copied too.
-    columns = ", ".join(r[1] for r in conn.execute("PRAGMA dst.table_info(samples)") if keep_ids or r[1] != "id")
+    # The columns from the schema itself, so that one added there is copied too; an older source lacks some.
+    have = {r[1] for r in conn.execute("PRAGMA main.table_info(samples)")}
+    columns = ", ".join(r[1] for r in conn.execute("PRAGMA dst.table_info(samples)")
+                        if (keep_ids or r[1] != "id") and r[1] in have)
     conn.execute("INSERT INTO dst.programs SELECT * FROM programs WHERE key IN (SELECT key FROM wanted)")
     conn.execute(f"INSERT INTO dst.samples ({columns}) SELECT {columns} FROM samples "
                  "WHERE program IN (SELECT key FROM wanted)")

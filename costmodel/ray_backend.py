@@ -3,8 +3,9 @@
 Every task asks Ray for one CPU, so Ray may place several on one node; they then time their
 programs next to each other, which makes timings noisy (README, "Cost-model data"). For quiet
 timings run one task per node: `--jobs` equal to the number of nodes (tasks are spread over the
-nodes, but Ray only tries: it does not promise one per node). The driver stays the only
-writer of the database (costmodel.datagen.run stores each task's samples as it finishes).
+nodes, but Ray only tries: it does not promise one per node). A task prepares and times one program
+on its node (costmodel.labels.measure_program); the driver stays the only writer of the database
+(costmodel.pipeline.run stores each task's samples as it finishes).
 Each node imports looper itself: it must have the same version installed, and gcc.
 """
 
@@ -14,8 +15,9 @@ import logging
 
 import ray
 
-from costmodel.datagen import ProgramSpec, Sample, Sampling, measure_program
-from looper.measure import machine_id
+from codegen.harness import machine_id
+from costmodel.labels import Sample, Sampling, measure_program
+from costmodel.programs import ProgramSpec
 
 
 # max_retries=0: a task whose worker died (a segfault, a cancel) is recorded as a failure, never re-run.
@@ -28,7 +30,7 @@ def _measure(spec: ProgramSpec, count: int, skip: set[str], repeat: int,
 
 
 class RayBackend:
-    """Ray tasks, `jobs` of them in flight, on the cluster at `address` (costmodel.datagen.Backend)."""
+    """Ray tasks, `jobs` of them in flight, on the cluster at `address` (costmodel.pipeline.Backend)."""
 
     def __init__(self, jobs: int, address: str | None = None, quiet: bool = False) -> None:
         # Without an address ray.init() joins RAY_ADDRESS if set, else the cluster `ray start` started on

@@ -62,12 +62,14 @@ def test_sigkill_mid_run_then_resume(tmp_path: Path) -> None:
 
 
 def test_a_failing_or_hanging_program_is_recorded_and_the_run_goes_on(tmp_path: Path, monkeypatch) -> None:
-    from costmodel import datagen
+    from costmodel import labels
+    from costmodel.pipeline import run
+    from costmodel.programs import ProgramSpec, generated_programs
 
     db = tmp_path / "data.db"
-    broken = datagen.ProgramSpec("broken", "generated", "broken", 0, "int main(void) { return 0 }\n")
-    (good,) = datagen.generated_programs(500, 1)
-    counts = datagen.run(db, iter([broken, good]), 2, 2, repeat=1)
+    broken = ProgramSpec("broken", "generated", "broken", 0, "int main(void) { return 0 }\n")
+    (good,) = generated_programs(500, 1)
+    counts = run(db, iter([broken, good]), 2, 2, repeat=1)
     assert counts["failed_programs"] == 1 and counts["programs"] == 2
     conn = sqlite3.connect(db)
     statuses = dict(conn.execute("SELECT program, status FROM samples WHERE program = 'broken'").fetchall())
@@ -77,13 +79,13 @@ def test_a_failing_or_hanging_program_is_recorded_and_the_run_goes_on(tmp_path: 
     conn.close()
     # Resuming measures neither again: the good program has its samples, and the broken one, with only its
     # worker_error sample stored, is marked finished (before, it was measured again on every resume).
-    counts = datagen.run(db, iter([broken, good]), 2, 2, repeat=1)
+    counts = run(db, iter([broken, good]), 2, 2, repeat=1)
     assert counts["skipped_programs"] == 2 and counts["programs"] == 0
 
     # A hang: the worker is killed after the program timeout and the next program still runs.
-    monkeypatch.setattr(datagen, "measure_program", _sleep_forever)
-    (other,) = datagen.generated_programs(501, 1)
-    counts = datagen.run(db, iter([other]), 1, 2, repeat=1, program_timeout=1.0)
+    monkeypatch.setattr(labels, "prepare_new", _sleep_forever)
+    (other,) = generated_programs(501, 1)
+    counts = run(db, iter([other]), 1, 2, repeat=1, program_timeout=1.0)
     assert counts["failed_programs"] == 1
 
 
@@ -112,21 +114,22 @@ def test_backend_ray_without_the_extra_is_one_line_and_exit_2(tmp_path: Path, mo
 
 
 def test_beam_favourites_are_measured_first_then_random_samples() -> None:
-    from costmodel import datagen
+    from costmodel import labels
     from costmodel.dataset import frontend_loader
+    from costmodel.programs import generated_programs
     from looper.deps import compute_dependences
     from looper.schedule import Schedule
 
-    (spec,) = datagen.generated_programs(502, 1)
+    (spec,) = generated_programs(502, 1)
     scop = frontend_loader(spec.source, spec.defines)
-    favourites = datagen._beam_favourites(Schedule(scop), compute_dependences(scop), 2)
+    favourites = labels._beam_favourites(Schedule(scop), compute_dependences(scop), 2)
     assert len({s.fingerprint() for s in favourites}) == 2
-    results = datagen.measure_program(spec, 3, set(), spec.seed, repeat=1, sampling=datagen.Sampling(beam=2))
+    results = labels.measure_program(spec, 3, set(), spec.seed, repeat=1, sampling=labels.Sampling(beam=2))
     assert [r.fingerprint for r in results[:2]] == [s.fingerprint() for s in favourites]
     assert len({r.fingerprint for r in results}) == 3 and all(r.status == "ok" for r in results)
     # Resumed with the first favourite stored: it is not measured again, the second still is.
-    again = datagen.measure_program(spec, 2, {favourites[0].fingerprint()}, spec.seed, repeat=1,
-                                    sampling=datagen.Sampling(beam=2))
+    again = labels.measure_program(spec, 2, {favourites[0].fingerprint()}, spec.seed, repeat=1,
+                                   sampling=labels.Sampling(beam=2))
     assert again[0].fingerprint == favourites[1].fingerprint()
     assert favourites[0].fingerprint() not in {r.fingerprint for r in again}
 
@@ -134,13 +137,13 @@ def test_beam_favourites_are_measured_first_then_random_samples() -> None:
 def test_nest_steps_samples_parallelize_several_nests_and_measure() -> None:
     import json
 
-    from costmodel import datagen
+    from costmodel.labels import Sampling, measure_program
+    from costmodel.programs import polybench_programs
 
-    (spec,) = datagen.polybench_programs(["3mm"])  # three loop nests
-    one = datagen.measure_program(spec, 6, set(), 0, repeat=1)
-    several = datagen.measure_program(spec, 6, set(), 0, repeat=1, sampling=datagen.Sampling(nest_steps=3))
-    outer = datagen.measure_program(spec, 6, set(), 0, repeat=1,
-                                    sampling=datagen.Sampling(nest_steps=3, outer_parallel=1.0))
+    (spec,) = polybench_programs(["3mm"])  # three loop nests
+    one = measure_program(spec, 6, set(), 0, repeat=1)
+    several = measure_program(spec, 6, set(), 0, repeat=1, sampling=Sampling(nest_steps=3))
+    outer = measure_program(spec, 6, set(), 0, repeat=1, sampling=Sampling(nest_steps=3, outer_parallel=1.0))
 
     def parallel_depths(result) -> list[int]:
         return [t["depth"] for t in json.loads(result.schedule)["steps"] if t["kind"] == "parallelize"]
@@ -170,3 +173,33 @@ def test_outer_parallel_out_of_range_is_one_line_and_exit_2(tmp_path: Path, caps
     assert capsys.readouterr().err.endswith(
         "looper dataset generate: error: argument --outer-parallel: must be from 0 to 1, not 1.5\n")
     assert not db.exists()
+
+
+def test_a_committed_data_set_stays_readable_and_is_marked_as_the_old_harness(tmp_path: Path) -> None:
+    import shutil
+
+    from codegen.harness import HARNESS_VERSION, OLD_HARNESS, STATISTIC
+    from costmodel.dataset import ok_samples, open_db
+    from costmodel.labels import Sample
+    from costmodel.programs import ProgramSpec
+    from costmodel.samplestore import store
+
+    committed = Path(__file__).resolve().parents[1] / "data" / "polybench.db"
+    db = tmp_path / "polybench.db"
+    shutil.copy(committed, db)
+    before = sqlite3.connect(db).execute("SELECT * FROM samples ORDER BY id").fetchall()
+    conn = open_db(db, create=False)  # read: the file is not touched
+    assert "harness" not in {r[1] for r in conn.execute("PRAGMA table_info(samples)")}
+    readable = sum(len(rows) for rows in ok_samples(conn).values())
+    conn.close()
+    assert readable > 0 and db.read_bytes() == committed.read_bytes()
+    spec = ProgramSpec("new", "generated", "new", 0, "int main(void) { return 0; }\n")
+    store(db, spec, [Sample("f", "{}", "ok", 1.5, 0.1, 0.15, [0.1, 0.1], runs=2, spread=0.0)], "gcc")
+    conn = sqlite3.connect(db)
+    old_columns = len(before[0])
+    after = conn.execute("SELECT * FROM samples WHERE program != 'new' ORDER BY id").fetchall()
+    assert [row[:old_columns] for row in after] == before  # the stored rows, as they were
+    marks = dict(conn.execute("SELECT program = 'new', harness FROM samples GROUP BY program = 'new'").fetchall())
+    assert marks == {0: OLD_HARNESS, 1: HARNESS_VERSION}
+    assert conn.execute("SELECT statistic, runs FROM samples WHERE program = 'new'").fetchone() == (STATISTIC, 2)
+    conn.close()

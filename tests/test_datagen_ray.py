@@ -13,8 +13,11 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from costmodel import datagen, ray_backend  # noqa: E402  (needs ray: after the skip)
-from looper.measure import machine_id  # noqa: E402
+from codegen.harness import machine_id  # noqa: E402
+from costmodel import ray_backend  # noqa: E402  (needs ray: after the skip)
+from costmodel.labels import Sampling  # noqa: E402
+from costmodel.pipeline import run  # noqa: E402
+from costmodel.programs import ProgramSpec, generated_programs  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +53,10 @@ def test_ray_tasks_store_samples_record_failures_and_resume(tmp_path: Path, loca
     cancelled: list = []
     monkeypatch.setattr(ray, "cancel", lambda ref, **kwargs: cancelled.append(ref))
     db = tmp_path / "data.db"
-    good = list(datagen.generated_programs(500, 2))
-    broken = datagen.ProgramSpec("broken", "generated", "broken", 0, "int main(void) { return 0 }\n")
+    good = list(generated_programs(500, 2))
+    broken = ProgramSpec("broken", "generated", "broken", 0, "int main(void) { return 0 }\n")
     messages: list[str] = []
-    counts = datagen.run(db, iter([broken, *good]), 3, 2, repeat=1, jobs=2, backend="ray", log=messages.append)
+    counts = run(db, iter([broken, *good]), 3, 2, repeat=1, jobs=2, backend="ray", log=messages.append)
     assert counts["programs"] == 3 and counts["failed_programs"] == 1
     assert len(messages) == 1 and messages[0].startswith("broken (seed 0): ")
     assert cancelled == []
@@ -69,7 +72,7 @@ def test_ray_tasks_store_samples_record_failures_and_resume(tmp_path: Path, loca
     assert counts["new_samples"] == len(stored)
 
     # A second run measures nothing again and duplicates nothing.
-    again = datagen.run(db, iter(good), 2, 2, repeat=1, jobs=2, backend="ray")
+    again = run(db, iter(good), 2, 2, repeat=1, jobs=2, backend="ray")
     assert again == {"programs": 0, "new_samples": 0, "skipped_programs": 2, "failed_programs": 0}
     assert sorted(_rows(db, "SELECT program, fingerprint, speedup FROM samples")) == sorted(stored)
 
@@ -81,9 +84,9 @@ def test_a_hanging_ray_task_is_cancelled_and_recorded(tmp_path: Path, local_ray,
     # A function defined here travels to the workers by value: they need not import this module.
     monkeypatch.setattr(ray_backend, "_measure", ray.remote(num_cpus=1, max_retries=0)(hang))
     db = tmp_path / "data.db"
-    (spec,) = datagen.generated_programs(501, 1)
+    (spec,) = generated_programs(501, 1)
     started = time.monotonic()
-    counts = datagen.run(db, iter([spec]), 1, 2, repeat=1, program_timeout=2.0, backend="ray")
+    counts = run(db, iter([spec]), 1, 2, repeat=1, program_timeout=2.0, backend="ray")
     assert counts["failed_programs"] == 1
     assert time.monotonic() - started < 30
     assert _rows(db, "SELECT status FROM samples WHERE program = ?", spec.key) == [("worker_error",)]
@@ -99,8 +102,8 @@ def test_a_task_that_finished_is_never_force_cancelled(local_ray, monkeypatch) -
     cancelled: list = []
     monkeypatch.setattr(ray_backend, "_measure", ray.remote(num_cpus=1, max_retries=0)(lambda *args: ([], "m")))
     backend = ray_backend.RayBackend(jobs=1)
-    (spec,) = datagen.generated_programs(502, 1)
-    task = backend.submit(spec, 1, set(), 1, datagen.Sampling())
+    (spec,) = generated_programs(502, 1)
+    task = backend.submit(spec, 1, set(), 1, Sampling())
     ray.wait([task], num_returns=1, timeout=60)  # finished, result not fetched: what a timeout can meet
     monkeypatch.setattr(ray, "cancel", lambda ref, **kwargs: cancelled.append(ref))
     backend.cancel(task)

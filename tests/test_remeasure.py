@@ -18,10 +18,11 @@ def _rows(db: Path) -> dict[tuple[str, str], str]:
 
 
 def test_remeasure_copies_programs_measures_every_ok_schedule_and_resumes(tmp_path: Path, capsys) -> None:
-    from costmodel import datagen
+    from costmodel.pipeline import run
+    from costmodel.programs import generated_programs
 
     data, out = tmp_path / "data.db", tmp_path / "again.db"
-    datagen.run(data, datagen.generated_programs(510, 2), 2, 3, repeat=1)
+    run(data, generated_programs(510, 2), 2, 3, repeat=1)
     ok = {k for k, status in _rows(data).items() if status == "ok"}
     assert len({p for p, _ in ok}) == 2
 
@@ -44,10 +45,11 @@ def test_remeasure_copies_programs_measures_every_ok_schedule_and_resumes(tmp_pa
 
 
 def test_remeasure_into_its_own_input_is_refused(tmp_path: Path, capsys) -> None:
-    from costmodel import datagen
+    from costmodel.pipeline import run
+    from costmodel.programs import generated_programs
 
     data = tmp_path / "data.db"
-    datagen.run(data, datagen.generated_programs(510, 1), 1, 1, repeat=1)
+    run(data, generated_programs(510, 1), 1, 1, repeat=1)
     before = _rows(data)
     assert main(["dataset", "remeasure", str(data), "--out", str(data)]) == 2
     assert capsys.readouterr().err.endswith("error: the new measurements need a database of their own\n")

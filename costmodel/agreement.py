@@ -1,0 +1,85 @@
+"""`looper dataset agreement A.db B.db`: how alike two labellings of the same schedules are.
+
+For the schedules labelled `ok` in both data sets (same program, same fingerprint), split into all,
+serial and parallel schedules (a `parallelize` step):
+- spearman: per program with at least 3 such schedules, the rank correlation of A's and B's
+  speedups; the mean over programs;
+- pairwise: over pairs of schedules of one program more than 10% apart (by the geometric mean of
+  their two labels, so that neither labelling decides alone which pairs count), the share that A
+  and B order alike;
+- mape: mean |A - B| / B over the schedules (B the reference).
+This is how label quality is reported: two labellings of the same schedules, hours apart.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from itertools import combinations
+from pathlib import Path
+
+from costmodel.dataset import SampleRow, ok_samples, open_db
+from costmodel.evaluate import spearman
+
+APART = 1.1  # pairs whose labels differ by more than this factor count for `pairwise`
+MIN_SCHEDULES = 3  # a program's Spearman needs at least this many common schedules
+SPLITS = {"all": lambda r: True, "serial": lambda r: not r.parallel, "parallel": lambda r: r.parallel}
+
+
+def _labels(path: Path) -> tuple[dict[str, list[SampleRow]], list[str]]:
+    """Every `ok` sample of a data set, by program (steady or not), and the harness versions it holds."""
+    conn = open_db(path, create=False)
+    try:
+        try:
+            harnesses = [r[0] for r in conn.execute("SELECT DISTINCT harness FROM samples ORDER BY harness")]
+        except sqlite3.OperationalError:  # never written since the column came: the old harness's
+            harnesses = ["process-1"]
+        return ok_samples(conn, None), harnesses
+    finally:
+        conn.close()
+
+
+def agreement(a: Path, b: Path) -> dict:
+    """The figures of the module docstring, per split, and what each data set holds."""
+    first, first_harness = _labels(a)
+    second, second_harness = _labels(b)
+    report: dict = {"a": str(a), "b": str(b), "harness_a": first_harness, "harness_b": second_harness}
+    for split, wanted in SPLITS.items():
+        rhos, errors = [], []
+        programs = pairs = alike = 0
+        for key in sorted(first.keys() & second.keys()):
+            theirs = {r.fingerprint: r.speedup for r in second[key]}
+            rows = [(r.speedup, theirs[r.fingerprint]) for r in first[key] if r.fingerprint in theirs and wanted(r)]
+            if not rows:
+                continue
+            programs += 1
+            errors += [abs(x - y) / y for x, y in rows]
+            if len(rows) >= MIN_SCHEDULES and not math.isnan(rho := spearman([x for x, _ in rows],
+                                                                           [y for _, y in rows])):
+                rhos.append(rho)
+            for (x1, y1), (x2, y2) in combinations(rows, 2):
+                m1, m2 = math.sqrt(x1 * y1), math.sqrt(x2 * y2)
+                if max(m1, m2) > APART * min(m1, m2):
+                    pairs += 1
+                    alike += (x1 > x2) == (y1 > y2)
+        report[split] = {
+            "programs": programs, "schedules": len(errors), "spearman_programs": len(rhos),
+            "spearman": sum(rhos) / len(rhos) if rhos else None, "pairs": pairs,
+            "pairwise": alike / pairs if pairs else None, "mape": sum(errors) / len(errors) if errors else None}
+    return report
+
+
+def format_agreement(report: dict) -> str:
+    """The report as a small table."""
+
+    def cell(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    lines = [f"{report['a']} ({', '.join(report['harness_a'])}) against {report['b']} "
+             f"({', '.join(report['harness_b'])}), the schedules labelled in both:",
+             f"{'':<9} {'programs':>8} {'schedules':>9} {'spearman':>8} {'pairwise':>8} {'pairs':>7} {'mape':>6}"]
+    for split in SPLITS:
+        r = report[split]
+        lines.append(f"{split:<9} {r['programs']:>8} {r['schedules']:>9} {cell(r['spearman']):>8} "
+                     f"{cell(r['pairwise']):>8} {r['pairs']:>7} {cell(r['mape']):>6}")
+    return "\n".join(lines)
