@@ -20,8 +20,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from codegen.build import Compiler, compile_text
+from codegen.harness import harness_sources
 from costmodel.generator import GeneratedProgram, generate
-from looper.verify import harness_sources
 
 COMPILER = Compiler(flags=("-O3", "-march=native"), openmp=False, defines={"POLYBENCH_TIME": None})
 

@@ -1,51 +1,32 @@
-"""The measuring evaluator: build each candidate with a real compiler and time it.
+"""The measuring evaluator: time candidate schedules with the measurement harness (codegen.harness).
 
-Builds run in parallel, runs one at a time (so they do not disturb each other), each candidate
-is timed `repeat` times and its median taken; results are cached in SQLite keyed by program,
-schedule, machine and compiler, so a repeated search does not measure again.
+Each `score` call is one batch: the candidates' programs are built with the original into one
+library and timed in one session under the harness's policy (the original in every round); a
+candidate's speedup is the original's time in that batch over its own. Speedups are cached in
+SQLite keyed by program, schedule, machine, compiler and harness, so a repeated search does not
+measure again and, scoring alike, makes the same decisions.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import platform
-import re
 import sqlite3
-import statistics
-import subprocess
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from codegen.build import BuildError, Compiler, cache_dir, compile_text, timing_env
+from codegen.build import Compiler, cache_dir, timing_env
+from codegen.harness import BUILD_ERROR, HARNESS_VERSION, Batch, Harness, Policy, Timed, build, machine_id
 from looper.schedule import Schedule
-from looper.verify import harness_sources
 
 FAILED = 0.0  # the score of a candidate that does not build or run
 
 
-def cpu_model() -> str:
-    """The CPU's model name as the kernel reports it."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def machine_id() -> str:
-    """CPU model and core count: measurements are only comparable on the same kind of machine."""
-    return f"{cpu_model()} x{os.cpu_count()}"
-
-
 class MeasureCache:
-    """SQLite store of measured times: (program, schedule, machine, compiler) -> seconds."""
+    """SQLite store of measured speedups: (program, schedule, machine, compiler) -> the candidate's
+    seconds (column `median`), its runs and the original's seconds in the same batch (`times`, JSON)."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or cache_dir().parent / "measurements.db"
@@ -57,17 +38,21 @@ class MeasureCache:
         self.db.commit()
 
     def get(self, key: tuple[str, str, str, str]) -> float | None:
+        """The speedup stored for a key, as it was measured (against the original of its own batch)."""
         row = self.db.execute(
-            "SELECT median FROM times WHERE program=? AND schedule=? AND machine=? AND compiler=?", key
+            "SELECT median, times FROM times WHERE program=? AND schedule=? AND machine=? AND compiler=?", key
         ).fetchone()
-        return row[0] if row else None
+        if row is None:
+            return None
+        baseline = json.loads(row[1]).get("baseline") if row[1].startswith("{") else None
+        return baseline / row[0] if baseline and row[0] else None
 
-    def put(self, key: tuple[str, str, str, str], times: list[float]) -> None:
+    def put(self, key: tuple[str, str, str, str], timed: Timed, baseline: float) -> None:
+        """Store a candidate's statistic and runs, with the original's statistic in the same batch."""
         with self.db:
-            self.db.execute(
-                "INSERT OR REPLACE INTO times VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (*key, statistics.median(times), json.dumps(times), time.time()),
-            )
+            self.db.execute("INSERT OR REPLACE INTO times VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (*key, timed.seconds, json.dumps({"runs": timed.times, "baseline": baseline}),
+                             time.time()))
 
 
 @dataclass(frozen=True)
@@ -84,93 +69,52 @@ class Program:
         return hashlib.sha256(self.source.encode()).hexdigest()[:20]
 
 
-def time_program(binary: Path, *, polybench: bool, timeout: float, threads: int = 2) -> float:
-    """Seconds of one run: the harness's own kernel time if it prints one, else wall-clock."""
-    env = {**os.environ, **timing_env(threads)}
-    start = time.perf_counter()
-    proc = subprocess.run([str(binary)], capture_output=True, text=True, timeout=timeout, env=env)
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise RuntimeError(f"exit status {proc.returncode}: {proc.stderr.strip()[-300:]}")
-    if polybench:
-        numbers = re.findall(r"^\s*([0-9.]+(?:e-?\d+)?)\s*$", proc.stdout, re.M)
-        if numbers:
-            return float(numbers[-1])
-    return wall
-
-
 class MeasureEvaluator:
-    """Scores schedules by measured speedup over the original program (same evaluator, same run)."""
+    """Scores schedules by measured speedup over the original program (same batch, same session)."""
 
     def __init__(self, program: Program, *, repeat: int = 5, jobs: int = 2, timeout: float = 60.0,
                  cache: MeasureCache | None = None, progress: Callable[[int], None] | None = None) -> None:
         self.program = program
-        self.repeat = repeat
-        self.jobs = max(1, jobs)
+        self.policy = Policy.from_repeat(repeat)
+        self.jobs = max(1, jobs)  # compilers at once when a batch must be split to find what does not build
         self.timeout = timeout
         self.cache = cache
         self.progress = progress
-        extra, dirs = harness_sources(program.source, [program.directory, *program.compiler.include_dirs])
-        defines = dict(program.compiler.defines)
-        self.polybench = bool(extra or dirs)
-        if self.polybench:
-            defines["POLYBENCH_TIME"] = None
-        self.extra = extra
-        self.compiler = program.compiler.with_(
-            include_dirs=(program.directory, *program.compiler.include_dirs, *dirs), defines=defines
-        )
-        # The run environment is part of the key: times taken under another OpenMP wait policy or
-        # thread count are not comparable (spinning threads made 2-thread runs vary up to 3x).
+        # The run environment and the harness are part of the key: times taken under another OpenMP
+        # wait policy, thread count or harness are not comparable.
         run_env = " ".join(f"{k}={v}" for k, v in sorted(timing_env().items()))
-        self.compiler_key = f"{self.compiler.cc} {' '.join(self.compiler.arguments())} | {run_env}"
+        flags = " ".join(program.compiler.arguments())
+        self.compiler_key = f"{program.compiler.cc} {flags} | {run_env} | {HARNESS_VERSION} {self.policy.statistic}"
         self.machine = machine_id()
-        self._baseline: float | None = None
-        self.last_times: dict[str, float] = {}  # fingerprint -> median seconds
 
-    def baseline(self) -> float:
-        """Median seconds of the original program."""
-        if self._baseline is None:
-            binary = compile_text(self.program.source, self.compiler, name="original", extra_sources=self.extra)
-            self._baseline = self._time(binary)
-        return self._baseline
+    def _batch(self, schedules: Sequence[Schedule]) -> tuple[Timed, list[Timed]]:
+        """Build the schedules' programs with the original into one library and time them."""
+        texts = []
+        for s in schedules:
+            try:
+                texts.append(self.program.render(s))
+            except ValueError:  # no code for this schedule: a candidate that does not build
+                texts.append("")
+        batch = Batch(self.program.source, tuple(texts), self.program.compiler, self.program.directory)
+        done = (lambda i: self.progress(1)) if self.progress else None
+        with Harness(self.policy, timeout=self.timeout) as harness:
+            base, *timed = harness.time(build(batch, jobs=self.jobs), done=done)
+        return base, timed
 
-    def _time(self, binary: Path) -> float:
-        return statistics.median(
-            time_program(binary, polybench=self.polybench, timeout=self.timeout) for _ in range(self.repeat)
-        )
-
-    def seconds(self, schedules: Sequence[Schedule]) -> list[float | None]:
-        """Median seconds of each schedule's program (None if it failed to build or run)."""
+    def score(self, schedules: Sequence[Schedule]) -> list[float]:
+        """Measured speedups over the original (FAILED for a candidate that does not build or run)."""
         keys = [(self.program.key, s.fingerprint(), self.machine, self.compiler_key) for s in schedules]
         results: list[float | None] = [self.cache.get(k) if self.cache else None for k in keys]
         todo = [i for i, r in enumerate(results) if r is None]
-
-        def build(i: int) -> Path | None:
-            try:
-                text = self.program.render(schedules[i])
-                return compile_text(text, self.compiler, name="candidate", extra_sources=self.extra)
-            except (BuildError, ValueError):
-                return None
-
-        with ThreadPoolExecutor(self.jobs) as pool:
-            binaries = list(pool.map(build, todo))
-        for i, binary in zip(todo, binaries, strict=True):
-            if binary is not None:
-                try:
-                    times = [time_program(binary, polybench=self.polybench, timeout=self.timeout)
-                             for _ in range(self.repeat)]
-                    results[i] = statistics.median(times)
+        if self.progress:
+            self.progress(len(schedules) - len(todo))
+        if todo:
+            base, timed = self._batch([schedules[i] for i in todo])
+            for i, t in zip(todo, timed, strict=True):
+                if t.seconds and base.seconds:
+                    results[i] = base.seconds / t.seconds
                     if self.cache:
-                        self.cache.put(keys[i], times)
-                except (RuntimeError, subprocess.TimeoutExpired):
-                    results[i] = None
-            if self.progress:
-                self.progress(1)
-        for s, r in zip(schedules, results, strict=True):
-            if r is not None:
-                self.last_times[s.fingerprint()] = r
-        return results
-
-    def score(self, schedules: Sequence[Schedule]) -> list[float]:
-        base = self.baseline()
-        return [FAILED if t is None or t <= 0 else base / t for t in self.seconds(schedules)]
+                        self.cache.put(keys[i], t, base.seconds)
+                if self.progress and t.status == BUILD_ERROR:  # never timed: `done` did not count it
+                    self.progress(1)
+        return [FAILED if r is None else r for r in results]

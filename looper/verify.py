@@ -1,19 +1,21 @@
-"""Verification: build the original and the transformed program, run both, compare their outputs."""
+"""Verification: build the original and the transformed program, run both, compare their outputs.
+
+Both are built as whole programs and run as processes by the measurement harness
+(`codegen.harness.run_program`): what is compared is what a user would run.
+"""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from codegen.build import BuildError, Compiler, compile_text
+from codegen.harness import harness_sources, run_program
 from polybench.dump import RTOL, DumpError, compare, parse
-from polybench.manifest import UTILITIES
 
 # -O2 keeps verification builds quick; -fopenmp (on by default) makes parallel loops really run in parallel.
 VERIFY_COMPILER = Compiler(flags=("-O2",))
@@ -35,28 +37,6 @@ class Verification:
 def has_main(text: str) -> bool:
     """Whether C text defines main() (so that it can be built and run as a program)."""
     return re.search(r"\bmain\s*\(", text) is not None
-
-
-def harness_sources(source: str, include_dirs: Sequence[Path]) -> tuple[list[Path], list[Path]]:
-    """For a PolyBench-style program: the harness C file to link and its directory, if it includes polybench.h."""
-    if not re.search(r'#\s*include\s*[<"]polybench\.h[">]', source):
-        return [], []
-    for d in [*include_dirs, UTILITIES]:
-        if (Path(d) / "polybench.h").exists() and (Path(d) / "polybench.c").exists():
-            return [Path(d) / "polybench.c"], [Path(d)]
-    return [], [UTILITIES]
-
-
-def run_program(binary: Path, timeout: float, threads: int = 2) -> str:
-    """Run a program and return what it printed (stdout then stderr); raise RuntimeError on failure."""
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
-    try:
-        proc = subprocess.run([str(binary)], capture_output=True, text=True, timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        raise RuntimeError(f"{binary.name} did not finish within {timeout:g} s") from None
-    if proc.returncode != 0:
-        raise RuntimeError(f"{binary.name} exited with status {proc.returncode}: {proc.stderr.strip()[-500:]}")
-    return proc.stdout + "\n" + proc.stderr
 
 
 def verify_sources(
@@ -86,23 +66,29 @@ def verify_sources(
     outputs: list[str] = []
     for name, text in (("original", original), ("transformed", transformed)):
         try:
-            outputs.append(run_program(compile_text(text, cc, name=name, extra_sources=extra), timeout))
-        except (BuildError, RuntimeError) as exc:
+            binary = compile_text(text, cc, name=name, extra_sources=extra)
+        except BuildError as exc:
             if name == "original":  # the user's to fix, not looper's failure: said in one line
-                what = "build" if isinstance(exc, BuildError) else "run"
-                return Verification(False, f"the original program does not {what} as given: {_first_error(exc)}",
+                return Verification(False, f"the original program does not build as given: {_first_error(exc)}",
                                     usage=True)
             return Verification(False, str(exc))
+        run = run_program(binary, timeout=timeout)
+        if not run.ok:
+            what = f"did not finish within {timeout:g} s" if run.returncode is None else run.describe()
+            tail = " ".join(ln.strip() for ln in run.stderr.strip().splitlines()[-3:])[-500:]
+            if name == "original":
+                return Verification(False, f"the original program does not run as given: {what}"
+                                           + (f": {tail}" if tail else ""), usage=True)
+            return Verification(False, f"the transformed program {what}" + (f": {tail}" if tail else ""))
+        outputs.append(run.output)
     return _compare_outputs(*outputs, rtol=rtol)
 
 
-def _first_error(exc: Exception) -> str:
-    """The line of a compiler's or a program's complaint that says what is wrong."""
+def _first_error(exc: BuildError) -> str:
+    """The line of a compiler's complaint that says what is wrong."""
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    if isinstance(exc, BuildError):
-        lines = lines[1:] or lines  # the first line is the command
-        return next((ln for ln in lines if "error" in ln), lines[-1] if lines else "")
-    return " ".join(lines)
+    lines = lines[1:] or lines  # the first line is the command
+    return next((ln for ln in lines if "error" in ln), lines[-1] if lines else "")
 
 
 def _compare_outputs(expected: str, actual: str, *, rtol: float) -> Verification:

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import re
-import signal
-import subprocess
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from codegen.build import BuildError, Compiler, cache_dir, compile_text, object_file
+from codegen.harness import ProgramRun, run_program
 from polybench.dump import RTOL, DumpError, compare, parse
 from polybench.manifest import UTILITIES
 
@@ -31,7 +29,9 @@ SEARCH_MODES = ("pluto", "isl", "model", "random", "none", "measure", "hybrid")
 FLAGS = ("-O2", "-march=native", "-ffp-contract=off")
 SANITIZE = ("-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all")
 RUN_TIMEOUT = 20.0  # seconds a program may run at the small sizes
-THREADS = 2  # OMP_NUM_THREADS of every run: parallel loops really run in parallel
+# OMP_NUM_THREADS of every run: parallel loops really run in parallel (with OMP_WAIT_POLICY=passive, as
+# the harness runs everything: spinning threads on a loaded machine make a run of a few ms take seconds).
+THREADS = 2
 _PACKAGES = ("looper", "frontend", "codegen", "costmodel")
 
 
@@ -117,33 +117,6 @@ def _discard(text: str, binary: Path | None, name: str) -> None:
         binary.unlink(missing_ok=True)
 
 
-@dataclass(frozen=True)
-class _Run:
-    output: str
-    status: int | None  # None: killed by the timeout
-
-
-def _run(binary: Path, timeout: float) -> _Run:
-    # passive: waiting threads sleep at once; spinning threads on a loaded machine make a run of a
-    # few milliseconds take seconds (the semantics, races included, are the same)
-    env = {**os.environ, "OMP_NUM_THREADS": str(THREADS), "OMP_WAIT_POLICY": "passive"}
-    try:
-        proc = subprocess.run([str(binary)], capture_output=True, timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        return _Run("", None)
-    out = proc.stdout.decode(errors="replace") + "\n" + proc.stderr.decode(errors="replace")
-    return _Run(out, proc.returncode)
-
-
-def _status_text(status: int) -> str:
-    if status < 0:
-        try:
-            return f"killed by {signal.Signals(-status).name}"
-        except ValueError:
-            return f"killed by signal {-status}"
-    return f"exit status {status}"
-
-
 _ORIGINALS: dict[tuple, str] = {}  # (source, defines, sanitize) -> output of the original (per process)
 _SCOPS: dict[tuple, tuple] = {}  # (source, defines) -> (scop, deps)
 
@@ -166,11 +139,11 @@ def original_output(case: Case, *, sanitize: bool = False, timeout: float = RUN_
         binary = _build(case.source, compiler, "fuzz-original")
     except BuildError as exc:
         raise _Invalid(f"{what} does not build: {_last_lines(str(exc))}") from None
-    run = _run(binary, timeout)
-    if run.status is None:
+    run = run_program(binary, timeout=timeout, threads=THREADS)
+    if run.returncode is None:
         raise _Invalid(f"{what} did not finish within {timeout:g} s")
-    if run.status != 0:
-        raise _Invalid(f"{what} failed: {_status_text(run.status)}: {_last_lines(run.output)}")
+    if run.returncode != 0:
+        raise _Invalid(f"{what} failed: {run.describe()}: {_last_lines(run.output)}")
     return _remember(_ORIGINALS, key, run.output)
 
 
@@ -252,7 +225,7 @@ def evaluate(case: Case, *, sanitize: bool = False, timeout: float = RUN_TIMEOUT
         runs = 1  # without threads, another run would do the very same thing
     try:
         for _ in range(max(1, runs)):
-            outcome = _judge(case, _run(binary, timeout), expected, timeout)
+            outcome = _judge(case, run_program(binary, timeout=timeout, threads=THREADS), expected, timeout)
             outcome.schedule, outcome.transformed = schedule, code
             if outcome.failed:
                 break
@@ -261,12 +234,12 @@ def evaluate(case: Case, *, sanitize: bool = False, timeout: float = RUN_TIMEOUT
     return outcome
 
 
-def _judge(case: Case, run: _Run, expected: str, timeout: float) -> Outcome:
+def _judge(case: Case, run: ProgramRun, expected: str, timeout: float) -> Outcome:
     """The outcome of one run of the transformed program."""
-    if run.status is None:
+    if run.returncode is None:
         return Outcome("hang", f"the transformed program did not finish within {timeout:g} s", "program")
-    if run.status != 0:
-        what = _status_text(run.status)
+    if run.returncode != 0:
+        what = run.describe()
         return Outcome("runtime_crash", f"the transformed program failed: {what}: {_last_lines(run.output)}", what)
     rtol = case.rtol if case.rtol is not None else tolerance(case.source)
     try:

@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codegen.harness.worker import describe_exit
 from looper.fuzz.cases import (
     FAILURE_KINDS,
     RUN_TIMEOUT,
     Case,
     Outcome,
     WorkerLost,
-    _status_text,
     program_seed,
 )
 from looper.fuzz.reduce import Reducer, Reduction, count_statements, describe, standalone
@@ -100,7 +100,7 @@ class Worker:
             self.proc.join(5)
             code = self.proc.exitcode if self.proc.exitcode is not None else -signal.SIGKILL
             self.restart()
-            what = _status_text(code)
+            what = describe_exit(code)
             raise WorkerLost(Outcome("crash", f"the worker process died ({what})", f"worker {what}")) from None
         if status == "error":
             raise WorkerLost(Outcome("crash", value[-800:], "worker error"))
