@@ -72,7 +72,8 @@ def test_tiny_run_writes_json_report_and_plot(tiny_run: dict) -> None:
         for name in CONFIGS:
             cell = cells[name]
             assert cell["status"] == OK, cell["message"]
-            assert len(cell["times"]) == 2 and cell["min"] <= cell["median"] <= cell["max"]
+            # --repeat 2: at most 2 runs, 1 for one 10x slower than the best, up to 4 within 10% of it.
+            assert 1 <= len(cell["times"]) <= 4 and cell["min"] <= cell["median"] <= cell["max"]
             assert cell["speedup"] > 0 and cell["gflops"] > 0 and cell["load"] >= 0
         assert cells[BASELINE]["speedup"] == pytest.approx(1.0)
     ref = mini["kernels"]["gemm"]["reference"]
@@ -155,7 +156,7 @@ def test_verification_catches_a_wrong_variant(tmp_path: Path, monkeypatch: pytes
     assert rows["wrong"].status == FAILED and "wrong result at MINI" in rows["wrong"].message
     assert rows["wrong"].times == ()
     assert rows["broken"].status == ERROR and "build failed" in rows["broken"].message
-    assert rows["same"].status == OK and len(rows["same"].times) == 1
+    assert rows["same"].status == OK and 1 <= len(rows["same"].times) <= 2
     assert rows[BASELINE].status == OK
     # Retrying a configuration that still does not build: nothing worth timing, so nothing is timed.
     rows = {r.config: r for r in measure_kernel(KERNELS["gemm"], [base, broken], replace(settings, repeat=2),

@@ -10,10 +10,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from codegen.harness import machine_id
 from looper.argtypes import at_least, positive
 from looper.bench.configs import CONFIG_NAMES, default_configs, select, unavailable
 from looper.bench.report import collect, combine, markdown, plot
-from looper.bench.runner import Settings, bench, commit_id, machine_id
+from looper.bench.runner import Settings, bench, commit_id
 from looper.bench.store import Key, Store
 from polybench.manifest import KERNELS, SIZES
 

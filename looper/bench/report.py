@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from codegen.harness import cpu_model
 from looper.bench.configs import BASELINE, CONFIG_NAMES, Config, version
 from looper.bench.runner import BLAS, blas_name
 from looper.bench.store import FAILED, OK, REFERENCE, Key, Row, Store
-from looper.measure import cpu_model
 from polybench.dump import RTOL
 from polybench.manifest import KERNELS, SIZES
 

@@ -1,28 +1,46 @@
-"""Build, verify and time every configuration of a kernel, interleaved, and store the outcomes."""
+"""Build, verify and time every configuration of a kernel, interleaved, and store the outcomes.
+
+Timing goes through the measurement harness (codegen.harness) and its one policy (interleaved
+rounds, adaptive repetition, one statistic): the peers' whole programs (gcc, Graphite, Polly: other
+compilers, other flags) run as processes with PolyBench's harness; looper's configurations are
+built with the original kernel into one library per compiler and run in a worker, that original
+timed in every round as their own baseline.
+"""
 
 from __future__ import annotations
 
 import math
 import os
-import platform
 import statistics
 import subprocess
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from codegen.build import BuildError, Compiler, cache_dir, timing_env
+from codegen.harness import (
+    Batch,
+    Harness,
+    Library,
+    Policy,
+    RunFailed,
+    build_all,
+    measure,
+    program_timer,
+    run_program,
+)
+from codegen.harness.timing import settle
 from looper.bench.configs import BASELINE, Config
 from looper.bench.store import ERROR, FAILED, OK, REFERENCE, Key, Row, Store
-from looper.measure import cpu_model
 from looper.progress import Progress
 from polybench.dump import RTOL, DumpError, compare, parse
 from polybench.manifest import UTILITIES, Kernel
-from polybench.run import build, run_once
+from polybench.run import build
 
 REPO = Path(__file__).resolve().parents[2]
 BLAS = "openblas"  # the in-process NumPy matrix multiply measured next to gemm
@@ -56,12 +74,6 @@ def commit_id(root: Path = REPO) -> str:
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
     return proc.stdout.strip() if proc.returncode == 0 and proc.stdout.strip() else "unknown"
-
-
-def machine_id() -> str:
-    """A stable name for this kind of machine (CPU model, logical cores, architecture); the key of
-    stored benchmark results, so its format stays even though the data sets use `measure.machine_id`."""
-    return f"{cpu_model()} x{os.cpu_count()} {platform.machine()}"
 
 
 def busy(samples: int = 10, interval: float = 0.05) -> float:
@@ -137,9 +149,10 @@ class _Variant:
 
     config: Config
     source: Path | None = None  # None: the original
-    binary: Path | None = None
+    binary: Path | None = None  # a peer's timing build (looper's configurations are timed in a library)
     checker: Path | None = None  # built at the verification size with array dumps
     times: list[float] = field(default_factory=list)
+    baselines: list[float] = field(default_factory=list)  # the runs of the baseline it is compared with
     status: str = OK
     message: str = ""
 
@@ -185,7 +198,8 @@ def _model_label(model: str | None) -> str:
 def _build(v: _Variant, kernel: Kernel, settings: Settings) -> None:
     c = v.config
     try:
-        v.binary = build(kernel, settings.size, source=v.source, cc=c.cc, cflags=c.flags, openmp=c.openmp)
+        if not _in_process(c):
+            v.binary = build(kernel, settings.size, source=v.source, cc=c.cc, cflags=c.flags, openmp=c.openmp)
         v.checker = build(kernel, settings.verify_size, source=v.source, cc=c.cc, cflags=c.flags, openmp=c.openmp,
                           dump=True)
     except BuildError as exc:
@@ -199,8 +213,28 @@ def _first_lines(text: str, n: int = 3) -> str:
     return " | ".join(lines[:n])[:500]
 
 
+def _in_process(config: Config) -> bool:
+    """Whether a configuration is timed in a library (looper's own) rather than as a whole program (a peer)."""
+    return config.search is not None
+
+
 def _outputs(binary: Path, settings: Settings) -> dict:
-    return parse(run_once(binary, timeout=settings.timeout, env=settings.env)[1])
+    run = run_program(binary, timeout=settings.timeout, threads=settings.threads)
+    if not run.ok:
+        raise RuntimeError(f"{binary.name}: {run.describe()}: {run.stderr.strip()[-300:]}")
+    return parse(run.stderr)
+
+
+def _libraries(variants: list[_Variant], kernel: Kernel, settings: Settings) -> list[tuple[list[_Variant], Library]]:
+    """looper's configurations built with the original kernel, one library per compiler and flags."""
+    groups: dict[tuple, list[_Variant]] = {}
+    for v in variants:
+        groups.setdefault((v.config.cc, v.config.flags, v.config.openmp), []).append(v)
+    batches = [Batch(kernel.source.read_text(), tuple(v.source.read_text() for v in group if v.source),
+                     Compiler(cc, flags, openmp, (UTILITIES,), {f"{settings.size}_DATASET": None}),
+                     kernel.source.parent)
+               for (cc, flags, openmp), group in groups.items()]
+    return list(zip(groups.values(), build_all(batches, settings.jobs), strict=True))
 
 
 def measure_kernel(kernel: Kernel, configs: Sequence[Config], settings: Settings, *, blas: bool = False,
@@ -249,35 +283,69 @@ def measure_kernel(kernel: Kernel, configs: Sequence[Config], settings: Settings
             continue
         if mismatch:
             v.fail(FAILED, f"wrong result at {settings.verify_size}: {mismatch}")
-    timers: list[tuple[_Variant, Callable[[], float]]] = [
-        (v, lambda b=v.binary: run_once(b, timeout=settings.timeout, env=settings.env)[0])
-        for v in variants if v.status == OK
-    ]
+    timed = [v for v in variants if v.status == OK]
     if not baseline_needed and not blas and all(v.status != OK for v in variants[1:]):
-        timers = []
-    if blas and base.status == OK:
-        sample, note = time_matmul(kernel, settings.size)
-        extra = _Variant(Config(BLAS, "numpy", (), description=note), status=REFERENCE, message=note)
-        variants.append(extra)
-        timers.append((extra, sample))
-    loads = [wait_until_quiet(settings, lambda text: step(0, f"{kernel.name}: {text}"))] if timers else []
-    for rep in range(settings.repeat):
-        if rep and timers:
-            loads.append(busy(samples=5, interval=0.01))
-        for v, timer in timers:
-            if v.status not in (OK, REFERENCE) or base.status != OK:
+        timed = []
+    policy = Policy.from_repeat(settings.repeat)
+    # The timers of one interleaved measurement: (the variant or None for a library's original, timer, its baseline).
+    timers: list[tuple[_Variant | None, Callable[[], float], int]] = [
+        (v, program_timer(v.binary, timeout=settings.timeout, threads=settings.threads), 0)
+        for v in timed if not _in_process(v.config) and v.binary is not None]
+    late: list[tuple[dict[int, int], dict[int, RunFailed]]] = []  # per library: version -> timer, late failures
+    with ExitStack() as sessions:
+        for group, library in _libraries([v for v in timed if _in_process(v.config)], kernel, settings):
+            if library.path is None:
+                for v in group:
+                    v.fail(ERROR, f"build failed: {_first_lines(library.message, 2)}")
                 continue
-            step(1, f"{kernel.name}: run {rep + 1}/{settings.repeat} {v.config.name}")
+            harness = sessions.enter_context(Harness(policy, timeout=settings.timeout, threads=settings.threads))
             try:
-                v.times.append(timer())
-            except (RuntimeError, subprocess.TimeoutExpired) as exc:
-                v.fail(ERROR, f"run failed: {_first_lines(str(exc), 2)}")
+                versions, failed = harness.timers(library)
+            except RunFailed as exc:
+                for v in group:
+                    v.fail(ERROR, f"run failed: the original in a library: {_first_lines(exc.message, 2)}")
+                continue
+            original = len(timers)
+            positions = {0: original}
+            late.append((positions, failed))
+            timers.append((None, versions[0], original))  # type: ignore[arg-type]
+            for k, v in enumerate(group):
+                if versions[k + 1] is None:
+                    v.fail(ERROR, f"build failed: {_first_lines(library.errors.get(k, ''), 2)}")
+                else:
+                    positions[k + 1] = len(timers)
+                    timers.append((v, versions[k + 1], original))  # type: ignore[arg-type]
+        if blas and base.status == OK:
+            sample, note = time_matmul(kernel, settings.size)
+            extra = _Variant(Config(BLAS, "numpy", (), description=note), status=REFERENCE, message=note)
+            variants.append(extra)
+            timers.append((extra, sample, 0))
+        if timed and base.status != OK:
+            timers = []
+        loads = [wait_until_quiet(settings, lambda text: step(0, f"{kernel.name}: {text}"))] if timers else []
+
+        def counted(v: _Variant | None, timer: Callable[[], float]) -> Callable[[], float]:
+            def run() -> float:
+                step(1, f"{kernel.name}: {v.config.name if v else 'original (library)'}")
+                return timer()
+            return run
+
+        results = measure([counted(v, t) for v, t, _ in timers], policy,
+                          baselines=sorted({b for _, _, b in timers}),
+                          between=lambda: loads.append(busy(samples=5, interval=0.01)))
+    for positions, failed in late:
+        settle(results, {positions[i]: f for i, f in failed.items() if i and i in positions})
+    for (v, _, baseline), result in zip(timers, results, strict=True):
+        if v is None:
+            continue
+        if not result.ok:
+            v.fail(ERROR, f"run failed: {_first_lines(result.message, 2)}")
+        v.times, v.baselines = result.times, results[baseline].times
     if base.status != OK:
         return [Row(kernel.name, BASELINE, ERROR, message=base.message, command=base.config.command(), run_id=run_id)]
-    baseline = tuple(base.times)
     load = sum(loads) / len(loads) if loads else None
     return [Row(kernel.name, v.config.name, v.status, tuple(v.times) if v.status in (OK, REFERENCE) else (),
-                baseline, v.message, v.config.command() if v.config.name != BLAS else "numpy", run_id,
+                tuple(v.baselines), v.message, v.config.command() if v.config.name != BLAS else "numpy", run_id,
                 load=load if v.status in (OK, REFERENCE) else None)
             for v in variants]
 
