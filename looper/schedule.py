@@ -46,9 +46,29 @@ def tile_source(aff: isl.Aff) -> tuple[isl.Aff, int] | None:
     return None if entry is None else (entry[1], entry[2])
 
 
+# Rows made from rows (a tile row, a constant row on a row's domain), by the row's id (held, so the
+# id stays unique) and the number: candidates of one level make the same rows from the same parents,
+# and a shared row object is printed once (row_facts).
+_DERIVED: dict[tuple[str, int, int], tuple[isl.Aff, isl.Aff]] = {}
+
+
+def _derived(kind: str, row: isl.Aff, number: int) -> isl.Aff | None:
+    entry = _DERIVED.get((kind, id(row), number))
+    return None if entry is None else entry[1]
+
+
+def _remember(kind: str, row: isl.Aff, number: int, made: isl.Aff) -> isl.Aff:
+    if len(_DERIVED) >= _FACTS_LIMIT:
+        _DERIVED.clear()
+    _DERIVED[(kind, id(row), number)] = (row, made)
+    return made
+
+
 def _tile_row(row: isl.Aff, size: int) -> isl.Aff:
     """The tile loop's row `floor(row / size)`, remembered with its source."""
-    tile = row.scale_down_val(_val(row.get_ctx(), size)).floor()
+    tile = _derived("tile", row, size)
+    if tile is None:
+        tile = _remember("tile", row, size, row.scale_down_val(_val(row.get_ctx(), size)).floor())
     if len(_TILES) >= _FACTS_LIMIT:
         _TILES.clear()
     _TILES[id(tile)] = (tile, row, size)
@@ -302,7 +322,11 @@ def _val(ctx: isl.Context, v: int) -> isl.Val:
 
 def _set_constant(aff: isl.Aff, value: int) -> isl.Aff:
     """A constant row with the same domain as `aff`."""
-    return isl.Aff.zero_on_domain(aff.get_domain_local_space()).set_constant_val(_val(aff.get_ctx(), value))
+    made = _derived("constant", aff, value)
+    if made is None:
+        made = isl.Aff.zero_on_domain(aff.get_domain_local_space()).set_constant_val(_val(aff.get_ctx(), value))
+        made = _remember("constant", aff, value, made)
+    return made
 
 
 def _perfect_band(low: Lowered, stmt: str, depth: int, count: int) -> tuple[list[int], list[str]]:
