@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from codegen.ast_c import generate
-from codegen.build import timing_env
+from codegen.harness import harness_seconds, run_program
 from frontend import read_scop
 from looper.api import optimize
 from looper.deps import compute_dependences
@@ -26,7 +26,7 @@ from looper.schedule import Schedule
 from looper.search.sampler import samples
 from polybench import KERNELS
 from polybench.manifest import UTILITIES
-from polybench.run import build, run_once
+from polybench.run import build
 
 
 def _ms(seconds: list[float]) -> float:
@@ -67,8 +67,8 @@ def main() -> None:
         optimized = build(k, args.size, source=variant, openmp=True)
         times: dict[str, list[float]] = {"orig": [], "isl": []}
         for _ in range(args.repeat):  # interleaved: drift hits both alike
-            times["orig"].append(run_once(original, env=timing_env(2))[0])
-            times["isl"].append(run_once(optimized, env=timing_env(2))[0])
+            times["orig"].append(harness_seconds(run_program(original, timeout=600)))
+            times["isl"].append(harness_seconds(run_program(optimized, timeout=600)))
         orig, isl = statistics.median(times["orig"]), statistics.median(times["isl"])
         speedups.append(orig / isl)
         print(f"| {name} | {t_deps * 1000:.1f} | {_ms(legal_t):.1f} | {_ms(gen_t):.1f} | {orig:.4f} | {isl:.4f} "

@@ -15,11 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from codegen.build import timing_env
+from codegen.harness import harness_seconds, run_program
 from looper.api import optimize
 from looper.search import Space
 from polybench import KERNELS
-from polybench.run import build, run_once
+from polybench.run import build
 
 DEFAULT = ["gemm", "2mm", "jacobi-2d", "seidel-2d", "lu", "correlation"]
 
@@ -54,7 +54,7 @@ def main() -> None:
         times: dict[str, list[float]] = {label: [] for label in binaries}
         for _ in range(args.repeat):
             for label, binary in binaries.items():
-                times[label].append(run_once(binary, env=timing_env(2))[0])
+                times[label].append(harness_seconds(run_program(binary, timeout=600)))
         med = {label: statistics.median(t) for label, t in times.items()}
         row = {"kernel": name, **{f"{k_}_s": v for k_, v in med.items()}, "search_s": search_s,
                "schedule": str(measured.regions[0].schedule), "times": times}

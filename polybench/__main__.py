@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 from codegen.build import DEFAULT_FLAGS, BuildError
+from codegen.harness import STATISTIC
 from polybench.dump import RTOL, DumpError, compare, parse
 from polybench.manifest import KERNELS, SIZES, kernel
-from polybench.run import build, time_binary
+from polybench.run import time_kernel
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -37,26 +38,27 @@ def _list(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     k = kernel(args.kernel)
     cflags = shlex.split(args.cflags) if args.cflags is not None else list(DEFAULT_FLAGS)
-    binary = build(k, args.size, cc=args.cc, cflags=cflags, source=args.source)
-    timing = time_binary(binary, args.repeat)
-    gflops = k.flops(k.sizes(args.size)) / timing.median / 1e9
+    timed = time_kernel(k, args.size, cc=args.cc, cflags=cflags, source=args.source, repeat=args.repeat)
+    seconds = timed.seconds
+    assert seconds is not None
+    gflops = k.flops(k.sizes(args.size)) / seconds / 1e9
     result = {
         "kernel": k.name,
         "size": args.size.upper(),
         "cc": args.cc,
         "cflags": cflags,
-        "median_s": timing.median,
-        "min_s": timing.min,
-        "max_s": timing.max,
+        f"{STATISTIC}_s": seconds,
+        "min_s": min(timed.times),
+        "max_s": max(timed.times),
         "gflops": gflops,
-        "times": list(timing.times),
+        "times": timed.times,
     }
     if args.json:
         print(json.dumps(result, indent=2))
     else:
         print(
-            f"{k.name} {args.size.upper()}: median {timing.median:.6f} s "
-            f"(min {timing.min:.6f}, max {timing.max:.6f}, n={args.repeat}), {gflops:.2f} GFLOP/s"
+            f"{k.name} {args.size.upper()}: {STATISTIC} {seconds:.6f} s "
+            f"(min {min(timed.times):.6f}, max {max(timed.times):.6f}, n={len(timed.times)}), {gflops:.2f} GFLOP/s"
         )
     return 0
 
@@ -81,9 +83,11 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="every kernel's fields and sizes as JSON")
     c.set_defaults(func=_list)
     c = sub.add_parser("run", help="build, run and time a kernel",
-                       description="Build a kernel (or a transformed copy of it) with the harness, run it REPEAT "
-                                   "times and print the median, minimum and maximum kernel time and GFLOP/s. "
-                                   "OpenMP settings come from the environment (OMP_NUM_THREADS, ...).")
+                       description="Build a kernel (or a transformed copy of it) with looper's measurement harness "
+                                   "(codegen.harness: a library run in a worker, arrays initialized again and caches "
+                                   "flushed before each run), time it REPEAT times after one untimed run, and print "
+                                   f"the {STATISTIC}, minimum and maximum kernel time and GFLOP/s. 2 OpenMP threads, "
+                                   "OMP_WAIT_POLICY=passive.")
     c.add_argument("kernel", choices=sorted(KERNELS), metavar="KERNEL", help="kernel name, e.g. gemm")
     c.add_argument("--size", default="LARGE", type=str.upper, choices=SIZES, help="dataset size (default: LARGE)")
     c.add_argument("--cc", default="gcc", help="C compiler (default: gcc)")

@@ -6,6 +6,7 @@ import functools
 from pathlib import Path
 
 from codegen.ast_c import generate
+from codegen.harness import run_program
 from codegen.splice import region_code, splice
 from frontend import read_scop
 from looper.deps import Dependences, compute_dependences
@@ -14,7 +15,7 @@ from looper.schedule import Schedule
 from polybench import KERNELS, Kernel
 from polybench.dump import RTOL, compare, parse
 from polybench.manifest import UTILITIES
-from polybench.run import build, run_once
+from polybench.run import build
 
 
 @functools.cache
@@ -34,7 +35,7 @@ def program(name: str, schedule: Schedule) -> str:
 @functools.cache
 def reference_outputs(name: str, size: str = "MINI") -> dict:
     k = KERNELS[name]
-    return parse(run_once(build(k, size, dump=True, cflags=("-O1",)))[1])
+    return parse(run_program(build(k, size, dump=True, cflags=("-O1",)), timeout=600).stderr)
 
 
 def build_variant(k: Kernel, code: str, directory: Path, tag: str, size: str = "MINI") -> Path:
@@ -45,6 +46,8 @@ def build_variant(k: Kernel, code: str, directory: Path, tag: str, size: str = "
 
 def check_outputs(k: Kernel, binary: Path, size: str = "MINI") -> str | None:
     """None if the binary's dump matches the original's, else the first mismatch."""
-    got = parse(run_once(binary, timeout=60, env={"OMP_NUM_THREADS": "2"})[1])
+    run = run_program(binary, timeout=60)
+    assert run.ok, f"{binary.name}: {run.describe()}: {run.stderr[-500:]}"
+    got = parse(run.stderr)
     mismatch = compare(reference_outputs(k.name, size), got, rtol=RTOL["float" if k.dtype == "float" else "double"])
     return None if mismatch is None else str(mismatch)
