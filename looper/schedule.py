@@ -194,12 +194,12 @@ class Lowered:
 
     def members(self, stmt: str, dim: int) -> list[str]:
         """The statements sharing `stmt`'s loop (or sequence position) at `dim`, in row order."""
-        key = ("members", stmt, dim)
-        found = self._memo.get(key)
-        if found is None:
-            sig = self.signature(stmt, dim + 1)
-            found = self._memo[key] = tuple(s for s in self.rows if self.signature(s, dim + 1) == sig)
-        return list(found)
+        groups = self._memo.get(("members", dim))
+        if groups is None:  # every statement's group at once: the search asks for most of them
+            groups = self._memo[("members", dim)] = {}
+            for s in self.rows:
+                groups.setdefault(self.signature(s, dim + 1), []).append(s)
+        return list(groups[self.signature(stmt, dim + 1)])
 
     def depth_of(self, stmt: str, dim: int) -> int:
         """How many loops of `stmt` lie strictly before `dim`."""
