@@ -39,7 +39,7 @@ def iterator_prefix(scop: Scop) -> str:
         taken |= set(s.iterators)
         taken |= {n for e in s.body.walk() for n in _names(e)}
     prefix = "c"
-    while any(re.fullmatch(re.escape(prefix) + r"\d+", name) for name in taken):
+    while any(re.fullmatch(re.escape(prefix) + r"\d+(_end)?", name) for name in taken):
         prefix += "_"
     return prefix
 
@@ -168,9 +168,25 @@ class _Printer:
         cond = self.expr(node.for_get_cond())
         inc = self.expr(node.for_get_inc())
         step = f"{it}++" if inc == "1" else f"{it} += {inc}"
+        bound = _upper_bound(node.for_get_cond())
+        if unroll and not parallel and bound is not None and re.search(r"looper_|\?", bound_text := self.expr(bound)):
+            # gcc drops a `#pragma GCC` loop annotation ("ignoring loop annotation") when the loop's
+            # condition has a conditional expression (looper_min): the bound goes into a variable.
+            relation = "<=" if node.for_get_cond().op_get_type() == isl.ast_expr_op_type.le else "<"
+            cond = f"{it} {relation} {it}_end"
+            init = f"{init}, {it}_end = {bound_text}"
         self.emit(level, f"for (int {it} = {init}; {cond}; {step}) {{")
         self.node(node.for_get_body(), level + 1, inside_parallel or parallel)
         self.emit(level, "}")
+
+
+def _upper_bound(cond: isl.AstExpr) -> isl.AstExpr | None:
+    """The bound of a loop condition `it <= bound` or `it < bound`, or None for another shape."""
+    if cond.get_type() != isl.ast_expr_type.op or cond.op_get_n_arg() != 2:
+        return None
+    if cond.op_get_type() not in (isl.ast_expr_op_type.le, isl.ast_expr_op_type.lt):
+        return None
+    return cond.op_get_arg(1)
 
 
 def _statements(node: isl.AstNode) -> set[str]:
