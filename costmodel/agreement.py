@@ -23,33 +23,48 @@ from costmodel.evaluate import spearman
 
 APART = 1.1  # pairs whose labels differ by more than this factor count for `pairwise`
 MIN_SCHEDULES = 3  # a program's Spearman needs at least this many common schedules
-SPLITS = {"all": lambda r: True, "serial": lambda r: not r.parallel, "parallel": lambda r: r.parallel}
+SPLITS = {"all": lambda parallel: True, "serial": lambda parallel: not parallel, "parallel": lambda parallel: parallel}
 
 
-def _labels(path: Path) -> tuple[dict[str, list[SampleRow]], list[str]]:
-    """Every `ok` sample of a data set, by program (steady or not), and the harness versions it holds."""
+# program -> fingerprint -> (parallel?, label)
+Labels = dict[str, dict[str, tuple[bool, float]]]
+
+
+def labels(rows: dict[str, list[SampleRow]]) -> Labels:
+    """The speedups of `ok` samples (costmodel.dataset.ok_samples), by program and fingerprint."""
+    return {key: {r.fingerprint: (r.parallel, r.speedup) for r in group} for key, group in rows.items()}
+
+
+def _read(path: Path) -> tuple[Labels, list[str]]:
+    """Every `ok` label of a data set (steady or not), and the harness versions it holds."""
     conn = open_db(path, create=False)
     try:
         try:
             harnesses = [r[0] for r in conn.execute("SELECT DISTINCT harness FROM samples ORDER BY harness")]
         except sqlite3.OperationalError:  # never written since the column came: the old harness's
             harnesses = ["process-1"]
-        return ok_samples(conn, None), harnesses
+        return labels(ok_samples(conn, None)), harnesses
     finally:
         conn.close()
 
 
 def agreement(a: Path, b: Path) -> dict:
-    """The figures of the module docstring, per split, and what each data set holds."""
-    first, first_harness = _labels(a)
-    second, second_harness = _labels(b)
-    report: dict = {"a": str(a), "b": str(b), "harness_a": first_harness, "harness_b": second_harness}
+    """The figures of the module docstring for two data sets, and what each holds."""
+    first, first_harness = _read(a)
+    second, second_harness = _read(b)
+    return {"a": str(a), "b": str(b), "harness_a": first_harness, "harness_b": second_harness,
+            **figures(first, second)}
+
+
+def figures(first: Labels, second: Labels) -> dict:
+    """Per split (all, serial, parallel): programs, schedules, mean Spearman, pairwise agreement, MAPE."""
+    report = {}
     for split, wanted in SPLITS.items():
         rhos, errors = [], []
         programs = pairs = alike = 0
         for key in sorted(first.keys() & second.keys()):
-            theirs = {r.fingerprint: r.speedup for r in second[key]}
-            rows = [(r.speedup, theirs[r.fingerprint]) for r in first[key] if r.fingerprint in theirs and wanted(r)]
+            theirs = second[key]
+            rows = [(x, theirs[f][1]) for f, (parallel, x) in first[key].items() if f in theirs and wanted(parallel)]
             if not rows:
                 continue
             programs += 1
