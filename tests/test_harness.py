@@ -186,3 +186,23 @@ def test_a_variant_clearly_slower_stops_after_two_runs() -> None:
         original, slow, reversed_ = harness.time(library)
     assert slow.ok and len(slow.times) == 2 and slow.seconds > 2 * original.seconds
     assert len(original.times) >= 4 and len(reversed_.times) >= 4
+
+
+def test_a_worker_loads_library_after_library_without_growing() -> None:
+    library = build(Batch(PROGRAM, (REVERSED,), COMPILER))
+    assert library.path is not None
+    worker = Worker()
+
+    def resident_mib() -> float:
+        status = Path(f"/proc/{worker.proc.pid}/status").read_text()
+        return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
+
+    try:
+        worker.load(library.path)
+        first = resident_mib()
+        for _ in range(20):  # each load allocates (and writes) a flush buffer of twice the L2 cache
+            worker.load(library.path)
+            assert worker.call({"op": "run", "variant": 1}, 10)["status"] == 0
+        assert resident_mib() - first < 40
+    finally:
+        worker.close()

@@ -275,6 +275,19 @@ LOOPER_API int looper_init(void)
   return S->n_segments;
 }
 
+/* Free what looper_init allocated: a worker loads one library after another. */
+LOOPER_API void looper_fini(void)
+{
+  struct looper_state *S = looper_S;
+  int k;
+  for (k = 0; k < S->n_segments; k++)
+    free(S->segments[k].copy);
+  free(S->blocks);
+  free(S->flush);
+  free(S);
+  looper_S = NULL;
+}
+
 LOOPER_API int looper_status(void) { return looper_S->status; }
 LOOPER_API long looper_flushed_lines(void) { return looper_S->flushed_lines; }
 LOOPER_API long looper_flushes(void) { return looper_S->flushes; }

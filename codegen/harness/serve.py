@@ -17,6 +17,7 @@ import cffi
 # What the worker calls through cffi: the runtime's entry points and the composed file's.
 CDEF = """
 int looper_init(void);
+void looper_fini(void);
 double looper_run(int variant);
 int looper_count(void);
 int looper_status(void);
@@ -42,8 +43,10 @@ def _serve() -> None:
         request = json.loads(line)
         try:
             if request["op"] == "load":
-                if lib is not None:
+                if lib is not None:  # the last library's runtime freed, then the library closed
+                    lib.looper_fini()
                     ffi.dlclose(lib)
+                    lib = None
                 lib = ffi.dlopen(request["path"], ffi.RTLD_NOW | ffi.RTLD_LOCAL)
                 lib.looper_init()
                 reply = {"count": lib.looper_count()}
