@@ -171,6 +171,17 @@ def test_a_region_in_main_and_a_prototype_before_the_kernel_compose(tmp_path: Pa
         assert got == outputs
 
 
+def test_exit_ends_a_run_as_it_ends_a_process(tmp_path: Path) -> None:
+    ends_with_exit = PROGRAM.replace("  return 0;\n}", "  exit(0);\n}")
+    exits = variant("  exit(3);")
+    library = build(Batch(ends_with_exit, (exits, REVERSED.replace("  return 0;\n}", "  exit(0);\n}")), COMPILER))
+    with Harness(Policy(runs=2), timeout=30) as harness:
+        original, three, reversed_ = harness.time(library)
+        assert harness.output(library, 0, tmp_path / "out").startswith("sum ")
+    assert original.ok and reversed_.ok and len(reversed_.times) >= 2
+    assert three.status == RUN_ERROR and three.message == "exit status 3"
+
+
 def test_a_variant_that_does_not_compile_is_a_build_error_and_the_rest_is_timed() -> None:
     broken = variant("  this is not C;")
     library = build(Batch(PROGRAM, (broken, REVERSED), COMPILER))

@@ -217,6 +217,9 @@ def _dispatch(changed: list[str], choices: list[dict[str, int]]) -> str:
         f"__attribute__((visibility(\"default\"))) int looper_count(void) {{ return {len(choices)}; }}\n"
         "__attribute__((visibility(\"default\"))) double looper_run(int variant)\n{\n"
         "  char looper_arg0[] = \"looper\";\n  char *looper_argv[] = {looper_arg0, 0};\n"
-        "  looper_begin_run();\n  looper_select(variant);\n"
-        f"  return looper_end_run(((int (*)(int, char **)){entry})(1, looper_argv));\n}}\n"
+        "  int looper_status;\n  looper_begin_run();\n  looper_select(variant);\n"
+        "  if (setjmp(*looper_exit_point()) == 0)\n"
+        f"    looper_status = ((int (*)(int, char **)){entry})(1, looper_argv);\n"
+        "  else\n    looper_status = looper_exit_status();\n"
+        "  return looper_end_run(looper_status);\n}\n"
     )

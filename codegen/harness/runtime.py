@@ -25,15 +25,27 @@ from pathlib import Path
 
 from codegen.build import Compiler, cache_dir, object_file
 
-# Called by the composed file around every `#pragma scop` region.
-DECLARATIONS = "void looper_region_begin(void);\nvoid looper_region_end(void);\n" \
-               "void looper_begin_run(void);\ndouble looper_end_run(int status);\n"
+# The composed file's first lines: the runtime's functions it calls, and exit() ending main() (what a
+# process does) instead of the worker: stdlib.h first, so that its own declaration of exit stays.
+DECLARATIONS = """\
+#include <setjmp.h>
+#include <stdlib.h>
+void looper_region_begin(void);
+void looper_region_end(void);
+void looper_begin_run(void);
+double looper_end_run(int status);
+jmp_buf *looper_exit_point(void);
+int looper_exit_status(void);
+__attribute__((noreturn)) void looper_exit(int status);
+#define exit(status) looper_exit(status)
+"""
 
 SOURCE = r"""
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <link.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +75,8 @@ struct looper_state {
   int n_blocks, cap_blocks;
   char *stack_top;
   double start, elapsed;
-  int flushed, status, saved_out, saved_err;
+  int flushed, status, exit_status, saved_out, saved_err;
+  jmp_buf exit_point;
   long flushed_lines, flushes;
 };
 
@@ -147,6 +160,16 @@ void looper_begin_run(void)
   S->elapsed = 0.0;
   S->flushed = 0;
   S->status = 0;
+}
+
+/* exit() in the program: back to looper_run with the status, as the end of a process would be. */
+jmp_buf *looper_exit_point(void) { return &looper_S->exit_point; }
+int looper_exit_status(void) { return looper_S->exit_status; }
+void looper_exit(int status)
+{
+  fflush(NULL);
+  looper_S->exit_status = status;
+  longjmp(looper_S->exit_point, 1);
 }
 
 double looper_end_run(int status)

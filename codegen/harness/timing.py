@@ -61,12 +61,13 @@ class Harness:
         return self._worker
 
     def _once(self, version: int, timeout: float) -> float:
-        """One run in the current worker: its region seconds. RunFailed if main() returns non-zero."""
+        """One run in the current worker: its region seconds. RunFailed if the program ends with a non-zero
+        status (main() returns it or calls exit())."""
         assert self._worker is not None
         self._ran.add(version)
         reply = self._worker.call({"op": "run", "variant": version}, timeout)
         if reply["status"] != 0:
-            raise RunFailed(RUN_ERROR, f"main() returned {reply['status']}")
+            raise RunFailed(RUN_ERROR, f"exit status {reply['status']}")
         return float(reply["seconds"])
 
     def _alone(self, path: Path, version: int) -> RunFailed | None:
@@ -138,7 +139,7 @@ class Harness:
         worker = self._start(library.path)
         reply = worker.call({"op": "capture", "variant": version, "path": str(capture)}, self.timeout)
         if reply["status"] != 0:
-            raise RunFailed(RUN_ERROR, f"main() returned {reply['status']}")
+            raise RunFailed(RUN_ERROR, f"exit status {reply['status']}")
         return capture.read_text(errors="replace")
 
 
