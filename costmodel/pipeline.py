@@ -132,14 +132,9 @@ def drive(backend: Backend, tasks: Iterable[Task], timeout: float) -> Iterator[t
         yield from finished()
 
 
-@dataclass
-class Counts:
-    """What a run did, as `looper dataset generate` prints it."""
-
-    programs: int = 0
-    new_samples: int = 0
-    skipped_programs: int = 0
-    failed_programs: int = 0
+def counts() -> dict[str, int]:
+    """What a run did, as `looper dataset generate` prints it (filled by `recorder` and `run`)."""
+    return dict.fromkeys(("programs", "new_samples", "skipped_programs", "failed_programs"), 0)
 
 
 def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program: int, *,
@@ -151,7 +146,7 @@ def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program:
 
     Locally `jobs` programs are prepared at once; with `backend="ray"`, `jobs` Ray tasks run at once
     on the cluster at `ray_address`."""
-    counts = Counts()
+    tally = counts()
     sampling = sampling or Sampling()
 
     def todo() -> Iterator[Task]:
@@ -161,7 +156,7 @@ def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program:
             # A program measured before for as many schedules is done even if short: it has no more
             # legal schedules, or its worker failed (recorded as such); measuring it again finds nothing.
             if missing <= 0 or finished_for >= per_program:
-                counts.skipped_programs += 1
+                tally["skipped_programs"] += 1
                 if progress:
                     progress(1)
                 continue
@@ -170,7 +165,7 @@ def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program:
             else:
                 yield Task(spec, (labels.prepare_new, spec, missing, done, sampling), per_program)
 
-    record = recorder(db_path, counts, log, progress)
+    record = recorder(db_path, tally, log, progress)
     if backend == "ray":
         from costmodel.ray_backend import RayBackend  # ray is an optional extra
 
@@ -182,7 +177,7 @@ def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program:
             cluster.close()
     else:
         measure_locally(todo(), jobs, Policy.from_repeat(repeat), record, program_timeout, run_timeout)
-    return vars(counts)
+    return tally
 
 
 def measure_locally(tasks: Iterator[Task], jobs: int, policy: Policy, record: Callable[..., None],
@@ -204,7 +199,7 @@ def measure_locally(tasks: Iterator[Task], jobs: int, policy: Policy, record: Ca
         preparers.close()
 
 
-def recorder(db_path: Path, counts: Counts, log: Callable[[str], None] | None,
+def recorder(db_path: Path, tally: dict[str, int], log: Callable[[str], None] | None,
               progress: Callable[[int], None] | None) -> Callable[[Task, Any, str | None], None]:
     """Store one finished task's samples (or its failure, as one `worker_error` sample)."""
     compiler = compiler_record()
@@ -212,12 +207,12 @@ def recorder(db_path: Path, counts: Counts, log: Callable[[str], None] | None,
     def record(task: Task, value: Any, machine: str | None) -> None:
         spec = task.spec
         if isinstance(value, BaseException):
-            counts.failed_programs += 1
+            tally["failed_programs"] += 1
             if log:
                 log(f"{spec.name} (seed {spec.seed}): {type(value).__name__}: {str(value)[:200]}")
             value = [Sample(f"failed-{spec.key}", "{}", "worker_error")]
-        counts.new_samples += store(db_path, spec, value, compiler, machine, requested=task.requested)
-        counts.programs += 1
+        tally["new_samples"] += store(db_path, spec, value, compiler, machine, requested=task.requested)
+        tally["programs"] += 1
         if progress:
             progress(1)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from codegen.harness import Policy
 from costmodel import labels
 from costmodel.dataset import MAX_SPREAD, ProgramRow, SampleRow, frontend_loader, ok_samples, open_db, programs
-from costmodel.pipeline import Counts, Task, measure_locally, recorder
+from costmodel.pipeline import Task, counts, measure_locally, recorder
 from costmodel.programs import ProgramSpec
 from costmodel.samplestore import stored_progress
 from looper.schedule import Schedule
@@ -57,7 +57,7 @@ def remeasure(data: Path, out: Path, keys: list[str], *, repeat: int = 5, steady
     conn = open_db(data, create=False)
     progs, grouped = programs(conn), ok_samples(conn, MAX_SPREAD if steady_only else None)
     conn.close()
-    counts = Counts()
+    tally = counts()
 
     def tasks() -> Iterator[Task]:
         for key in keys:
@@ -69,5 +69,5 @@ def remeasure(data: Path, out: Path, keys: list[str], *, repeat: int = 5, steady
             yield Task(spec, (labels.prepare_stored, spec, [r.schedule for r in rows]), len(rows))
 
     measure_locally(tasks(), jobs or os.cpu_count() or 1, Policy.from_repeat(repeat),
-                    recorder(out, counts, None, progress))
-    return counts.programs
+                    recorder(out, tally, None, progress))
+    return tally["programs"]
