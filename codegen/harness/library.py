@@ -61,7 +61,10 @@ def _compiler(batch: Batch) -> tuple[Compiler, list[Path]]:
     dirs = [batch.directory] if batch.directory else []
     extra, harness_dirs = harness_sources(batch.original, [*dirs, *batch.compiler.include_dirs])
     ours = not extra or extra[0].parent == UTILITIES
-    compiler = batch.compiler.with_(flags=(*batch.compiler.flags, HIDDEN),
+    # A kernel function reached through a pointer cannot learn its sizes from main(), as one inlined
+    # into main() does in the program built whole; PolyBench's scalar loop bounds give them back to it.
+    defines = {**batch.compiler.defines, **({"POLYBENCH_USE_SCALAR_LB": None} if extra or harness_dirs else {})}
+    compiler = batch.compiler.with_(flags=(*batch.compiler.flags, HIDDEN), defines=defines,
                                     include_dirs=(*dirs, *batch.compiler.include_dirs, *harness_dirs))
     # looper's own polybench.c is replaced by the runtime's allocator (which remembers blocks to flush).
     objects = [runtime_object(compiler, polybench_alloc=ours), *([] if ours else extra)]
