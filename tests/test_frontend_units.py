@@ -12,7 +12,6 @@ from frontend.macros import Expander, eval_if, parse_define, pp_tokens
 from frontend.preprocess import Preprocessor, strip_comments
 from frontend.source import Source, SourceError
 from looper.expr import Assign, Call, Index, Name
-from looper.schedule_tree import same_order, tree_from_schedule_map
 from polybench.manifest import KERNELS, UTILITIES
 
 
@@ -331,22 +330,6 @@ def test_dump_scops_reports_bad_regions(tmp_path) -> None:
     docs = [json.loads(d) for d in dump_scops(path).split("\n\n")]
     assert docs[0]["line"] == 2 and "while" in docs[0]["error"]
     assert docs[1]["statements"][0]["domain"] == "{ S0[] }"
-
-
-def test_schedule_tree_of_a_small_program() -> None:
-    scop = read_scop(
-        _region(
-            "  for (i = 0; i < n; i++) {\n    B[i] = 0;\n    for (j = 0; j < n; j++)\n"
-            "      for (k = 0; k < m; k++)\n        A[i][j] += B[k];\n  }\n  x = 1;"
-        )
-    )
-    tree = tree_from_schedule_map(scop.domain, scop.schedule_map, verify=True)
-    assert same_order(tree, scop.domain, scop.schedule_map)
-    text = str(tree)
-    assert text.count("sequence") == 2
-    bands = [part.split('"')[1] for part in text.split("schedule: ")[1:]]
-    assert len(bands) == 2  # i for S0 and S1, then j and k merged into one band for S1
-    assert "S1[i, j, k] -> [(j)]" in bands[1] and "S1[i, j, k] -> [(k)]" in bands[1]
 
 
 def test_read_scop_without_a_region() -> None:
