@@ -25,6 +25,13 @@ from looper.ir import Scop
 from looper.transforms import Reschedule
 
 FUSIONS = ("smart", "max", "none")  # Pluto's --smartfuse (default), --maxfuse, --nofuse
+# An iterator's coefficient in a hyperplane is at most this (isl's scheduler bounds them too): with
+# constant loop bounds, a hyperplane such as 100*i + j has small dependence distances yet only
+# linearizes the loops, and its coefficients grow geometrically band after band.
+MAX_COEFFICIENT = 4
+# The Farkas dual of a dependence polyhedron grows with its dimension (a 10-deep nest's 20-dimensional
+# dependences take 15 s each): deeper statements get no Pluto-class schedule.
+MAX_DEPTH = 7
 
 
 @dataclass(frozen=True)
@@ -163,6 +170,8 @@ def schedule(scop: Scop, deps: Dependences, fusion: str = "smart") -> PlutoSched
     """Pluto's affine transformation of `scop` under fusion policy `fusion` (one of FUSIONS)."""
     if fusion not in FUSIONS:
         raise ValueError(f"fusion policy {fusion!r}: one of {', '.join(FUSIONS)}")
+    if any(s.depth > MAX_DEPTH for s in scop.statements):
+        raise PlutoError(f"a statement nested deeper than {MAX_DEPTH} loops")
     coords = _coordinates(scop)
     depdata = []
     relations = deps.pieces if deps.pieces is not None else deps.all
@@ -270,6 +279,9 @@ def _group_hyperplane(problem: _Problem, deps: list[_Dep], hyper: dict[str, list
     n = problem.size
     for v in range(n):  # every variable >= 0 (Pluto's non-negative orthant)
         base.append((0, _unit(n, v), False))
+    for name in problem.statements:  # iterator coefficients at most MAX_COEFFICIENT
+        for i in range(1, scop.statement(name).depth + 1):
+            base.append((MAX_COEFFICIENT, [-x for x in _unit(n, problem.coefficient(name, i))], False))
     for d in deps:
         if d.farkas is None:
             d.farkas = _farkas(d.band_start)
