@@ -16,9 +16,10 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from math import gcd, lcm
+from math import lcm
 
 import islpy as isl
+import numpy as np
 
 from looper.deps import Dependences
 from looper.ir import Scop
@@ -136,12 +137,21 @@ class _Dep:
     farkas: _Farkas | None = None  # Farkas constraints of band_start, computed on demand
 
 
-@dataclass
-class _Farkas:
-    """Constraints a0 + a . (c_cst, c_params, c_src, c_dst) >= 0 (or == 0) every valid affine form obeys."""
+@dataclass(frozen=True)
+class _Rows:
+    """Linear constraints a . v + b >= 0 (== 0 where `eq`), one per row."""
 
-    rows: list[tuple[int, list[int]]]  # (constant, coefficients)
-    equality: list[bool]
+    a: np.ndarray  # int64, rows x variables
+    b: np.ndarray  # int64
+    eq: np.ndarray  # bool
+
+    @staticmethod
+    def stack(parts: list[_Rows]) -> _Rows:
+        return _Rows(np.vstack([p.a for p in parts]), np.concatenate([p.b for p in parts]),
+                     np.concatenate([p.eq for p in parts]))
+
+
+_Farkas = _Rows  # over (c_cst, c_params, c_src, c_dst): the affine forms >= 0 on a dependence
 
 
 @dataclass
@@ -275,17 +285,17 @@ def _group_hyperplane(problem: _Problem, deps: list[_Dep], hyper: dict[str, list
                       ) -> dict[str, tuple[int, ...]] | None:
     """`_hyperplane` for one connected group of statements."""
     scop = problem.scop
-    base: list[tuple[int, list[int], bool]] = []  # (constant, coefficients over the variables, equality)
     n = problem.size
-    for v in range(n):  # every variable >= 0 (Pluto's non-negative orthant)
-        base.append((0, _unit(n, v), False))
-    for name in problem.statements:  # iterator coefficients at most MAX_COEFFICIENT
-        for i in range(1, scop.statement(name).depth + 1):
-            base.append((MAX_COEFFICIENT, [-x for x in _unit(n, problem.coefficient(name, i))], False))
+    # Every variable >= 0 (Pluto's non-negative orthant); iterator coefficients <= MAX_COEFFICIENT.
+    base = [_Rows(np.eye(n, dtype=np.int64), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool))]
+    bounded = [problem.coefficient(name, i) for name in problem.statements
+               for i in range(1, scop.statement(name).depth + 1)]
+    base.append(_Rows(-np.eye(n, dtype=np.int64)[bounded], np.full(len(bounded), MAX_COEFFICIENT, dtype=np.int64),
+                      np.zeros(len(bounded), dtype=bool)))
     for d in deps:
         if d.farkas is None:
             d.farkas = _farkas(d.band_start)
-        base += _dependence_rows(problem, d)
+        base.append(_dependence_rows(problem, d))
     # Linear independence, Pluto-style: the new row has a non-negative component along each basis vector
     # of the orthogonal complement of the statement's rows, and a positive one along some. The basis
     # vectors' signs are a choice: if no hyperplane exists with them, the opposite signs are tried.
@@ -293,17 +303,21 @@ def _group_hyperplane(problem: _Problem, deps: list[_Dep], hyper: dict[str, list
     choices = [(s, _orthogonal(hyper[s.name], s.depth)) for s in statements if _rank(hyper[s.name]) < s.depth]
     patterns = [1, -1] if choices else [1]
     for pattern in patterns:
-        rows = list(base)
+        extra_a, extra_b = [], []
         for s, basis in choices:
-            total = [0] * n
+            total = np.zeros(n, dtype=np.int64)
             for r in basis:
-                row = [0] * n
+                row = np.zeros(n, dtype=np.int64)
                 for i, c in enumerate(r):
                     row[problem.coefficient(s.name, i + 1)] = pattern * c
-                rows.append((0, row, False))
-                total = [a + b for a, b in zip(total, row, strict=True)]
-            rows.append((-1, total, False))
-        point = _lexmin(rows, n)
+                extra_a.append(row)
+                extra_b.append(0)
+                total += row
+            extra_a.append(total)
+            extra_b.append(-1)
+        rows = base + ([_Rows(np.array(extra_a), np.array(extra_b, dtype=np.int64), np.zeros(len(extra_b), dtype=bool))]
+                       if extra_a else [])
+        point = _lexmin(_Rows.stack(rows), n)
         if point is not None:
             return {s.name: tuple(point[problem.coefficient(s.name, i)] for i in (*range(1, s.depth + 1), 0))
                     for s in statements}
@@ -323,42 +337,27 @@ def _connected(scop: Scop, deps: list[_Dep]) -> list[list[str]]:
     return list(found.values())
 
 
-def _dependence_rows(problem: _Problem, d: _Dep) -> list[tuple[int, list[int], bool]]:
+def _dependence_rows(problem: _Problem, d: _Dep) -> _Rows:
     """Validity (delta >= 0) and bounding (u.N + w - delta >= 0) constraints of one dependence, over the
     ILP's variables: the Farkas constraints with the affine form's coefficients substituted."""
     scop = problem.scop
     n, p = problem.size, len(scop.params)
     ms, mt = scop.statement(d.src).depth, scop.statement(d.dst).depth
-    # delta's coefficients (as linear forms over the variables) at c_cst, c_params, c_src, c_dst
-    const = [0] * n
-    const[problem.coefficient(d.dst, 0)] += 1
-    const[problem.coefficient(d.src, 0)] -= 1
-    src = []
+    # delta as linear forms over the variables, one per Farkas coordinate (c_cst, c_params, c_src, c_dst)
+    delta = np.zeros((1 + p + ms + mt, n), dtype=np.int64)
+    delta[0, problem.coefficient(d.dst, 0)] += 1
+    delta[0, problem.coefficient(d.src, 0)] -= 1
     for i in range(ms):
-        row = [0] * n
-        row[problem.coefficient(d.src, i + 1)] = -1
-        src.append(row)
-    dst = []
+        delta[1 + p + i, problem.coefficient(d.src, i + 1)] = -1
     for i in range(mt):
-        row = [0] * n
-        row[problem.coefficient(d.dst, i + 1)] = 1
-        dst.append(row)
-    delta = [const] + [[0] * n for _ in range(p)] + src + dst
-    bound = [[-x for x in row] for row in delta]
-    bound[0][p] += 1  # + w
+        delta[1 + p + ms + i, problem.coefficient(d.dst, i + 1)] = 1
+    bound = -delta
+    bound[0, p] += 1  # + w
     for j in range(p):
-        bound[1 + j][j] += 1  # + u_j N_j
-    out = []
+        bound[1 + j, j] += 1  # + u_j N_j
     assert d.farkas is not None
-    for form in (delta, bound):
-        for (a0, a), eq in zip(d.farkas.rows, d.farkas.equality, strict=True):
-            row = [0] * n
-            for coef, lin in zip(a, form, strict=True):
-                if coef:
-                    for v, x in enumerate(lin):
-                        row[v] += coef * x
-            out.append((a0, row, eq))
-    return out
+    f = d.farkas
+    return _Rows(np.vstack([f.a @ delta, f.a @ bound]), np.concatenate([f.b, f.b]), np.concatenate([f.eq, f.eq]))
 
 
 def _farkas(relation: isl.Map) -> _Farkas:
@@ -373,51 +372,59 @@ def _farkas_of(text: str) -> _Farkas:
     # isl's Farkas dual takes no existentially quantified variables (a `%` subscript or a strided loop
     # makes them): they are dropped, which enlarges the relation, so the constraints only get stronger.
     coeffs = isl.Map(text).remove_divs().wrap().coefficients()
-    rows, equality = [], []
+    nd = coeffs.dim(isl.dim_type.set)
+    a, b, eq = [], [], []
     for c in coeffs.get_constraints():
-        nd = coeffs.dim(isl.dim_type.set)
-        a = [c.get_coefficient_val(isl.dim_type.set, i) for i in range(nd)]
-        vals = [_fraction(v) for v in a] + [_fraction(c.get_constant_val())]
+        vals = [_fraction(c.get_coefficient_val(isl.dim_type.set, i)) for i in range(nd)]
+        vals.append(_fraction(c.get_constant_val()))
         scale = lcm(*(v.denominator for v in vals))
         ints = [int(v * scale) for v in vals]
-        rows.append((ints[-1], ints[:-1]))
-        equality.append(c.is_equality())
-    return _Farkas(rows, equality)
+        a.append(ints[:-1])
+        b.append(ints[-1])
+        eq.append(c.is_equality())
+    return _Farkas(np.array(a, dtype=np.int64).reshape(len(a), nd), np.array(b, dtype=np.int64),
+                   np.array(eq, dtype=bool))
 
 
-def _lexmin(rows: list[tuple[int, list[int], bool]], n: int) -> list[int] | None:
+def _lexmin(rows: _Rows, n: int) -> tuple[int, ...] | None:
     """The lexicographically smallest integer point of the constraints, or None if there is none."""
     # Farkas duals repeat many constraints: each is divided by the gcd of its coefficients (rounding the
     # constant down, exact for integer points) and kept once, the tightest of those alike.
+    g = np.gcd.reduce(np.abs(rows.a), axis=1)
+    empty = g == 0
+    if np.any(empty & rows.eq & (rows.b != 0)) or np.any(empty & ~rows.eq & (rows.b < 0)):
+        return None
+    keep = ~empty
+    a, b, eq, g = rows.a[keep], rows.b[keep], rows.eq[keep], g[keep]
+    if np.any(eq & (b % g != 0)):
+        return None
+    a, b = a // g[:, None], np.floor_divide(b, g)
     inequalities: dict[tuple[int, ...], int] = {}
-    equalities: set[tuple[int, ...]] = set()
-    for a0, a, eq in rows:
-        g = gcd(*a)
-        if not g:
-            if (eq and a0 != 0) or (not eq and a0 < 0):
-                return None
-            continue
-        if eq:
-            if a0 % g:
-                return None
-            first = next(c for c in a if c)
-            sign = 1 if first > 0 else -1
-            equalities.add((*(sign * c // g for c in a), sign * a0 // g))
-        else:
-            key = tuple(c // g for c in a)
-            inequalities[key] = min(inequalities.get(key, a0 // g), a0 // g)
+    for coefficients, constant in zip(map(tuple, a[~eq].tolist()), b[~eq].tolist(), strict=True):
+        inequalities[coefficients] = min(inequalities.get(coefficients, constant), constant)
+    equalities = {(*coefficients, constant) for coefficients, constant
+                  in zip(map(tuple, a[eq].tolist()), b[eq].tolist(), strict=True)}
+    return _solve(tuple(sorted(inequalities.items())), tuple(sorted(equalities)), n)
+
+
+@functools.lru_cache(maxsize=4096)
+def _solve(inequalities: tuple, equalities: tuple, n: int) -> tuple[int, ...] | None:
+    """`_lexmin` of deduplicated constraints; the fusion policies and the seeds pose many alike."""
     names = [f"v{i}" for i in range(n)]
 
-    def text(coefficients: tuple[int, ...] | list[int], constant: int, relation: str) -> str:
+    def text(coefficients: tuple[int, ...], constant: int, relation: str) -> str:
         terms = " + ".join(f"{c}*{names[i]}" for i, c in enumerate(coefficients) if c)
         return f"{terms} + {constant} {relation} 0"
 
-    parts = [text(a, a0, ">=") for a, a0 in inequalities.items()]
+    parts = [text(a, a0, ">=") for a, a0 in inequalities]
     parts += [text(e[:-1], e[-1], "=") for e in equalities]
-    point = isl.BasicSet(f"{{ [{', '.join(names)}] : {' and '.join(parts) or 'true'} }}").lexmin().sample_point()
+    feasible = isl.BasicSet(f"{{ [{', '.join(names)}] : {' and '.join(parts) or 'true'} }}")
+    # isl's lexmin works on every constraint it is given; most of the Farkas rows are redundant, and
+    # dropping them first takes it from seconds to milliseconds on a periodic stencil's ILP.
+    point = feasible.remove_redundancies().lexmin().sample_point()
     if point.is_void():
         return None
-    return [point.get_coordinate_val(isl.dim_type.set, i).to_python() for i in range(n)]
+    return tuple(point.get_coordinate_val(isl.dim_type.set, i).to_python() for i in range(n))
 
 
 # --- satisfaction and cuts -------------------------------------------------------------------------

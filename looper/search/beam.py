@@ -114,7 +114,7 @@ def beam_search(
     stats.add_time("scoring", time.perf_counter() - t0)
     beam: list[tuple[Schedule, float]] = [(s, score) for (_, s), score in zip(starts, start_scores, strict=True)]
     explored = list(beam)
-    protected = {origin for origin, _ in starts[1:]}
+    protected = list(dict.fromkeys(origin for origin, _ in starts[1:]))  # in the seeds' order
     plan = levels(space)
     for index, (phase, generate) in enumerate(plan):
         t0 = time.perf_counter()
@@ -156,7 +156,8 @@ def beam_search(
         width = fusion_width if phase == "fusion" and fusion_width is not None else beam_width
         ranked = [pool[i] for i in order]
         beam = keep(ranked, width, space.one_size_per_shape)
-        for origin in protected - {origins[s.fingerprint()] for s, _ in beam}:
+        kept = {origins[s.fingerprint()] for s, _ in beam}
+        for origin in (o for o in protected if o not in kept):
             beam.append(next(item for item in ranked if origins[item[0].fingerprint()] == origin))
         if progress:
             progress(phase, index + 1, len(plan))
