@@ -16,10 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from looper.errors import LooperError
+
 DEFAULT_FLAGS = ("-O3", "-march=native")
 
 
-class BuildError(RuntimeError):
+class BuildError(LooperError, RuntimeError):
     """The compiler rejected a program; the message is the compiler's own."""
 
 

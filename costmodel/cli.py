@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 
 from looper.argtypes import at_least, positive, probability
-
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+from looper.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK
 
 
 def train_parser(parser_cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argparse.ArgumentParser:

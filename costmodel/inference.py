@@ -12,14 +12,17 @@ import torch
 
 from costmodel.features import FEATURE_VERSION, Featurizer, collate
 from costmodel.model import CostModel, Ensemble, ModelConfig
+from looper.errors import EXIT_INPUT, LooperError
 from looper.schedule import Schedule
 
 PRETRAINED = Path(__file__).resolve().parent / "pretrained" / "model.pt"
 FORMAT = "looper-costmodel"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(LooperError, ValueError):
     """A file that is not a usable cost-model checkpoint."""
+
+    exit_code = EXIT_INPUT
 
 
 def save_model(model: CostModel | Ensemble, path: str | Path, meta: dict | None = None) -> None:

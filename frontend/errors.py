@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from looper.errors import EXIT_INPUT, LooperError
 
-class FrontendError(Exception):
+
+class FrontendError(LooperError):
     """C code the frontend cannot turn into a Scop, with the place that says why.
 
     `malformed` says which kind: True when the input is not C a compiler would accept (a syntax
@@ -14,6 +16,8 @@ class FrontendError(Exception):
     unmatched or nested `#pragma scop`); False when it is C outside looper's affine subset (a `while`
     loop, a pointer, a non-affine subscript), whose region looper leaves untouched.
     """
+
+    exit_code = EXIT_INPUT
 
     def __init__(
         self, message: str, path: Path | str | None = None, line: int = 1, column: int = 1, *, malformed: bool = False

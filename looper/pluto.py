@@ -22,6 +22,7 @@ import islpy as isl
 import numpy as np
 
 from looper.deps import Dependences
+from looper.errors import LooperError
 from looper.ir import Scop
 from looper.transforms import Reschedule
 
@@ -120,7 +121,7 @@ def _affine_text(row: tuple[int, ...], iterators: tuple[str, ...], loop: bool) -
     return " + ".join(terms)
 
 
-class PlutoError(Exception):
+class PlutoError(LooperError):
     """No Pluto schedule: a band that cannot start and no cut that helps (e.g. a dependence that needs a
     negative coefficient)."""
 

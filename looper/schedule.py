@@ -18,10 +18,11 @@ from typing import Any
 import islpy as isl
 
 from looper import transforms as T
+from looper.errors import LooperError
 from looper.ir import Scop, union_of_maps
 
 
-class ScheduleError(ValueError):
+class ScheduleError(LooperError, ValueError):
     """A transformation that does not apply to the loop structure it is given."""
 
 

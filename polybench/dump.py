@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from looper.errors import LooperError
+
 # PolyBench's POLYBENCH_DUMP_BEGIN prints no newline: a kernel whose loop prints its newline after the
 # value (trisolv as distributed) puts the first value on the header's line.
 _BLOCK = re.compile(r"begin dump: (\S+)(.*?)end   dump: \1\n", re.S)
@@ -16,7 +18,7 @@ _BLOCK = re.compile(r"begin dump: (\S+)(.*?)end   dump: \1\n", re.S)
 RTOL = {"double": 1e-9, "float": 1e-4}
 
 
-class DumpError(ValueError):
+class DumpError(LooperError, ValueError):
     """A dump that cannot be read."""
 
 

@@ -16,6 +16,7 @@ from looper.bench.configs import CONFIG_NAMES, default_configs, select, unavaila
 from looper.bench.report import collect, combine, markdown, plot
 from looper.bench.runner import Settings, bench, commit_id
 from looper.bench.store import Key, Store
+from looper.errors import EXIT_INPUT, EXIT_OK
 from polybench.manifest import KERNELS, SIZES
 
 
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None, cls: type[argparse.ArgumentParser] = arg
             runs = [json.loads(path.read_text()) for path in args.from_json]
         except (OSError, ValueError) as exc:
             print(f"looper bench: error: cannot read results: {exc}", file=sys.stderr)
-            return 2
+            return EXIT_INPUT
     else:
         data = _measure(args, say, command)
         if isinstance(data, int):
@@ -101,21 +102,21 @@ def main(argv: list[str] | None = None, cls: type[argparse.ArgumentParser] = arg
         report = combine(runs, _names(args.configs))
     except (KeyError, ValueError) as exc:
         print(f"looper bench: error: not a results file of looper bench: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_INPUT
     for name, s in report["sizes"].items():
         gm = ", ".join(f"{n} {g['speedup']:.2f}x" for n, g in s["geomean"].items() if g["speedup"])
         say(f"{name}: geometric mean speedup over gcc: {gm}")
     plots = _plot_paths(args.plot, args.size, report)
     if isinstance(plots, str):
         print(f"looper bench: error: {plots}", file=sys.stderr)
-        return 2
+        return EXIT_INPUT
     for size, path in plots.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         plot(report, size, path)
     if args.report:
         links = {size: os.path.relpath(path, args.report.resolve().parent) for size, path in plots.items()}
         _write(args.report, markdown(report, command=command, plots=links))
-    return 0
+    return EXIT_OK
 
 
 def _measure(args: argparse.Namespace, say: Callable[[str], None], command: str) -> dict | int:
@@ -126,16 +127,16 @@ def _measure(args: argparse.Namespace, say: Callable[[str], None], command: str)
         configs = select(_names(args.configs), default_configs(args.gcc, args.clang))
     except KeyError as exc:
         print(f"looper bench: error: unknown kernel {exc}; known: {', '.join(KERNELS)}", file=sys.stderr)
-        return 2
+        return EXIT_INPUT
     except ValueError as exc:
         print(f"looper bench: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_INPUT
     skipped = {c.name: reason for c in configs if (reason := unavailable(c))}
     for name, reason in skipped.items():
         say(f"configuration {name} skipped: {reason}")
     if configs[0].name in skipped:
         print(f"looper bench: error: the baseline cannot run: {skipped[configs[0].name]}", file=sys.stderr)
-        return 2
+        return EXIT_INPUT
     settings = Settings(size=args.size, repeat=args.repeat, threads=args.threads, verify_size=args.verify_size,
                         timeout=args.timeout, max_load=args.max_load, max_wait=args.max_wait)
     if args.jobs:
