@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,24 +20,17 @@ from frontend.errors import FrontendError, FrontendWarning
 from frontend.reader import Reading, load, read_file
 from frontend.source import Source
 from looper.deps import Dependences, compute_dependences
+from looper.errors import InputError
 from looper.ir import Scop
 from looper.legality import check
 from looper.measure import MeasureCache, MeasureEvaluator, Program
-from looper.progress import Progress
-from looper.recipe import Options
 from looper.schedule import Schedule
-from looper.search import AnalyticalEvaluator, Evaluator, RandomEvaluator, SearchResult, Space, beam_search
-from looper.search.beam import FUSION_WIDTH
-from looper.search.candidates import levels
-from looper.search.seeds import plain, search_starts
+from looper.search import AnalyticalEvaluator, Evaluator, SearchResult
+from looper.search.strategies import SEARCHES, STRATEGIES, Settings
 from looper.verify import Verification, has_main, verify_sources
 from polybench.manifest import UTILITIES
 
-SEARCHES = ("model", "measure", "hybrid", "pluto", "isl", "random", "none")
-
-
-class InputError(ValueError):
-    """Bad input from the user (unreadable file, malformed schedule JSON, ...)."""
+__all__ = ["SEARCHES", "InputError", "RegionResult", "Result", "Settings", "dumps", "model_evaluator", "optimize"]
 
 
 @dataclass
@@ -127,34 +120,32 @@ def _screen(
 
 def optimize(
     source_or_path: str | Path,
+    settings: Settings | None = None,
     *,
-    search: str = "model",
-    beam_width: int = 4,
-    fusion_width: int | None = FUSION_WIDTH,
-    space: Space = Space(),
     include_dirs: Sequence[str | Path] = (),
     defines: Mapping[str, str | None] | None = None,
-    model: str | Path | None = None,
     apply: Mapping[str, Any] | None = None,
     compiler: Compiler = Compiler(),
-    jobs: int = 2,
-    repeat: int = 5,
-    top_k: int = 8,
-    seed: int = 0,
     strict: bool = False,
     verify: bool = False,
     quiet: bool = True,
     log: Callable[[str], None] | None = None,
+    **changes: Any,
 ) -> Result:
     """Optimize every `#pragma scop` region of a C file (or C text) and return the new code.
 
-    `search` is one of SEARCHES; `apply` reuses decisions saved by `Result.schedules_json()`.
-    `fusion_width` widens the beam at the fusion levels of the model, hybrid and random searches
-    (None: `beam_width`); the measured search keeps `beam_width`, as each candidate costs a build.
-    Text that is not C raises FrontendError; regions that are C but not SCoPs are left untouched
-    (`Result.skipped`), and with `strict` they, and every warning, raise FrontendError instead.
-    `verify` and the measuring searches need a program with main() (InputError otherwise).
+    `settings` says how to search (`Settings()`, the default search, when None); keyword arguments
+    named as its fields change it (`optimize(path, search="pluto")`). `apply` reuses decisions saved by
+    `Result.schedules_json()`; `compiler` builds the program for measurement and `verify`. Text that is
+    not C raises FrontendError; regions that are C but not SCoPs are left untouched (`Result.skipped`),
+    and with `strict` they, and every warning, raise FrontendError instead. `verify` and the measuring
+    searches need a program with main() (InputError otherwise).
     """
+    try:
+        settings = replace(settings or Settings(), **changes)
+    except TypeError as exc:
+        raise TypeError(f"optimize(): {exc}") from None
+    search = settings.search
     if search not in SEARCHES:
         raise InputError(f"unknown search {search!r}; choose one of {', '.join(SEARCHES)}")
     text, path = _read(source_or_path)
@@ -184,10 +175,8 @@ def optimize(
             current = {**{i: Schedule(s) for i, s in enumerate(scops)}, **chosen, index: schedule}
             return splice(text, [(s, region_code(text, s, generate(current[i]))) for i, s in enumerate(scops)])
 
-        result = _decide(scop, deps, search, saved[index] if saved else None, beam_width=beam_width,
-                         fusion_width=fusion_width, space=space, model=model,
-                         program=Program(text, directory, render, compiler), jobs=jobs, repeat=repeat,
-                         top_k=top_k, seed=seed, quiet=quiet)
+        tools = _Evaluators(settings, Program(text, directory, render, compiler), quiet)
+        result = _decide(scop, deps, settings, saved[index] if saved else None, tools)
         verdict = check(result.schedule, deps)
         if not verdict:
             raise InputError(f"{scop.region.where() if scop.region else 'scop'}: error: illegal schedule: "
@@ -220,12 +209,25 @@ def _saved_regions(apply: Mapping[str, Any] | None, count: int) -> list[dict] | 
     return regions
 
 
-def _decide(scop: Scop, deps: Dependences, search: str, saved: dict | None, *, beam_width: int,
-            fusion_width: int | None, space: Space,
-            model: str | Path | None, program: Program, jobs: int, repeat: int, top_k: int, seed: int,
-            quiet: bool) -> RegionResult:
-    """Choose one region's schedule with the requested search."""
-    identity = Schedule(scop)
+class _Evaluators:
+    """The cost model and the measuring evaluator of one region, made when a strategy asks for them."""
+
+    def __init__(self, settings: Settings, program: Program, quiet: bool) -> None:
+        self.settings = settings
+        self.program = program
+        self.quiet = quiet
+
+    def model(self) -> Evaluator:
+        return model_evaluator(self.settings.model)[0]
+
+    def measure(self, progress: Callable[[int], None] | None = None) -> Evaluator:
+        return MeasureEvaluator(self.program, repeat=self.settings.repeat, jobs=self.settings.jobs,
+                                cache=MeasureCache(), progress=progress)
+
+
+def _decide(scop: Scop, deps: Dependences, settings: Settings, saved: dict | None, tools: _Evaluators
+            ) -> RegionResult:
+    """Choose one region's schedule: the saved one, or the requested strategy's."""
     started = time.perf_counter()
     if saved is not None:
         try:
@@ -233,58 +235,10 @@ def _decide(scop: Scop, deps: Dependences, search: str, saved: dict | None, *, b
         except ValueError as exc:
             raise InputError(f"bad schedule JSON: {exc}") from None
         return RegionResult(scop, schedule, "", seconds={"search": time.perf_counter() - started})
-    if search == "none":
-        return RegionResult(scop, identity, "")
-    options = Options(tile=space.tile, parallel=space.parallel, vector=space.vector)
-    if search in ("pluto", "isl"):
-        schedule = plain(identity, deps, search, options)
-        return RegionResult(scop, schedule, "", seconds={"search": time.perf_counter() - started})
-    # Every search but the plain paths starts from the original program and from the seeds.
-    starts = search_starts(identity, deps, options) if space.seeds else []
-    if search == "random":
-        found = beam_search(identity, deps, RandomEvaluator(seed), beam_width=beam_width,
-                            fusion_width=fusion_width, space=space, seeds=starts)
-        return RegionResult(scop, found.best, "", search=found, seconds={"search": time.perf_counter() - started})
-    if search == "measure":
-        with Progress(len(levels(space)), f"measuring {scop.name}", enabled=None if not quiet else False) as bar:
-            evaluator = MeasureEvaluator(program, repeat=repeat, jobs=jobs, cache=MeasureCache())
-            found = beam_search(identity, deps, evaluator, beam_width=beam_width, space=space, seeds=starts,
-                                progress=lambda phase, i, n: bar.advance(label=f"measuring {scop.name}: {phase}"))
-        return RegionResult(scop, found.best, "", measured_speedup=found.score, search=found,
-                            seconds={"search": time.perf_counter() - started})
-    evaluator, _ = model_evaluator(model)
-    found = beam_search(identity, deps, evaluator, beam_width=beam_width, fusion_width=fusion_width, space=space,
-                        seeds=starts)
-    result = RegionResult(scop, found.best, "", predicted_speedup=found.score, search=found,
-                          seconds={"search": time.perf_counter() - started})
-    if search == "hybrid":
-        ranked = sorted(found.explored, key=lambda item: -item[1])
-        top: list[Schedule] = []
-        seen: set[str] = set()
-        for schedule, _ in ranked:
-            if schedule.fingerprint() not in seen:
-                seen.add(schedule.fingerprint())
-                top.append(schedule)
-            if len(top) >= top_k:
-                break
-        pluto = plain(identity, deps, "pluto", options)  # timed too, as in the measured search
-        origins = ["model"] * len(top)
-        if pluto.fingerprint() not in seen:
-            top.append(pluto)
-            origins.append("pluto")
-        with Progress(len(top), f"measuring top {len(top)} of {scop.name}",
-                      enabled=None if not quiet else False) as bar:
-            measurer = MeasureEvaluator(program, repeat=repeat, jobs=jobs, cache=MeasureCache(),
-                                        progress=bar.advance)
-            speedups = measurer.score(top)
-        result.timed = list(zip(origins, top, speedups, strict=True))
-        best = max(range(len(top)), key=lambda i: (speedups[i], -i))
-        if speedups[best] > 1.0:
-            result.schedule, result.measured_speedup = top[best], speedups[best]
-        else:  # nothing measured beats the original: keep it
-            result.schedule, result.measured_speedup = identity, 1.0
-        result.seconds["measure"] = time.perf_counter() - started - result.seconds["search"]
-    return result
+    decision = STRATEGIES[settings.search](Schedule(scop), deps, settings, tools)
+    return RegionResult(scop, decision.schedule, "", predicted_speedup=decision.predicted_speedup,
+                        measured_speedup=decision.measured_speedup, search=decision.search,
+                        seconds={"search": time.perf_counter() - started}, timed=decision.timed)
 
 
 def dumps(result: Result) -> str:

@@ -14,8 +14,7 @@ from pathlib import Path
 import looper
 from codegen.build import Compiler
 from looper.argtypes import at_least
-
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+from looper.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, LooperError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -80,18 +79,15 @@ def main_opt(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # report, never a traceback (unless asked for one)
-        from frontend.errors import FrontendError
-        from looper.api import InputError
-
-        if isinstance(exc, FrontendError | InputError):
-            print(str(exc), file=sys.stderr)
-            return EXIT_INPUT
-        inference = sys.modules.get("costmodel.inference")  # a --model file that is not a checkpoint
-        if inference is not None and isinstance(exc, inference.CheckpointError):
-            print(f"looper-opt: error: --model: {str(exc).splitlines()[0]}", file=sys.stderr)
-            return EXIT_INPUT
-        if os.environ.get("LOOPER_DEBUG"):
+        if os.environ.get("LOOPER_DEBUG") and getattr(exc, "exit_code", EXIT_INTERNAL) == EXIT_INTERNAL:
             raise
+        if isinstance(exc, LooperError) and exc.exit_code == EXIT_INPUT:
+            inference = sys.modules.get("costmodel.inference")  # a --model file that is not a checkpoint
+            if inference is not None and isinstance(exc, inference.CheckpointError):
+                print(f"looper-opt: error: --model: {str(exc).splitlines()[0]}", file=sys.stderr)
+            else:
+                print(str(exc), file=sys.stderr)
+            return EXIT_INPUT
         print(f"looper-opt: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
 
@@ -121,7 +117,7 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
 
 
 def _run_opt(args: argparse.Namespace) -> int:
-    from looper.api import InputError, optimize
+    from looper.api import InputError, Settings, optimize
     from looper.search import Space
 
     path: Path = args.file
@@ -145,12 +141,11 @@ def _run_opt(args: argparse.Namespace) -> int:
                              "(expected {\"regions\": [{\"steps\": [...]}, ...]})")
     space = Space(tile=not args.notile, parallel=not args.noparallel, unroll=not args.nounroll,
                   vector=not args.novector)
-    result = optimize(
-        path, search=args.search, beam_width=args.beam_width, fusion_width=args.fusion_width, space=space,
-        include_dirs=args.include,
-        defines=defines, model=args.model, apply=apply, compiler=Compiler(cc=args.cc), jobs=args.jobs,
-        repeat=args.repeat, seed=args.seed, strict=args.strict, verify=args.verify, quiet=args.quiet,
-    )
+    settings = Settings(search=args.search, beam_width=args.beam_width, fusion_width=args.fusion_width, space=space,
+                        model=str(args.model) if args.model else None, jobs=args.jobs, repeat=args.repeat,
+                        seed=args.seed)
+    result = optimize(path, settings, include_dirs=args.include, defines=defines, apply=apply,
+                      compiler=Compiler(cc=args.cc), strict=args.strict, verify=args.verify, quiet=args.quiet)
     notes = [(w.line, w.column, str(w)) for w in result.warnings]
     notes += [(e.line, e.column, e.as_warning("region left untouched")) for e in result.skipped]
     for _line, _col, note in sorted(notes):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from looper import transforms as T
@@ -10,7 +9,6 @@ from looper.deps import compute_dependences
 from looper.legality import check, permutable, skew_may_help
 from looper.schedule import Schedule
 from looper.search import AnalyticalEvaluator, RandomEvaluator, Space, beam_search
-from looper.search.beam import shape
 from looper.search.candidates import SAMPLING_SPACE, unimodular
 from looper.search.sampler import samples
 from polybench.manifest import KERNELS
@@ -155,27 +153,6 @@ def test_outer_parallel_sampling_takes_the_outermost_legal_loops() -> None:
     uniform, outer = depths(0.0), depths(1.0)
     assert any(d > 0 for d in uniform)
     assert len(outer) >= 10 and set(outer) == {0}
-
-
-class PaysForBigTiles:
-    """Scores a schedule by the volume of its tiles, so a plain beam fills with the biggest sizes of one band."""
-
-    def score(self, schedules: Sequence[Schedule]) -> list[float]:
-        def one(s: Schedule) -> float:
-            return 1.0 + sum(math.prod(t.sizes) for t in s.steps if isinstance(t, T.Tile))
-
-        return [one(s) for s in schedules]
-
-
-def test_one_size_per_shape_leaves_room_for_other_structures() -> None:
-    scop, deps, _ = kernel_scop("3mm")
-    late = dict(fusion=False, unimodular=False, parallel=False, unroll=False, vector=False)
-    plain = beam_search(Schedule(scop), deps, PaysForBigTiles(), space=Space(**late))
-    varied = beam_search(Schedule(scop), deps, PaysForBigTiles(), space=Space(**late, one_size_per_shape=True))
-    assert len({shape(s) for s, _ in plain.beam}) < len(plain.beam)  # tile sizes of one band crowd it
-    assert len({shape(s) for s, _ in varied.beam}) == len(varied.beam) == 4
-    assert varied.score == plain.score and varied.best.fingerprint() == plain.best.fingerprint()
-    assert [score for _, score in varied.beam] == sorted((score for _, score in varied.beam), reverse=True)
 
 
 def _offered(schedule: Schedule, deps, space: Space, kind: type[T.Transformation]) -> list[T.Transformation]:

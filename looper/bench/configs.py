@@ -11,8 +11,8 @@ from functools import cache
 from pathlib import Path
 
 from codegen.build import DEFAULT_FLAGS
-from looper.search.beam import FUSION_WIDTH
 from looper.search.candidates import Space
+from looper.search.strategies import Settings as SearchSettings
 from polybench.manifest import Kernel
 
 BASELINE = "gcc"
@@ -30,18 +30,14 @@ class Config:
     cc: str
     flags: tuple[str, ...] = DEFAULT_FLAGS
     openmp: bool = False  # adds -fopenmp
-    search: str | None = None  # looper's search (`looper.api.optimize(search=...)`); None = the original source
-    model: str | None = None  # the cost model of search "model"/"hybrid": a checkpoint, "analytical", None = default
-    beam_width: int = 4  # of looper's search
-    space: Space = Space()  # the transformations looper's search may use
-    fusion_width: int | None = FUSION_WIDTH  # of the search's fusion levels (None: the beam width throughout)
+    looper: SearchSettings | None = None  # looper's search on the source (`looper.optimize`); None: the original
     rewrite: Rewrite | None = None  # any other source-to-source step (tests use it to plant a wrong variant)
     description: str = ""
 
     @property
     def transforms(self) -> bool:
         """Whether the built source differs from the original."""
-        return self.search is not None or self.rewrite is not None
+        return self.looper is not None or self.rewrite is not None
 
     def command(self) -> str:
         """The compiler command line, for reports."""
@@ -57,33 +53,17 @@ def default_configs(gcc: str = "gcc", clang: str = "clang-16") -> dict[str, Conf
         Config("polly", clang, (*native, *POLLY), description="LLVM Polly"),
         Config("polly-parallel", clang, (*native, *POLLY, "-mllvm", "-polly-parallel"), openmp=True,
                description="LLVM Polly with OpenMP code generation (libomp)"),
-        Config("looper-pluto", gcc, native, openmp=True, search="pluto",
+        Config("looper-pluto", gcc, native, openmp=True, looper=SearchSettings(search="pluto"),
                description="looper --search pluto (Pluto-class schedule, tiled, parallel, simd)"),
-        Config("looper-isl", gcc, native, openmp=True, search="isl",
+        Config("looper-isl", gcc, native, openmp=True, looper=SearchSettings(search="isl"),
                description="looper --search isl (isl's scheduler, the same post-processing)"),
-        Config("looper", gcc, native, openmp=True, search="model", description="looper's default search (model)"),
-        Config("looper-narrow", gcc, native, openmp=True, search="model", fusion_width=None,
-               description="looper's model search, its beam of 4 at the fusion levels too (default before a2e4a25)"),
-        Config("looper-beam8", gcc, native, openmp=True, search="model", beam_width=8,
-               description="looper's model search with a beam of 8 (default 4)"),
-        Config("looper-nests", gcc, native, openmp=True, search="model", space=Space(nest_steps=3),
-               description="looper's model search with up to three parallel, tile, unroll and vector steps "
-                           "(Space.nest_steps=3; the default is one each)"),
-        Config("looper-shapes", gcc, native, openmp=True, search="model", space=Space(one_size_per_shape=True),
-               description="looper's model search keeping one tile size / unroll factor per shape in the beam "
-                           "(Space.one_size_per_shape)"),
-        Config("looper-any-skews", gcc, native, openmp=True, search="model", space=Space(needed_skews_only=False),
-               description="looper's model search offering skews in every band, also permutable ones with a "
-                           "parallel loop (the default before Space.needed_skews_only)"),
-        Config("looper-any-reversals", gcc, native, openmp=True, search="model",
-               space=Space(needed_reversals_only=False),
-               description="looper's model search offering reversals in every band, also permutable ones "
-                           "(the default before Space.needed_reversals_only)"),
-        Config("looper-noseeds", gcc, native, openmp=True, search="model", space=Space(seeds=False),
+        Config("looper", gcc, native, openmp=True, looper=SearchSettings(),
+               description="looper's default search (the cost model's beam, from the original and the seeds)"),
+        Config("looper-noseeds", gcc, native, openmp=True, looper=SearchSettings(space=Space(seeds=False)),
                description="looper's model search from the original program only (no Pluto-class or isl seeds)"),
-        Config("looper-analytical", gcc, native, openmp=True, search="model", model="analytical",
+        Config("looper-analytical", gcc, native, openmp=True, looper=SearchSettings(model="analytical"),
                description="looper's model search scored by the hand-written analytical stand-in"),
-        Config("looper-hybrid", gcc, native, openmp=True, search="hybrid",
+        Config("looper-hybrid", gcc, native, openmp=True, looper=SearchSettings(search="hybrid"),
                description="looper --search hybrid (model, then measure its top candidates)"),
     ]
     return {c.name: c for c in configs}
@@ -145,7 +125,7 @@ def _looper_api() -> str | None:
 def unavailable(config: Config) -> str | None:
     """Why a configuration cannot run here (missing compiler, flags it rejects, no frontend), or None."""
     reason = _probe_compiler(config.cc, config.flags, config.openmp)
-    if reason is None and config.search is not None:
+    if reason is None and config.looper is not None:
         reason = _looper_api()
     return reason
 

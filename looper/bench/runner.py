@@ -163,18 +163,16 @@ class _Variant:
 def _variant_source(config: Config, kernel: Kernel, settings: Settings) -> tuple[Path, str]:
     """Produce a configuration's source file in the work directory; return it and a note."""
     started = time.perf_counter()
-    if config.search is not None:
+    if config.looper is not None:
         from looper.api import optimize
 
-        result = optimize(kernel.source, search=config.search, model=config.model, beam_width=config.beam_width,
-                          fusion_width=config.fusion_width, space=config.space,
-                          defines={f"{settings.size}_DATASET": None},
+        result = optimize(kernel.source, config.looper, defines={f"{settings.size}_DATASET": None},
                           include_dirs=[UTILITIES], compiler=Compiler(config.cc, config.flags, config.openmp),
                           jobs=settings.jobs, quiet=True)
         text = result.code
         note = f"optimized in {time.perf_counter() - started:.1f} s"
-        if config.search in ("model", "hybrid"):
-            note += f" ({_model_label(config.model)})"
+        if config.looper.search in ("model", "hybrid"):
+            note += f" ({_model_label(config.looper.model)})"
     else:
         assert config.rewrite is not None
         text = config.rewrite(kernel.source.read_text(), kernel, settings.size)
@@ -215,7 +213,7 @@ def _first_lines(text: str, n: int = 3) -> str:
 
 def _in_process(config: Config) -> bool:
     """Whether a configuration is timed in a library (looper's own) rather than as a whole program (a peer)."""
-    return config.search is not None
+    return config.looper is not None
 
 
 def _outputs(binary: Path, settings: Settings) -> dict:

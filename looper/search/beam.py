@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -57,28 +56,6 @@ class SearchResult:
     def origin(self, schedule: Schedule) -> str:
         """Which start `schedule` grew from ("original", or a seed's origin such as "pluto-smart")."""
         return self.origins.get(schedule.fingerprint(), "original")
-
-
-def shape(schedule: Schedule) -> tuple[T.Transformation, ...]:
-    """The schedule's steps with tile sizes and unroll factors erased."""
-    erased = {T.Tile: {"sizes": ()}, T.Unroll: {"factor": 0}}
-    return tuple(dataclasses.replace(t, **erased.get(type(t), {})) for t in schedule.steps)
-
-
-def keep(ranked: list[tuple[Schedule, float]], width: int, one_per_shape: bool) -> list[tuple[Schedule, float]]:
-    """The first `width` of the ranked candidates; with `one_per_shape`, each shape's best first,
-    then (if there are fewer shapes than `width`) the best of the rest, in rank order."""
-    if not one_per_shape:
-        return ranked[:width]
-    shapes: set[tuple] = set()
-    first, repeats = [], []
-    for index, (schedule, _) in enumerate(ranked):
-        key = shape(schedule)
-        (repeats if key in shapes else first).append(index)
-        shapes.add(key)
-        if len(first) == width:
-            break
-    return [ranked[i] for i in sorted((first + repeats)[:width])]
 
 
 def beam_search(
@@ -155,7 +132,7 @@ def beam_search(
         order = sorted(range(len(pool)), key=lambda i: (-pool[i][1], i))
         width = fusion_width if phase == "fusion" and fusion_width is not None else beam_width
         ranked = [pool[i] for i in order]
-        beam = keep(ranked, width, space.one_size_per_shape)
+        beam = ranked[:width]
         kept = {origins[s.fingerprint()] for s, _ in beam}
         for origin in (o for o in protected if o not in kept):
             beam.append(next(item for item in ranked if origins[item[0].fingerprint()] == origin))

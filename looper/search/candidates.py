@@ -34,10 +34,6 @@ class Space:
     # up to three of them parallelized, tiled, ... as Pluto and Polly would. 1 (one of each per program)
     # stays the default while the cost model has been trained on such schedules only (BENCHMARKS.md).
     nest_steps: int = 1
-    # Keep at most one beam member per shape (the steps with tile sizes and unroll factors erased) while
-    # other shapes are left to fill the beam: a plain beam at the tiling level is often four tile sizes
-    # of one band (3mm at LARGE), which leaves no room for a different structure.
-    one_size_per_shape: bool = False
     tile_sizes: tuple[int, ...] = T.TILE_SIZES
     cube_sizes_3d: bool = True  # 3D tiles: only equal sizes in every dimension, plus a few mixes
     skew_factors: tuple[int, ...] = (1,)

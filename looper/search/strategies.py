@@ -1,0 +1,170 @@
+"""The searches by name (`--search`): each turns a region's dependences and the settings into a decision.
+
+A strategy asks for the evaluators it needs (the cost model, measurement) from an `Evaluators` made by
+the API layer: the cost model and the measuring evaluator build on packages the search does not import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from looper.deps import Dependences
+from looper.progress import Progress
+from looper.recipe import Options
+from looper.schedule import Schedule
+from looper.search.beam import FUSION_WIDTH, Evaluator, SearchResult, beam_search
+from looper.search.candidates import Space, levels
+from looper.search.evaluators import RandomEvaluator
+from looper.search.seeds import plain, search_starts
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to search: one record for `looper.optimize`, looper-opt's flags and `looper bench`'s configurations."""
+
+    search: str = "model"  # one of SEARCHES
+    beam_width: int = 4
+    fusion_width: int | None = FUSION_WIDTH  # the fusion levels' beam (None: beam_width); not for measure
+    space: Space = Space()  # the transformations the search may use
+    model: str | None = None  # cost-model checkpoint, "analytical" for the stand-in, None for the shipped model
+    top_k: int = 8  # hybrid: the model's candidates that are timed
+    seed: int = 0  # random: the scores' seed
+    repeat: int = 5  # measure, hybrid: timed runs per candidate
+    jobs: int = 2  # measure, hybrid: programs built at once
+
+    def recipe(self) -> Options:
+        """The post-processing the plain paths and the seeds may use (the space's --notile ... flags)."""
+        return Options(tile=self.space.tile, parallel=self.space.parallel, vector=self.space.vector)
+
+
+class Evaluators(Protocol):
+    """The evaluators of one region that strategies may ask for, made by the API layer."""
+
+    quiet: bool  # no progress bars
+
+    def model(self) -> Evaluator:
+        """The cost model named by the settings (or the analytical stand-in)."""
+        ...
+
+    def measure(self, progress: Callable[[int], None] | None = None) -> Evaluator:
+        """Speedups measured by building and running the program (`progress` after each candidate)."""
+        ...
+
+
+@dataclass
+class Decision:
+    """A strategy's choice for one region and what it knows of it."""
+
+    schedule: Schedule
+    predicted_speedup: float | None = None
+    measured_speedup: float | None = None
+    search: SearchResult | None = None
+    # hybrid: every candidate timed, as (origin, schedule, measured speedup); origin "model" (in the
+    # model's order) or "pluto"
+    timed: list[tuple[str, Schedule, float]] = field(default_factory=list)
+
+
+Strategy = Callable[[Schedule, Dependences, Settings, Evaluators], Decision]
+STRATEGIES: dict[str, Strategy] = {}
+
+
+def strategy(name: str) -> Callable[[Strategy], Strategy]:
+    """Register a strategy under its `--search` name."""
+
+    def register(function: Strategy) -> Strategy:
+        STRATEGIES[name] = function
+        return function
+
+    return register
+
+
+def _starts(identity: Schedule, deps: Dependences, settings: Settings) -> list[tuple[str, Schedule]]:
+    """Every search but the plain paths starts from the original program and from the seeds."""
+    return search_starts(identity, deps, settings.recipe()) if settings.space.seeds else []
+
+
+@strategy("model")
+def _model(identity: Schedule, deps: Dependences, settings: Settings, tools: Evaluators) -> Decision:
+    """The beam search scored by the cost model (the default)."""
+    found = beam_search(identity, deps, tools.model(), beam_width=settings.beam_width,
+                        fusion_width=settings.fusion_width, space=settings.space,
+                        seeds=_starts(identity, deps, settings))
+    return Decision(found.best, predicted_speedup=found.score, search=found)
+
+
+@strategy("measure")
+def _measure(identity: Schedule, deps: Dependences, settings: Settings, tools: Evaluators) -> Decision:
+    """The beam search scored by measurement (each level's candidates built and timed together)."""
+    name = identity.scop.name
+    with Progress(len(levels(settings.space)), f"measuring {name}", enabled=False if tools.quiet else None) as bar:
+        found = beam_search(identity, deps, tools.measure(), beam_width=settings.beam_width, space=settings.space,
+                            seeds=_starts(identity, deps, settings),
+                            progress=lambda phase, i, n: bar.advance(label=f"measuring {name}: {phase}"))
+    return Decision(found.best, measured_speedup=found.score, search=found)
+
+
+@strategy("hybrid")
+def _hybrid(identity: Schedule, deps: Dependences, settings: Settings, tools: Evaluators) -> Decision:
+    """The model's search, then its `top_k` favourites and the Pluto-class schedule timed; the fastest
+    wins, or the original if none is faster."""
+    decision = _model(identity, deps, settings, tools)
+    assert decision.search is not None
+    top = _distinct([s for s, _ in sorted(decision.search.explored, key=lambda item: -item[1])], settings.top_k)
+    origins = ["model"] * len(top)
+    pluto = plain(identity, deps, "pluto", settings.recipe())
+    if pluto.fingerprint() not in {s.fingerprint() for s in top}:
+        top.append(pluto)
+        origins.append("pluto")
+    name = identity.scop.name
+    with Progress(len(top), f"measuring top {len(top)} of {name}", enabled=False if tools.quiet else None) as bar:
+        speedups = tools.measure(progress=bar.advance).score(top)
+    decision.timed = list(zip(origins, top, speedups, strict=True))
+    best = max(range(len(top)), key=lambda i: (speedups[i], -i))
+    if speedups[best] > 1.0:
+        decision.schedule, decision.measured_speedup = top[best], speedups[best]
+    else:  # nothing measured beats the original: keep it
+        decision.schedule, decision.measured_speedup = identity, 1.0
+    return decision
+
+
+@strategy("pluto")
+def _pluto(identity: Schedule, deps: Dependences, settings: Settings, tools: Evaluators) -> Decision:
+    """The Pluto-class path: Pluto's schedule, finished by the recipe."""
+    return Decision(plain(identity, deps, "pluto", settings.recipe()))
+
+
+@strategy("isl")
+def _isl(identity: Schedule, deps: Dependences, settings: Settings, tools: Evaluators) -> Decision:
+    """isl's scheduler, finished by the recipe."""
+    return Decision(plain(identity, deps, "isl", settings.recipe()))
+
+
+@strategy("random")
+def _random(identity: Schedule, deps: Dependences, settings: Settings, tools: Evaluators) -> Decision:
+    """The beam search scored by reproducible random numbers (a baseline, and a fuzzer of the space)."""
+    found = beam_search(identity, deps, RandomEvaluator(settings.seed), beam_width=settings.beam_width,
+                        fusion_width=settings.fusion_width, space=settings.space,
+                        seeds=_starts(identity, deps, settings))
+    return Decision(found.best, search=found)
+
+
+@strategy("none")
+def _identity(identity: Schedule, deps: Dependences, settings: Settings, tools: Evaluators) -> Decision:
+    """The original schedule."""
+    return Decision(identity)
+
+
+def _distinct(schedules: Sequence[Schedule], count: int) -> list[Schedule]:
+    """The first `count` schedules with distinct effects."""
+    found: list[Schedule] = []
+    seen: set[str] = set()
+    for s in schedules:
+        if s.fingerprint() not in seen and len(found) < count:
+            seen.add(s.fingerprint())
+            found.append(s)
+    return found
+
+
+SEARCHES = tuple(STRATEGIES)
