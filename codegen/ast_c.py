@@ -105,9 +105,9 @@ class _Printer:
             children = node.block_get_children()
             for i in range(children.n_ast_node()):
                 self.node(children.get_at(i), level, inside_parallel)
-        elif kind == isl.ast_node_type.for_:
+        elif kind == isl.ast_node_type.for_:  # type: ignore[attr-defined]  # islpy's stub lacks it
             self.for_(node, level, inside_parallel)
-        elif kind == isl.ast_node_type.if_:
+        elif kind == isl.ast_node_type.if_:  # type: ignore[attr-defined]
             self.emit(level, f"if ({self.expr(node.if_get_cond())}) {{")
             self.node(node.if_get_then_node(), level + 1, inside_parallel)
             if node.if_has_else_node():

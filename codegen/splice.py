@@ -50,8 +50,9 @@ def region_code(source: str, scop: Scop, generated: Generated) -> str:
 def splice(source: str, replacements: Sequence[tuple[Scop, str]]) -> str:
     """Replace each Scop's region in `source` by new text; everything else is kept byte for byte."""
     result = source
-    for scop, text in sorted(replacements, key=lambda r: r[0].region.start, reverse=True):
-        region = scop.region
+    regions = [(scop.region, text) for scop, text in replacements]
+    for region, text in sorted(regions, key=lambda r: r[0].start if r[0] else 0, reverse=True):
+        assert region is not None, "a Scop read from a file knows its region"
         result = result[: region.start] + text + result[region.end :]
     return result
 

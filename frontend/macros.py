@@ -363,15 +363,15 @@ class _IfParser:
             self.i += 1
             return v
         if t.kind == "number":
-            v = int_literal(t.text)
-            if v is None:
+            number = int_literal(t.text)
+            if number is None:
                 raise SourceError(f"{t.text!r} is not an integer constant in #if", t.pos)
-            return _wrap64(v)
+            return _wrap64(number)
         if t.kind == "char":
-            v = char_literal(t.text)
-            if v is None:
+            char = char_literal(t.text)
+            if char is None:
                 raise SourceError(f"unsupported character constant {t.text} in #if", t.pos)
-            return v
+            return char
         if t.kind == "ident":
             return 0  # names left after expansion are 0, as in C
         raise SourceError(f"unexpected {t.text!r} in #if expression", t.pos)

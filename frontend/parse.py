@@ -153,12 +153,13 @@ def lark_tokens(toks: list[Tok], is_type: Callable[[str], bool], text: str = "")
                     "it calls is known only at run time",
                     t.pos,
                 )
-            typ = _PUNCT_TYPES.get(t.text)
-            if typ is None:
+            punct = _PUNCT_TYPES.get(t.text)
+            if punct is None:
                 what = "unterminated literal" if t.text in "'\"" else f"unexpected character {t.text!r}"
                 if ("a" + t.text).isidentifier():
                     what = f"an identifier with the non-ASCII character {t.text!r} is not supported"
                 raise SourceError(f"{what} in a scop region", t.pos)
+            typ = punct
         out.append(Token(typ, t.text, t.pos, None, None, None, None, t.pos + len(t.text)))
         i += 1
     return out
@@ -370,7 +371,7 @@ def _run(tokens: list[Token], start: str, end_offset: int) -> tuple[dict[int, tu
             raise SourceError(
                 f"unknown type name '{previous}' (looper knows the file's typedefs, its \"...\" headers' and "
                 "the <stdint.h> names)",
-                previous.start_pos,
+                previous.start_pos or 0,
             ) from None
         hint = _hint(tok) or (" (is a ';' missing before it?)" if "SEMI" in (exc.expected or ()) else "")
         raise SourceError(f"unexpected {str(tok)!r}{hint}", tok.start_pos) from None

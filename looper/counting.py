@@ -33,7 +33,7 @@ def fix_params(domain: isl.Set, values: Mapping[str, int], default: int) -> isl.
     d = domain
     ctx = d.get_ctx()
     for i in range(d.dim(isl.dim_type.param)):
-        value = values.get(d.get_dim_name(isl.dim_type.param, i), default)
+        value = values.get(d.get_dim_name(isl.dim_type.param, i) or "", default)
         d = d.fix_val(isl.dim_type.param, i, isl.Val.int_from_si(ctx, int(value)))
     return d.project_out(isl.dim_type.param, 0, d.dim(isl.dim_type.param))
 

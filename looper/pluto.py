@@ -451,7 +451,7 @@ def _cut(scop: Scop, deps: list[_Dep], levels: list[Level], between: Callable[[l
     for consecutive components a, b. Returns whether a level was added: unless `force`, only if it
     satisfies a dependence (separating independent statements alone does not help a hyperplane)."""
     names = [s.name for s in scop.statements]
-    edges = {n: set() for n in names}
+    edges: dict[str, set[str]] = {n: set() for n in names}
     for d in deps:
         if not d.remaining.is_empty() and d.src != d.dst:
             edges[d.src].add(d.dst)
@@ -524,8 +524,8 @@ def _orthogonal(rows: list[tuple[int, ...]], m: int) -> list[list[int]]:
     if not rows:
         return [_unit(m, i) for i in range(m)]
     echelon = _echelon([list(map(Fraction, r)) for r in rows])
-    pivots = []
-    reduced = []
+    pivots: list[int] = []
+    reduced: list[list[Fraction]] = []
     for r in echelon:  # reduce to reduced row echelon form
         col = next(i for i, x in enumerate(r) if x != 0)
         r = [x / r[col] for x in r]

@@ -116,7 +116,7 @@ def fusion(schedule: Schedule, space: Space, deps: Dependences) -> Iterator[Step
             if low.is_loop(nxt, d):
                 for shift in range(space.max_shift + 1):
                     yield (T.Fuse(rep, nxt, depth, shift),)
-        firsts = {}
+        firsts: dict[int, str] = {}
         for s in members:
             firsts.setdefault(low.constant(s, d + 1), s)
         for _, s in sorted(firsts.items())[1:]:
@@ -170,6 +170,7 @@ def tiling(schedule: Schedule, space: Space, deps: Dependences) -> Iterator[Step
             if band.length < n:
                 continue
             orders = {tuple(range(n)), stride_one_order(schedule, band.stmt, n, band.depth)}
+            size_sets: Iterable[tuple[int, ...]]
             if n == 2:
                 size_sets = itertools.product(space.tile_sizes, repeat=2)
             elif space.cube_sizes_3d:

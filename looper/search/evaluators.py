@@ -121,7 +121,7 @@ def _count(domain: isl.Set, scop: Scop, default: int) -> float:
     return instance_count(domain, scop.param_values, default)
 
 
-def _innermost_direction(rows: list[list[float]]) -> np.ndarray | None:
+def _innermost_direction(rows: Sequence[Sequence[float]]) -> np.ndarray | None:
     """How the statement's iterators move when the innermost loop advances by one, others fixed."""
     m = np.array(rows, dtype=float)
     if m.ndim != 2 or m.shape[0] == 0:

@@ -27,7 +27,7 @@ def sample(start: Schedule, deps: Dependences, rng: random.Random, *, space: Spa
         # teach multi-nest schedules needs more outer ones than a uniform pick gives. No extra draw at
         # 0, so the committed data sets' schedules come out the same.
         if name == "parallel" and outer_parallel > 0 and rng.random() < outer_parallel:
-            options.sort(key=lambda steps: steps[0].depth)  # stable: nests at one depth stay shuffled
+            options.sort(key=lambda steps: getattr(steps[0], "depth", 0))  # stable: nests at one depth stay shuffled
         for steps in options[:12]:  # a few tries: most levels have legal choices early
             candidate = current.then(*steps)
             try:

@@ -6,16 +6,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
-
-def _grid(rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
-    """Integer row and column index arrays of a rows x cols matrix."""
-    return np.indices((rows, cols), dtype=np.int64)
+from polybench.reference.grid import grid
 
 
 def correlation(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     """Pearson correlation of the M columns of an N x M data matrix (diagonal forced to 1)."""
     m, n = p["M"], p["N"]
-    i, j = _grid(n, m)
+    i, j = grid(n, m)
     data = ((i * (i + j) + 3 * j + 1) % 19) / 4 + i / n
     mean = data.mean(axis=0)
     stddev = np.sqrt(((data - mean) ** 2).mean(axis=0))
@@ -29,7 +26,7 @@ def correlation(p: Mapping[str, int]) -> dict[str, np.ndarray]:
 def covariance(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     """Sample covariance (divided by N-1) of the M columns of an N x M data matrix."""
     m, n = p["M"], p["N"]
-    i, j = _grid(n, m)
+    i, j = grid(n, m)
     data = ((i * (j + 5) + 2 * j * j) % 13) / 3 + (i + j) / m
     centered = data - data.mean(axis=0)
     return {"cov": centered.T @ centered / (n - 1)}

@@ -6,23 +6,20 @@ from collections.abc import Mapping
 
 import numpy as np
 
-
-def _grid(rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
-    """Integer row and column index arrays of a rows x cols matrix."""
-    return np.indices((rows, cols), dtype=np.int64)
+from polybench.reference.grid import grid
 
 
 def mm2(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     """D := alpha*A*B*C + beta*D."""
     ni, nj, nk, nl = p["NI"], p["NJ"], p["NK"], p["NL"]
     alpha, beta = 1.25, 0.8
-    i, j = _grid(ni, nk)
+    i, j = grid(ni, nk)
     a = ((i * (j + 3) + 1) % ni) / ni
-    i, j = _grid(nk, nj)
+    i, j = grid(nk, nj)
     b = ((i + 2) * (j + 1) % nj) / nj
-    i, j = _grid(nj, nl)
+    i, j = grid(nj, nl)
     c = ((i * j + 2 * i + 5) % nl) / nl
-    i, j = _grid(ni, nl)
+    i, j = grid(ni, nl)
     d = ((i + 1) * (j + 4) % nk) / nk
     return {"D": beta * d + (alpha * (a @ b)) @ c}
 
@@ -30,13 +27,13 @@ def mm2(p: Mapping[str, int]) -> dict[str, np.ndarray]:
 def mm3(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     """G := (A*B)*(C*D)."""
     ni, nj, nk, nl, nm = p["NI"], p["NJ"], p["NK"], p["NL"], p["NM"]
-    i, j = _grid(ni, nk)
+    i, j = grid(ni, nk)
     a = ((i * (j + 2) + 3) % ni) / (5 * ni)
-    i, j = _grid(nk, nj)
+    i, j = grid(nk, nj)
     b = (((i + 1) * j + 1) % nj) / (5 * nj)
-    i, j = _grid(nj, nm)
+    i, j = grid(nj, nm)
     c = ((i * (j + 4)) % nl) / (5 * nl)
-    i, j = _grid(nm, nl)
+    i, j = grid(nm, nl)
     d = (((i + 3) * (j + 1) + 2) % nk) / (5 * nk)
     return {"G": (a @ b) @ (c @ d)}
 
@@ -45,7 +42,7 @@ def atax(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     """y := A^T*(A*x)."""
     m, n = p["M"], p["N"]
     x = (np.arange(n) + 2) / n
-    i, j = _grid(m, n)
+    i, j = grid(m, n)
     a = ((i * (j + 1) + 2 * i + j + 1) % n) / (4 * n)
     return {"y": a.T @ (a @ x)}
 
@@ -55,7 +52,7 @@ def bicg(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     m, n = p["M"], p["N"]
     pv = ((5 * np.arange(m) + 1) % m) / m
     r = ((3 * np.arange(n) + 2) % n) / n
-    i, j = _grid(n, m)
+    i, j = grid(n, m)
     a = (((i + 1) * (j + 2) + i) % n) / n
     return {"s": a.T @ r, "q": a @ pv}
 
@@ -65,7 +62,7 @@ def doitgen(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     nq, nr, np_ = p["NQ"], p["NR"], p["NP"]
     r, q, s = np.indices((nr, nq, np_), dtype=np.int64)
     a = ((r * (s + 2) + q * (s * s + 1) + 1) % np_) / np_
-    i, j = _grid(np_, np_)
+    i, j = grid(np_, np_)
     c4 = (((i + 1) * (j + 3) + j) % np_) / np_
     return {"A": a @ c4}
 
@@ -78,7 +75,7 @@ def mvt(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     x2 = ((3 * k + 5) % n) / n
     y1 = ((k + 7) % n) / n
     y2 = ((5 * k + 2) % n) / n
-    i, j = _grid(n, n)
+    i, j = grid(n, n)
     a = (((i + 2) * (j + 1) + j) % n) / n
     return {"x1": x1 + a @ y1, "x2": x2 + a.T @ y2}
 

@@ -6,10 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-
-def _grid(rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
-    """Integer row and column index arrays of a rows x cols matrix."""
-    return np.indices((rows, cols), dtype=np.int64)
+from polybench.reference.grid import grid
 
 
 def _filter(x: np.ndarray, c: tuple[np.float32, ...], b1: np.float32, b2: np.float32) -> np.ndarray:
@@ -37,7 +34,7 @@ def deriche(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     w, h = p["W"], p["H"]
     f32 = np.float32
     alpha = f32(0.25)
-    i, j = _grid(w, h)
+    i, j = grid(w, h)
     img_in = (((37 * i + 101 * j) % 256).astype(f32) / f32(255.0)).astype(f32)
 
     e = np.exp(-alpha)
@@ -59,7 +56,7 @@ def deriche(p: Mapping[str, int]) -> dict[str, np.ndarray]:
 def floyd_warshall(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     """All-pairs shortest paths: relax every pair through each intermediate vertex in turn."""
     n = p["N"]
-    i, j = _grid(n, n)
+    i, j = grid(n, n)
     path = (5 * i + 3 * j) % 17 + 1
     path[((2 * i + j) % 9 == 0) | ((i + 4 * j) % 11 == 0)] = 1000
     for k in range(n):

@@ -6,16 +6,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
-
-def _grid(rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
-    """Integer row and column index arrays of a rows x cols matrix."""
-    return np.indices((rows, cols), dtype=np.int64)
+from polybench.reference.grid import grid
 
 
 def cholesky(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     """Lower triangle of A replaced by its Cholesky factor L (A = L L^T); strict upper triangle kept."""
     n = p["N"]
-    i, j = _grid(n, n)
+    i, j = grid(n, n)
     a = ((i + 1) * (j + 1) % n) / n
     np.fill_diagonal(a, float(n))
     low = np.linalg.cholesky(a)
@@ -28,7 +25,7 @@ def durbin(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     k = np.arange(n)
     r = ((k % 4) - 1.5) / (6.0 * (k + 1.0) ** 2)
     first_col = np.concatenate(([1.0], r[:-1]))
-    i, j = _grid(n, n)
+    i, j = grid(n, n)
     t = first_col[np.abs(i - j)]
     return {"y": np.linalg.solve(t, -r)}
 
@@ -36,7 +33,7 @@ def durbin(p: Mapping[str, int]) -> dict[str, np.ndarray]:
 def gramschmidt(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     """QR of the N x M matrix A (R with positive diagonal); A ends as Q scaled by diag(R) column-wise."""
     m, n = p["M"], p["N"]
-    i, j = _grid(n, m)
+    i, j = grid(n, m)
     a = ((i * (j + 1) + 3) % n) / n - 0.5
     a[np.arange(m), np.arange(m)] += n
     q, r = np.linalg.qr(a)
@@ -57,7 +54,7 @@ def _lu_nopivot(a: np.ndarray) -> np.ndarray:
 def lu(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     """A overwritten by its packed LU factors (no pivoting)."""
     n = p["N"]
-    i, j = _grid(n, n)
+    i, j = grid(n, n)
     a = ((i * (j + 3) + 2 * j + 1) % n) / n
     np.fill_diagonal(a, float(n))
     return {"A": _lu_nopivot(a)}
@@ -66,7 +63,7 @@ def lu(p: Mapping[str, int]) -> dict[str, np.ndarray]:
 def ludcmp(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     """Solution x of A x = b."""
     n = p["N"]
-    i, j = _grid(n, n)
+    i, j = grid(n, n)
     a = ((2 * i * j + 5 * i + j + 4) % n) / n - 0.5
     np.fill_diagonal(a, n / 2 + 1.0)
     b = 1.0 + ((3 * np.arange(n) + 1) % n) / n
@@ -76,7 +73,7 @@ def ludcmp(p: Mapping[str, int]) -> dict[str, np.ndarray]:
 def trisolv(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     """Solution x of L x = b for the lower triangular L."""
     n = p["N"]
-    i, j = _grid(n, n)
+    i, j = grid(n, n)
     low = np.where(j < i, ((3 * i + 7 * j + 1) % n) / n - 0.5, 0.0)
     np.fill_diagonal(low, n / 2 + 1.0)
     b = ((5 * np.arange(n) + 2) % 11) - 5.0

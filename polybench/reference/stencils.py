@@ -6,10 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-
-def _grid(rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
-    """Integer row and column index arrays of a rows x cols matrix."""
-    return np.indices((rows, cols), dtype=np.int64)
+from polybench.reference.grid import grid
 
 
 def _thomas(lower: float, diag: float, upper: float, rhs: np.ndarray) -> np.ndarray:
@@ -31,7 +28,7 @@ def _thomas(lower: float, diag: float, upper: float, rhs: np.ndarray) -> np.ndar
 def adi(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     """ADI heat diffusion: per step, implicit along columns (into v), then along rows (into u)."""
     tsteps, n = p["TSTEPS"], p["N"]
-    i, j = _grid(n, n)
+    i, j = grid(n, n)
     u = (2 * i + (n - j)) / (3 * n) + 1.0 / 3
     dx = dy = 1.0 / n
     dt = 1.0 / tsteps
@@ -55,7 +52,7 @@ def fdtd_2d(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     """2-D FDTD (Yee): per step, source row of ey, then ey, ex from hz, then hz from ex, ey."""
     tmax, nx, ny = p["TMAX"], p["NX"], p["NY"]
     fict = (np.arange(tmax) + 1) / tmax
-    i, j = _grid(nx, ny)
+    i, j = grid(nx, ny)
     ex = (i * (j + 1) % nx) / nx
     ey = ((i + 2) * j % ny) / ny
     hz = ((3 * i + 2 * j) % nx) / nx
@@ -105,7 +102,7 @@ def jacobi_1d(p: Mapping[str, int]) -> dict[str, np.ndarray]:
 def jacobi_2d(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     """2-D Jacobi: TSTEPS pairs of 5-point averages A -> B -> A."""
     tsteps, n = p["TSTEPS"], p["N"]
-    i, j = _grid(n, n)
+    i, j = grid(n, n)
     a = ((3 * i + 5 * j) % 10) / 9
     b = ((i * (j + 1)) % n) / n
 
@@ -121,7 +118,7 @@ def jacobi_2d(p: Mapping[str, int]) -> dict[str, np.ndarray]:
 def seidel_2d(p: Mapping[str, int]) -> dict[str, np.ndarray]:
     """2-D Gauss-Seidel: in-place 9-point averages, row by row, TSTEPS times (inherently sequential)."""
     tsteps, n = p["TSTEPS"], p["N"]
-    i, j = _grid(n, n)
+    i, j = grid(n, n)
     a = (((2 * i + 3 * j + 1) % 12) / 11).tolist()
     for _ in range(tsteps):
         for r in range(1, n - 1):
