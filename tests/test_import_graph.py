@@ -1,4 +1,5 @@
-"""No module of costmodel/ imports itself back, not even through an import inside a function."""
+"""The import graph: no module imports itself back (not even through an import inside a function), and
+the layers of docs/ARCHITECTURE.md hold (the core never imports the packages built on it)."""
 
 from __future__ import annotations
 
@@ -39,10 +40,24 @@ def imports(path: Path, root: Path, modules: set[str]) -> set[str]:
     return found
 
 
-def cycles(package: str, root: Path = ROOT) -> list[list[str]]:
-    """Every import cycle among the modules of a package (each found once, from its first module)."""
-    files = {module_name(p, root): p for p in (root / package).rglob("*.py")}
-    graph = {name: sorted(imports(path, root, set(files))) for name, path in files.items()}
+PACKAGES = ("looper", "frontend", "codegen", "costmodel", "polybench")
+
+# looper's core: the IR, dependences, schedules, legality, the schedulers and the search. It imports
+# nothing but itself; the wiring (api, measure, verify, cli, bench, fuzz) connects it to the rest.
+CORE = {f"looper.{name}" for name in ("ir", "expr", "deps", "depwalk", "transforms", "schedule", "legality",
+                                      "strides", "counting", "pluto", "isl_scheduler", "recipe", "errors",
+                                      "progress", "argtypes")}
+
+
+def graph(packages: tuple[str, ...] = PACKAGES, root: Path = ROOT) -> dict[str, list[str]]:
+    """Each module of the packages and the modules of the packages it imports anywhere."""
+    files = {module_name(p, root): p for package in packages for p in (root / package).rglob("*.py")}
+    return {name: sorted(imports(path, root, set(files))) for name, path in files.items()}
+
+
+def cycles(*packages: str, root: Path = ROOT) -> list[list[str]]:
+    """Every import cycle among the modules of the packages (each found once, from its first module)."""
+    edges = graph(packages, root)
     found: list[list[str]] = []
     state: dict[str, int] = {}  # 1: on the current path, 2: done
     path: list[str] = []
@@ -50,7 +65,7 @@ def cycles(package: str, root: Path = ROOT) -> list[list[str]]:
     def visit(node: str) -> None:
         state[node] = 1
         path.append(node)
-        for nxt in graph[node]:
+        for nxt in edges[node]:
             if state.get(nxt) == 1:
                 found.append([*path[path.index(nxt):], nxt])
             elif nxt not in state:
@@ -58,14 +73,40 @@ def cycles(package: str, root: Path = ROOT) -> list[list[str]]:
         path.pop()
         state[node] = 2
 
-    for node in sorted(graph):
+    for node in sorted(edges):
         if node not in state:
             visit(node)
     return found
 
 
-def test_costmodel_has_no_import_cycle() -> None:
-    assert cycles("costmodel") == []
+def is_core(module: str) -> bool:
+    """Part of looper's core (the search package included)."""
+    return module in CORE or module == "looper.search" or module.startswith("looper.search.")
+
+
+def test_no_module_imports_itself_back() -> None:
+    assert cycles(*PACKAGES) == []
+
+
+def test_the_layers_import_downwards_only() -> None:
+    allowed = {  # what each layer may import besides itself and looper's core
+        "core": set(),
+        "frontend": set(),
+        "codegen": {"frontend", "polybench.manifest"},  # the harness finds functions; polybench.h's home
+        "polybench": {"codegen"},
+        "costmodel": {"codegen", "frontend", "polybench"},
+    }
+    wrong = []
+    for module, targets in graph().items():
+        layer = "core" if is_core(module) else module.split(".")[0]
+        if layer not in allowed:  # looper's wiring may import everything
+            continue
+        for target in targets:
+            if is_core(target) or target.split(".")[0] == layer:
+                continue
+            if not any(target == a or target.startswith(a + ".") for a in allowed[layer]):
+                wrong.append(f"{module} -> {target}")
+    assert wrong == []
 
 
 def test_the_checker_sees_a_cycle_through_an_import_inside_a_function(tmp_path: Path) -> None:
@@ -75,4 +116,4 @@ def test_the_checker_sees_a_cycle_through_an_import_inside_a_function(tmp_path: 
     (package / "a.py").write_text("from pkg.b import f\n")
     (package / "b.py").write_text("def f():\n    from pkg import a\n    return a\n")
     (package / "c.py").write_text("from . import a\n")
-    assert cycles("pkg", tmp_path) == [["pkg.a", "pkg.b", "pkg.a"]]
+    assert cycles("pkg", root=tmp_path) == [["pkg.a", "pkg.b", "pkg.a"]]
