@@ -7,6 +7,7 @@ import json
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 from codegen.build import DEFAULT_FLAGS, BuildError
 from codegen.harness import STATISTIC
@@ -16,7 +17,7 @@ from polybench.run import time_kernel
 
 
 def _list(args: argparse.Namespace) -> int:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": k.name,
             "category": k.category,

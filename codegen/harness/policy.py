@@ -139,7 +139,7 @@ def measure(timers: Sequence[Callable[[], float]], policy: Policy, *, baselines:
                         finish(j)
                     return results
                 finish(i)
-        best = min((r.seconds for r in results if r.ok and r.times), default=None)
+        best = min((s for r in results if (s := r.seconds) is not None), default=None)
         for i in list(active):
             if best is not None and _finished(results[i], best, policy):
                 finish(i)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import Any
 
 import cffi
 
@@ -28,6 +29,13 @@ size_t looper_flush_zeros(void);
 void looper_capture_begin(int fd);
 void looper_capture_end(void);
 """
+
+
+def _loaded(lib: Any | None) -> Any:
+    """The loaded library; a request that runs code before any load is an error."""
+    if lib is None:
+        raise RuntimeError("no library loaded")
+    return lib
 
 
 def _serve() -> None:
@@ -51,12 +59,15 @@ def _serve() -> None:
                 lib.looper_init()
                 reply = {"count": lib.looper_count()}
             elif request["op"] == "run":
+                lib = _loaded(lib)
                 seconds = lib.looper_run(request["variant"])
                 reply = {"seconds": seconds, "status": lib.looper_status()}
             elif request["op"] == "state":  # what the runtime did so far (tests look at the flush)
+                lib = _loaded(lib)
                 reply = {"flush_bytes": lib.looper_flush_bytes(), "flush_zeros": lib.looper_flush_zeros(),
                          "flushes": lib.looper_flushes(), "flushed_lines": lib.looper_flushed_lines()}
             elif request["op"] == "capture":
+                lib = _loaded(lib)
                 fd = os.open(request["path"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 lib.looper_capture_begin(fd)
                 try:

@@ -10,6 +10,7 @@ late, from memory another variant broke). Every other variant keeps its runs.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from codegen.harness.library import Library
@@ -112,7 +113,7 @@ class Harness:
                 self._start(path)
                 return self._once(versions[i], self.timeout)
 
-        return [(lambda i=i: timer(i)) if v >= 0 else None for i, v in enumerate(versions)], failed
+        return [partial(timer, i) if v >= 0 else None for i, v in enumerate(versions)], failed
 
     def time(self, library: Library, done: Callable[[int], None] | None = None) -> list[Timed]:
         """Time a library's original (result 0) and each variant of its batch (results 1..n)."""
