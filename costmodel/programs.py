@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from costmodel.generator import generate
@@ -23,7 +23,7 @@ class ProgramSpec:
     defines: dict[str, str | None] = field(default_factory=dict)
 
 
-def program_key(source: str, defines: dict[str, str | None]) -> str:
+def program_key(source: str, defines: Mapping[str, str | None]) -> str:
     """Identity of a program: its text and definitions."""
     return hashlib.sha256((source + json.dumps(defines, sort_keys=True)).encode()).hexdigest()[:20]
 
@@ -50,5 +50,5 @@ def polybench_programs(names: list[str] | None = None) -> Iterator[ProgramSpec]:
         header = k.source.with_suffix(".h")
         include = f'#include "{header.name}"'
         source = k.source.read_text().replace(include, header.read_text(), 1)
-        defines = {f"{POLYBENCH_SIZES.get(name, 'MEDIUM')}_DATASET": None}
+        defines: dict[str, str | None] = {f"{POLYBENCH_SIZES.get(name, 'MEDIUM')}_DATASET": None}
         yield ProgramSpec(program_key(source, defines), "polybench", name, index, source, defines)

@@ -87,8 +87,8 @@ def collate(samples: Sequence[Sample]) -> Batch:
                 unimod_rows.append(s.unimod[i])
                 unimod_lens.append(n)
             local.append((False, cid))
-        for j, kids in enumerate(s.children):
-            ids = tuple(local[k] for k in kids)
+        for j, children in enumerate(s.children):
+            ids = tuple(local[k] for k in children)
             lk = (s.loops[j].tobytes(), ids)
             lid = loop_ids.get(lk)
             if lid is None:

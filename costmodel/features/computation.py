@@ -106,7 +106,7 @@ def _unimodular(steps: tuple[T.Transformation, ...], rows: dict[str, list[Row]],
     lengths = np.ones(n_stmt, dtype=np.int64)
     counts = [[0, 0, 0] for _ in range(n_stmt)]
     if not steps:
-        return out, lengths, [tuple(c) for c in counts]
+        return out, lengths, [(c[0], c[1], c[2]) for c in counts]
     point_dims = {s: [d for d, r in enumerate(rs) if r.loop and not r.tile] for s, rs in rows.items()}
 
     def members(stmt: str, depth: int) -> list[str]:
@@ -134,7 +134,7 @@ def _unimodular(steps: tuple[T.Transformation, ...], rows: dict[str, list[Row]],
             if matrix is not None and lengths[i] <= MAX_UNIMOD_STEPS:
                 out[i, lengths[i]] = matrix
                 lengths[i] += 1
-    return out, lengths, [tuple(c) for c in counts]
+    return out, lengths, [(c[0], c[1], c[2]) for c in counts]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -6,7 +6,7 @@ import ast
 import math
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import islpy as isl
@@ -63,12 +63,17 @@ def _fold_params(scop: Scop, params: Sequence[str]) -> dict[str, int]:
     return {p: int(scop.param_values.get(p, DEFAULT_PARAM)) for p in params}
 
 
+def _param_value(values: Mapping[str, int], name: str | None) -> int:
+    """A parameter's value (DEFAULT_PARAM for one not given or without a name)."""
+    return values.get(name, DEFAULT_PARAM) if name is not None else DEFAULT_PARAM
+
+
 def _fixed_domain(stmt: Statement, values: dict[str, int]) -> isl.Set:
     d = stmt.domain
     ctx = d.get_ctx()
     for i in range(d.dim(isl.dim_type.param)):
-        d = d.fix_val(isl.dim_type.param, i, isl.Val.int_from_si(ctx, values.get(d.get_dim_name(isl.dim_type.param,
-                                                                                                    i), DEFAULT_PARAM)))
+        value = _param_value(values, d.get_dim_name(isl.dim_type.param, i))
+        d = d.fix_val(isl.dim_type.param, i, isl.Val.int_from_si(ctx, value))
     return d.project_out(isl.dim_type.param, 0, d.dim(isl.dim_type.param))
 
 
@@ -109,7 +114,7 @@ def _aff_linear(aff: isl.Aff, depth: int, values: dict[str, int]) -> tuple[list[
     for i in range(aff.dim(isl.dim_type.param)):
         c = _int(aff.get_coefficient_val(isl.dim_type.param, i))
         if c:
-            const += c * values.get(aff.get_dim_name(isl.dim_type.param, i), DEFAULT_PARAM)
+            const += c * _param_value(values, aff.get_dim_name(isl.dim_type.param, i))
     return coeffs, const
 
 

@@ -52,7 +52,7 @@ class Featurizer:
         return self._origin(self._entry(scop))
 
     def _origin(self, prog: _Program) -> Sample:
-        if prog.origin is None:
+        if not isinstance(prog.origin, Sample):  # None until the first use
             prog.origin = self._features(Schedule(prog.scop), prog)
         return prog.origin
 
@@ -90,11 +90,12 @@ class Featurizer:
                                                  *_unimodular(steps, rows, pf))
         tree, sharing, unimod, unimod_len, counts = structure
         comps = np.empty((n_stmt, COMP_DIM), dtype=np.float32)
-        marks: dict[str, list] = {}
-        for kind, keys in (("p", low.parallel), ("v", low.vector), ("u", low.unroll.items())):
-            for key in keys:
-                (s, d), extra = (key, None) if kind != "u" else key
-                marks.setdefault(s, []).append((kind, d, extra))
+        marks: dict[str, list[tuple[str, int, int | None]]] = {}  # statement -> (kind, depth, unroll factor)
+        for kind, keys in (("p", low.parallel), ("v", low.vector)):
+            for s, d in keys:
+                marks.setdefault(s, []).append((kind, d, None))
+        for (s, d), factor in low.unroll.items():
+            marks.setdefault(s, []).append(("u", d, factor))
         for i, info in enumerate(pf.statements):
             name = info.name
             # Everything _computation reads, so equal keys mean equal vectors.

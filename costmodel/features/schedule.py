@@ -76,13 +76,16 @@ class _Program:
         self.spans: dict[tuple, float] = {}  # (stmt, coefficients) -> extent of the row over the domain
         self.computations: dict[tuple, np.ndarray] = {}  # a statement's whole schedule state -> its vector
         self.structures: dict[tuple, tuple] = {}  # (all row texts, unimodular steps) -> tree and step matrices
-        self.origin = None  # the original schedule's Sample, made by the Featurizer on first use
+        # The original schedule's Sample, made by the Featurizer on first use (typed object: features.sample,
+        # which defines Sample, imports this module).
+        self.origin: object = None
         self.pf.original_outer_sharing = _outer_sharing(self.parse(Schedule(scop).lowered)[0])
 
-    def parse(self, low: Lowered) -> tuple[dict[str, list[Row]], dict[str, tuple[str, ...]]]:
-        """Parsed rows of every statement, and the rows' texts (a cheap identity of a statement's schedule)."""
+    def parse(self, low: Lowered) -> tuple[dict[str, list[Row]], dict[str, tuple[int | str, ...]]]:
+        """Parsed rows of every statement, and the rows' texts (a cheap identity of a statement's schedule;
+        a constant row is its value)."""
         result: dict[str, list[Row]] = {}
-        texts: dict[str, tuple[str, ...]] = {}
+        texts: dict[str, tuple[int | str, ...]] = {}
         cache = self.rows
         if max(len(cache), len(self.transformed), len(self.computations), 4 * len(self.structures)) > 100_000:
             for table in (cache, self.transformed, self.computations, self.structures):
@@ -90,7 +93,7 @@ class _Program:
         constants = self.constants
         for info in self.pf.statements:
             parsed = []
-            keys = []
+            keys: list[int | str] = []
             for aff in low.rows[info.name]:
                 # Most rows are sequencing constants: is_cst() and the value cost far less than str().
                 if aff.is_cst():
@@ -183,7 +186,7 @@ def _fill_strides(v: np.ndarray, info: StatementInfo, tinv: np.ndarray, n_points
 def _outer_sharing(rows: dict[str, list[Row]]) -> dict[str, int]:
     """Per statement, how many statements share its outermost loop (itself included)."""
     def outer(rs: list[Row]) -> tuple | None:
-        prefix = []
+        prefix: list[float] = []
         for r in rs:
             if r.loop:
                 return tuple(prefix)

@@ -104,11 +104,12 @@ class Renderer:
             st.text = f"{x} = {a} {'>' if st.style == 0 else '<'} {b} ? {a} : {b}"
             var.bound = max(var.bound, *(t.refs[0].var.bound for t in st.terms))
         elif st.kind == "scale":
-            f = st.terms[0].factor
+            factor = st.terms[0].factor
+            assert factor is not None  # a scale statement's one term always has its scalar (Builder.scale)
             if is_int:
-                st.text = f"{x} = ({f.name} * {x}) % {MOD}"
+                st.text = f"{x} = ({factor.name} * {x}) % {MOD}"
             else:
-                st.text = f"{x} *= {f.name}" if st.style == 0 else f"{x} = {f.name} * {x}"
+                st.text = f"{x} *= {factor.name}" if st.style == 0 else f"{x} = {factor.name} * {x}"
         else:
             raise ValueError(st.kind)
 
@@ -250,9 +251,9 @@ def program_c(*, name: str, seed: int, dtype: str, sizes: Mapping[str, int], sma
     lines += [f"  int {p.lower()} = {p};" for p in sizes]
     lines += [f"  {ctype} {s.name};" for s in scalars]
     for a in arrays:
-        ext = a.extents()
+        extents = a.extents()
         lines.append(f"  POLYBENCH_{a.rank}D_ARRAY_DECL({a.name}, {ctype}, "
-                     f"{', '.join(e.render() for e in ext)}, {', '.join(e.render(_lower) for e in ext)});")
+                     f"{', '.join(e.render() for e in extents)}, {', '.join(e.render(_lower) for e in extents)});")
     sz = ", ".join(p.lower() for p in params)
     call = lambda fn, first, xs: f"{fn}({', '.join([first, *xs])})"
     lines += ["", "  " + call("init_array", sz, [f"&{s.name}" for s in scalars] +

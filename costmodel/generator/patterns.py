@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from costmodel.generator.builder import ITERATORS, MAX_ARRAYS, Builder
 from costmodel.generator.model import Iter, Loop, Node, Ref, Stmt, Sub, Term, Var
 
 
-def chain(loops: list[Loop], body: list[Node]) -> Loop:
+def chain(loops: list[Loop], body: Sequence[Node]) -> Loop:
     """Nest loops into each other (first outermost) around `body`; return the outermost."""
     loops[-1].body.extend(body)
     for outer, inner in itertools.pairwise(loops):
@@ -17,7 +17,7 @@ def chain(loops: list[Loop], body: list[Node]) -> Loop:
     return loops[0]
 
 
-def spine(b: Builder, d: int, env: list[Loop] = (), *, first: int = 0) -> list[Loop]:
+def spine(b: Builder, d: int, env: Sequence[Loop] = (), *, first: int = 0) -> list[Loop]:
     """d loops, each possibly bounded by an enclosing one (not yet nested: see chain)."""
     loops: list[Loop] = []
     for n in range(d):
@@ -159,9 +159,11 @@ def scalar_reduction(b: Builder, max_depth: int) -> list[Node]:
     return [outer[0]]
 
 
-STAR = {1: [(-1,), (0,), (1,)],
-        2: [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)],
-        3: [(0, 0, 0), (-1, 0, 0), (1, 0, 0), (0, -1, 0), (0, 1, 0), (0, 0, -1), (0, 0, 1)]}
+STAR: dict[int, list[tuple[int, ...]]] = {
+    1: [(-1,), (0,), (1,)],
+    2: [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)],
+    3: [(0, 0, 0), (-1, 0, 0), (1, 0, 0), (0, -1, 0), (0, 1, 0), (0, 0, -1), (0, 0, 1)],
+}
 
 
 def stencil(b: Builder, max_depth: int) -> list[Node]:
@@ -200,6 +202,7 @@ def stencil(b: Builder, max_depth: int) -> list[Node]:
         refs = [b._ref(src, [_shift(it, c) for it, c in zip(its, p, strict=True)], loops) for p in points]
         return chain(loops, [b.average(dst_ref, refs)])
 
+    nests: list[Node]
     if in_place:
         b.tags.add("gauss_seidel")
         nests = [sweep(a, a, False)]
