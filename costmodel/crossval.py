@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from costmodel.dataset import Dataset, load_dataset, open_db, programs
 from costmodel.evaluate import metrics, predict
@@ -26,14 +27,14 @@ def folds(keys: list[str], names: dict[str, str], count: int | None = None) -> d
     if not count or count >= len(keys):
         labels = {k: names.get(k) or k for k in keys}
         uses = Counter(labels.values())
-        out = {}
+        out: dict[str, list[str]] = {}
         for k in sorted(keys):  # a name shared by two programs, or unfit for a file name, gets the key
             label = labels[k]
             if uses[label] > 1 or not label.replace("-", "").replace("_", "").isalnum():
                 label = f"{label.replace('/', '_')}-{k[:8]}"
             out[label] = [k]
         return out
-    out: dict[str, list[str]] = {}
+    out = {}
     for k in sorted(keys):
         index = int(hashlib.sha256(k.encode()).hexdigest()[:8], 16) % count
         out.setdefault(f"fold-{index}", []).append(k)
@@ -82,7 +83,7 @@ def leave_one_out(data: str | Path, out_dir: str | Path, config: TrainConfig | N
         for k, pm in saved["programs"].items():
             pooled[k] = (pm["predicted"], pm["measured"])
         results[fold] = metrics({k: (pm["predicted"], pm["measured"]) for k, pm in saved["programs"].items()})
-    report = {"data": str(data), "suite": suite, "config": asdict(config), "folds": results,
+    report: dict[str, Any] = {"data": str(data), "suite": suite, "config": asdict(config), "folds": results,
               "pooled": metrics(pooled)}
     (out_dir / "leave_one_out.json").write_text(json.dumps(report, indent=2, default=_json_safe))
     lines = ["| held out | samples | MAPE | Spearman | nDCG@1 | top-1 regret |", "|---|---|---|---|---|---|"]

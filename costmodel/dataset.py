@@ -270,8 +270,8 @@ def load_dataset(db: str | Path, *, loader: ScopLoader = frontend_loader, cache:
     cache_file = _cache_path(db)
     if cache and cache_file.exists():
         try:
-            with cache_file.open("rb") as f:
-                cached = pickle.load(f)
+            with cache_file.open("rb") as stored:
+                cached = pickle.load(stored)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ModuleNotFoundError):
             # A cache of another code version (a class moved or gone): featurize again.
             cached = {}

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+Values = Sequence[float] | np.ndarray  # a program's speedups: a list or a 1-d array
 
-def ranks(values: Sequence[float]) -> np.ndarray:
+
+def ranks(values: Values) -> np.ndarray:
     """1-based ranks, ties sharing their average rank."""
     a = np.asarray(values, dtype=np.float64)
     order = np.argsort(a, kind="mergesort")
@@ -36,7 +38,7 @@ def ranks(values: Sequence[float]) -> np.ndarray:
     return r
 
 
-def spearman(a: Sequence[float], b: Sequence[float]) -> float:
+def spearman(a: Values, b: Values) -> float:
     """Spearman's rank correlation; nan when undefined (fewer than 2 values or a constant side)."""
     if len(a) < 2:
         return math.nan
@@ -46,7 +48,7 @@ def spearman(a: Sequence[float], b: Sequence[float]) -> float:
     return float((ra * rb).sum() / den) if den > 0 else math.nan
 
 
-def ndcg(predicted: Sequence[float], measured: Sequence[float], k: int) -> float:
+def ndcg(predicted: Values, measured: Values, k: int) -> float:
     """nDCG@k with the measured speedups as gains, in the order of the predictions."""
     y = np.asarray(measured, dtype=np.float64)
     order = np.argsort(-np.asarray(predicted, dtype=np.float64), kind="mergesort")[:k]
@@ -56,7 +58,7 @@ def ndcg(predicted: Sequence[float], measured: Sequence[float], k: int) -> float
     return dcg / ideal if ideal > 0 else math.nan
 
 
-def top1_regret(predicted: Sequence[float], measured: Sequence[float]) -> float:
+def top1_regret(predicted: Values, measured: Values) -> float:
     """max measured / measured of the model's favourite - 1."""
     y = np.asarray(measured, dtype=np.float64)
     best = int(np.argmax(np.asarray(predicted, dtype=np.float64)))

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import cast
 
 import torch
 
@@ -31,7 +32,7 @@ def save_model(model: CostModel | Ensemble, path: str | Path, meta: dict | None 
     path = Path(path)
     data: dict = {"format": FORMAT, "meta": meta or {}}
     if isinstance(model, Ensemble):
-        data["members"] = [_part(m) for m in model.members]
+        data["members"] = [_part(cast(CostModel, m)) for m in model.members]  # ModuleList items are Modules
     else:
         data.update(_part(model))
     tmp = path.with_name(path.name + ".tmp")
@@ -55,7 +56,7 @@ def load_model(path: str | Path) -> CostModel | Ensemble:
     members = [_member(path, part) for part in data.get("members", [data])]
     model = members[0] if "members" not in data else Ensemble(members)
     model.eval()
-    model.meta = data.get("meta", {})  # type: ignore[attr-defined]
+    model.meta = data.get("meta", {})
     return model
 
 

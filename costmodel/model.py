@@ -63,6 +63,14 @@ def _last_state(lstm: nn.LSTM, x: torch.Tensor, lengths: torch.Tensor) -> torch.
 class CostModel(nn.Module):
     """Predicts log(speedup) of a batch of (program, schedule) samples."""
 
+    # Buffers (register_buffer), which nn.Module's attribute lookup types as Tensor | Module.
+    comp_mean: torch.Tensor
+    comp_std: torch.Tensor
+    loop_mean: torch.Tensor
+    loop_std: torch.Tensor
+    log_offset: torch.Tensor
+    meta: dict  # the checkpoint's metadata, set by costmodel.inference.load_model
+
     def __init__(self, config: ModelConfig = ModelConfig()) -> None:
         super().__init__()
         c = self.config = config
@@ -118,6 +126,8 @@ class CostModel(nn.Module):
 class Ensemble(nn.Module):
     """Several cost models trained with different seeds; predicts the mean of their log-speedups
     (the geometric mean speedup), which ranks held-out programs better than any one member."""
+
+    meta: dict  # the checkpoint's metadata, set by costmodel.inference.load_model
 
     def __init__(self, members: list[CostModel]) -> None:
         super().__init__()

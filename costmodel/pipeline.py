@@ -18,7 +18,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from codegen.harness import Harness, Policy
 from costmodel import labels
@@ -28,22 +28,24 @@ from costmodel.samplestore import store, stored_progress
 
 PROGRAM_TIMEOUT = 600.0  # seconds a worker may take to prepare one program
 
+H = TypeVar("H", bound=Hashable)  # a backend's task handle (a Future, a Ray ObjectRef)
 
-class Backend(Protocol):
+
+class Backend(Protocol[H]):
     """Where tasks run: `slots` at once."""
 
     slots: int
 
-    def submit(self, *args: Any) -> Hashable:
+    def submit(self, *args: Any) -> H:
         """Start a task; return its handle."""
 
-    def wait(self, tasks: list[Hashable], timeout: float) -> set[Hashable]:
+    def wait(self, tasks: list[H], timeout: float) -> set[H]:
         """The tasks that finished (successfully or not) within `timeout` seconds."""
 
-    def result(self, task: Hashable) -> tuple[Any, str | None]:
+    def result(self, task: H) -> tuple[Any, str | None]:
         """A finished task's value and the machine that computed it (None: this one); raises its error."""
 
-    def cancel(self, task: Hashable) -> None:
+    def cancel(self, task: H) -> None:
         """Stop a failed or hung task and free its slot."""
 
     def close(self) -> None:
@@ -100,10 +102,10 @@ class Task:
     requested: int
 
 
-def drive(backend: Backend, tasks: Iterable[Task], timeout: float) -> Iterator[tuple[Task, Any, str | None]]:
+def drive(backend: Backend[H], tasks: Iterable[Task], timeout: float) -> Iterator[tuple[Task, Any, str | None]]:
     """Run tasks, `backend.slots` at a time, yielding (task, value or the exception, machine) as each ends;
     a task running over `timeout` seconds is cancelled and yields a TimeoutError."""
-    running: dict[Hashable, tuple[Task, float]] = {}
+    running: dict[H, tuple[Task, float]] = {}
 
     def finished() -> Iterator[tuple[Task, Any, str | None]]:
         # Poll at least as often as the timeout, so that a hung task is stopped about on time.

@@ -12,6 +12,7 @@ Each node imports looper itself: it must have the same version installed, and gc
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import ray
 
@@ -39,7 +40,8 @@ class RayBackend:
         self._owner = not ray.is_initialized()
         if self._owner:
             # Quiet: only errors from Ray itself and no worker output relayed, as with the local backend.
-            ray.init(address=address, **({"logging_level": logging.ERROR, "log_to_driver": False} if quiet else {}))
+            options: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False} if quiet else {}
+            ray.init(address=address, **options)
         self.slots = max(1, jobs)
         self._running: set[ray.ObjectRef] = set()
 

@@ -231,9 +231,7 @@ def train(data: str | Path | Dataset, out: str | Path, config: TrainConfig = Tra
             _save_state(files["state"], model, optimizer, scheduler, epoch, best, bad, history, config,
                         model_config)
             files["history"].write_text(json.dumps(history, indent=1))
-        from costmodel.inference import load_model
-
-        best_model = load_model(files["model"])
+        best_model = _load_single(files["model"])
         offset = calibrate(best_model, val_set)
         save_model(best_model, files["model"], {**best_model.meta, "log_offset": offset})
         val = evaluate_examples(best_model, val_set)
@@ -241,6 +239,15 @@ def train(data: str | Path | Dataset, out: str | Path, config: TrainConfig = Tra
             _plots(history, best_model, val_set, files, config.loss)
     return {"epochs": len(history), "best_val_loss": best, "val": val, "files": {k: str(v) for k, v in files.items()},
             "train_programs": len(train_keys), "val_programs": len(val_keys)}
+
+
+def _load_single(path: Path) -> CostModel:
+    """A checkpoint that train() wrote: one model, never an ensemble."""
+    from costmodel.inference import load_model
+
+    model = load_model(path)
+    assert isinstance(model, CostModel)
+    return model
 
 
 def calibrate(model: CostModel, examples: list[Example]) -> float:
@@ -291,12 +298,10 @@ def train_ensemble(data: str | Path, out: str | Path, config: TrainConfig = Trai
         tasks = [(str(data), path, cfg, model_config, resume, plots, k) for k, path, cfg in runs]
         with ProcessPoolExecutor(min(jobs, members), mp_context=multiprocessing.get_context("spawn")) as pool:
             summaries = list(pool.map(_train_member, tasks))
-    from costmodel.inference import load_model
-
-    loaded = [load_model(member_path(out, k)) for k in range(members)]
-    ensemble = Ensemble(loaded)  # type: ignore[arg-type]
+    loaded = [_load_single(member_path(out, k)) for k in range(members)]
+    ensemble = Ensemble(loaded)
     meta = {"ensemble": members, "data": str(data), "train_config": asdict(config),
-            "members": [m.meta for m in loaded]}  # type: ignore[attr-defined]
+            "members": [m.meta for m in loaded]}
     save_model(ensemble, out, meta)
     return {"members": summaries, "files": {"model": str(out)}}
 
