@@ -96,7 +96,8 @@ class MeasureEvaluator:
             except ValueError:  # no code for this schedule: a candidate that does not build
                 texts.append("")
         batch = Batch(self.program.source, tuple(texts), self.program.compiler, self.program.directory)
-        done = (lambda i: self.progress(1)) if self.progress else None
+        progress = self.progress
+        done = (lambda i: progress(1)) if progress else None
         with Harness(self.policy, timeout=self.timeout) as harness:
             base, *timed = harness.time(build(batch, jobs=self.jobs), done=done)
         return base, timed

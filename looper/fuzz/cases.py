@@ -12,7 +12,7 @@ import dataclasses
 import hashlib
 import re
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -303,7 +303,7 @@ def remap_schedule(old_source: str, new_source: str, defines: tuple[tuple[str, i
                          for s, text in step.maps if s in names)
             out.append(T.Reschedule(maps))
             continue
-        changes = {}
+        changes: dict[str, str] = {}
         for attr in ("stmt", "other"):
             name = getattr(step, attr, None)
             if name is None:
@@ -320,13 +320,13 @@ def remap_schedule(old_source: str, new_source: str, defines: tuple[tuple[str, i
             except ScheduleError:
                 members = []
             survivor = next((m for m in members if m in names), None)
-            if survivor is None:
-                changes = None
+            if survivor is None:  # the step's loop is gone: the step too
                 break
             changes[attr] = names[survivor]
-        if changes is not None:
+        else:
             out.append(dataclasses.replace(step, **changes))
     return {**schedule, "statements": [s.name for s in new.statements], "steps": [t.to_json() for t in out]}
 
 
-FUNCTIONS = {"evaluate": evaluate, "remap_schedule": remap_schedule}  # what a worker process may be asked to run
+# What a worker process may be asked to run.
+FUNCTIONS: dict[str, Callable[..., Any]] = {"evaluate": evaluate, "remap_schedule": remap_schedule}

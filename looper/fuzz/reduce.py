@@ -64,7 +64,7 @@ def region_bounds(source: str) -> tuple[int, int] | None:
 
 def parse_items(text: str, pos: int, end: int) -> list[Item]:
     """The statements of text[pos:end] (the C subset of SCoP regions), nested."""
-    items = []
+    items: list[Item] = []
     while True:
         pos = _skip_space(text, pos, end)
         if pos >= end or text[pos] == "}":
@@ -264,7 +264,7 @@ class Reducer:
         steps = list((case.schedule or {}).get("steps", []))
         i = len(steps) - 1
         while i >= 0 and not self._out_of_time():  # last steps first: earlier steps name the loops of later ones
-            candidate = case.with_(schedule={**case.schedule, "steps": steps[:i] + steps[i + 1 :]})
+            candidate = _with_steps(case, steps[:i] + steps[i + 1 :])
             result = self._try(candidate, target)
             if result is not None:
                 case, outcome, steps, changed = candidate, result, steps[:i] + steps[i + 1 :], True
@@ -272,11 +272,12 @@ class Reducer:
             i -= 1
         for i in range(len(steps)):
             for simpler in _simpler_steps(steps[i]):
-                candidate = case.with_(schedule={**case.schedule, "steps": [*steps[:i], simpler, *steps[i + 1 :]]})
+                simplified = [*steps[:i], simpler, *steps[i + 1 :]]
+                candidate = _with_steps(case, simplified)
                 result = self._try(candidate, target)
                 if result is not None:
                     case, outcome, changed = candidate, result, True
-                    steps = list(candidate.schedule["steps"])
+                    steps = list(simplified)
                     break
         return case, outcome, changed
 
@@ -319,6 +320,11 @@ class Reducer:
                     self.log(f"reduce: {name}={smaller}")
                     break
         return case, outcome, changed
+
+
+def _with_steps(case: Case, steps: list) -> Case:
+    """The case with these transformation steps (a case with steps has a schedule)."""
+    return case.with_(schedule={**(case.schedule or {}), "steps": steps})
 
 
 def local_call(name: str, *args: Any, **kwargs: Any) -> Any:

@@ -14,12 +14,13 @@ import tempfile
 import threading
 import time
 import traceback
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from codegen.harness.worker import describe_exit
 from looper.fuzz.cases import (
@@ -34,6 +35,8 @@ from looper.fuzz.reduce import Reducer, Reduction, count_statements, describe, s
 from polybench.dump import RTOL
 
 CHEAP_SEARCHES = ("pluto", "isl", "none")  # run on every program; the others take turns (see Options.all_searches)
+StartMethod = Literal["spawn", "fork", "forkserver"]  # multiprocessing's start methods
+Context = SpawnContext | ForkContext | ForkServerContext
 
 
 @dataclass(frozen=True)
@@ -55,17 +58,25 @@ class Options:
     reduce: bool = True
     reduce_budget: float = 300.0  # seconds per failure
     max_reductions: int = 3  # per failure signature (kind and detail); later ones are saved unreduced
-    start_method: str = "spawn"  # of the worker processes ("fork" lets tests inject bugs by monkeypatching)
+    start_method: StartMethod = "spawn"  # of the worker processes ("fork" lets tests inject bugs by monkeypatching)
     quiet: bool = False
+
+
+def _context(method: StartMethod) -> Context:
+    """multiprocessing's context for a start method (typeshed gives get_context of a str as a BaseContext,
+    which has no Process)."""
+    context = multiprocessing.get_context(method)
+    assert isinstance(context, Context)
+    return context
 
 
 class Worker:
     """A process running functions of looper.fuzz.cases, in a process group of its own so that a
     hung call is killed together with the compiler or program it started."""
 
-    def __init__(self, root: Path, name: str, method: str = "spawn") -> None:
+    def __init__(self, root: Path, name: str, method: StartMethod = "spawn") -> None:
         self.root, self.name = root, name
-        self.ctx = multiprocessing.get_context(method)
+        self.ctx = _context(method)
         self.case: Case | None = None
         self.started = 0.0
         self.closed = False
@@ -126,6 +137,7 @@ class Worker:
     def kill(self) -> None:
         """Kill the worker and everything it started (its process group), by id."""
         self.case = None
+        assert self.proc.pid is not None  # started by _start
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -253,7 +265,7 @@ def run(out: Path, options: Options, *, log: Callable[[str], None] | None = None
     started = time.monotonic()
     counts: Counter[str] = Counter()
     by_mode: Counter[str] = Counter()
-    time_by_mode: Counter[str] = Counter()  # worker seconds
+    time_by_mode: defaultdict[str, float] = defaultdict(float)  # worker seconds
     failures: Counter[str] = Counter()
     reduced_signatures: Counter[tuple] = Counter()
     retried: set[tuple] = set()
