@@ -96,7 +96,7 @@ def collect(store: Store, key: Key, configs: Sequence[Config], skipped: Mapping[
     gcc = next((c.cc for c in configs if c.name == BASELINE), "gcc")
     clang = next((c.cc for c in configs if c.name.startswith("polly")), "clang-16")
     names = [c.name for c in configs]
-    data = {
+    data: dict[str, Any] = {
         "commit": key.commit,
         "machine": key.machine,
         "cpu": cpu_model(),

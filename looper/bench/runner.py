@@ -263,6 +263,7 @@ def measure_kernel(kernel: Kernel, configs: Sequence[Config], settings: Settings
     base = variants[0]
     reference = None
     if base.status == OK:
+        assert base.checker is not None  # built by _build, else its status is not OK
         try:
             reference = _outputs(base.checker, settings)
         except (RuntimeError, DumpError, subprocess.TimeoutExpired) as exc:
@@ -274,6 +275,7 @@ def measure_kernel(kernel: Kernel, configs: Sequence[Config], settings: Settings
             v.fail(ERROR, "not verified: the baseline failed")
             continue
         step(1, f"{kernel.name}: verifying {v.config.name}")
+        assert v.checker is not None  # built by _build, else its status is not OK
         try:
             mismatch = compare(reference, _outputs(v.checker, settings), rtol=rtol(kernel))
         except (RuntimeError, DumpError, subprocess.TimeoutExpired) as exc:
@@ -306,13 +308,16 @@ def measure_kernel(kernel: Kernel, configs: Sequence[Config], settings: Settings
             original = len(timers)
             positions = {0: original}
             late.append((positions, failed))
-            timers.append((None, versions[0], original))  # type: ignore[arg-type]
+            original_timer = versions[0]
+            assert original_timer is not None  # the original always has a timer (Harness.timers)
+            timers.append((None, original_timer, original))
             for k, v in enumerate(group):
-                if versions[k + 1] is None:
+                timer = versions[k + 1]
+                if timer is None:
                     v.fail(ERROR, f"build failed: {_first_lines(library.errors.get(k, ''), 2)}")
                 else:
                     positions[k + 1] = len(timers)
-                    timers.append((v, versions[k + 1], original))  # type: ignore[arg-type]
+                    timers.append((v, timer, original))
         if blas and base.status == OK:
             sample, note = time_matmul(kernel, settings.size)
             extra = _Variant(Config(BLAS, "numpy", (), description=note), status=REFERENCE, message=note)
@@ -333,12 +338,12 @@ def measure_kernel(kernel: Kernel, configs: Sequence[Config], settings: Settings
                           between=lambda: loads.append(busy(samples=5, interval=0.01)))
     for positions, failed in late:
         settle(results, {positions[i]: f for i, f in failed.items() if i and i in positions})
-    for (v, _, baseline), result in zip(timers, results, strict=True):
-        if v is None:
+    for (variant, _, baseline), result in zip(timers, results, strict=True):
+        if variant is None:
             continue
         if not result.ok:
-            v.fail(ERROR, f"run failed: {_first_lines(result.message, 2)}")
-        v.times, v.baselines = result.times, results[baseline].times
+            variant.fail(ERROR, f"run failed: {_first_lines(result.message, 2)}")
+        variant.times, variant.baselines = result.times, results[baseline].times
     if base.status != OK:
         return [Row(kernel.name, BASELINE, ERROR, message=base.message, command=base.config.command(), run_id=run_id)]
     load = sum(loads) / len(loads) if loads else None
