@@ -19,7 +19,7 @@ from looper.ir import Scop
 from looper.legality import carried_at, check, permutable
 from looper.schedule import Schedule, ScheduleError
 from looper.search.candidates import bands, loops
-from looper.strides import stride_one_order
+from looper.strides import point_orders
 
 # What pays on this machine (2 cores, 1 MiB of L2 per core; ../shared/PERFORMANCE_NOTES.md):
 IN_CACHE_BYTES = 256 * 1024  # a nest whose arrays fit in L2 several times over gains nothing from tiles
@@ -67,13 +67,34 @@ def tile_bands(schedule: Schedule, deps: Dependences, sizes: tuple[int, ...]
         for n in range(min(3, band.length), 1, -1):
             if not permutable(schedule, deps, list(band.members), dims[:n]):
                 continue
-            order = stride_one_order(schedule, band.stmt, n, band.depth)
-            result = attempt(schedule, deps, T.Tile(band.stmt, band.depth, sizes[:n], order))
+            result = point_order(schedule, deps, band.stmt, band.depth, sizes[:n],
+                                 innermost=band.length == n == len(low.loop_dims(band.stmt)) - band.depth)
             if result is not None:
                 schedule = result
                 tiled.update({m: (band.depth, n) for m in band.members})
                 break
     return schedule, tiled
+
+
+def point_order(schedule: Schedule, deps: Dependences, stmt: str, depth: int, sizes: tuple[int, ...], *,
+                innermost: bool) -> Schedule | None:
+    """The band tiled with its point loops in stride-1 order; when its point loops are the statements'
+    innermost, the best stride-1 order whose innermost loop carries no dependence (as Pluto's intra-tile
+    optimization: a reduction innermost, gesummv's or bicg's, does not vectorize, its neighbour does)."""
+    n = len(sizes)
+    first = None
+    for order in point_orders(schedule, stmt, n, depth):
+        result = attempt(schedule, deps, T.Tile(stmt, depth, sizes, order))
+        if result is None:
+            continue
+        if not innermost:
+            return result
+        if first is None:
+            first = result
+        dim = result.lowered.loop_dims(stmt)[depth + 2 * n - 1]
+        if carried_at(result, deps, list(result.lowered.members(stmt, dim)), dim) is None:
+            return result
+    return first
 
 
 def parallelize(schedule: Schedule, deps: Dependences, rep: str, band: tuple[int, int] | None, *,

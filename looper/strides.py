@@ -10,6 +10,12 @@ from looper.schedule import Schedule
 def stride_one_order(schedule: Schedule, stmt: str, n: int, depth: int = 0) -> tuple[int, ...]:
     """Intra-tile order of the `n` loops from `depth` around `stmt` that puts innermost the loop along
     which most accesses of the band's statements are stride-1 (the last subscript moves)."""
+    return point_orders(schedule, stmt, n, depth)[0]
+
+
+def point_orders(schedule: Schedule, stmt: str, n: int, depth: int = 0) -> list[tuple[int, ...]]:
+    """The `n` intra-tile orders with each loop innermost in turn, the best stride-1 choice first (most
+    accesses of the band's statements stride-1 along the innermost loop, few with a large stride)."""
     low = schedule.lowered
     dims = low.loop_dims(stmt)[depth : depth + n]
     members = low.members(stmt, dims[0])
@@ -27,8 +33,8 @@ def stride_one_order(schedule: Schedule, stmt: str, n: int, depth: int = 0) -> t
                     score[k] += 2 if not any(moves[:-1]) else 1
                 elif any(moves[:-1]):
                     score[k] -= 2  # a large stride
-    inner = max(range(n), key=lambda k: (score[k], k))
-    return tuple([k for k in range(n) if k != inner] + [inner])
+    inners = sorted(range(n), key=lambda k: (score[k], k), reverse=True)
+    return [tuple([k for k in range(n) if k != inner] + [inner]) for inner in inners]
 
 
 def coefficients(aff: isl.Aff, depth: int) -> list[int]:
