@@ -167,7 +167,23 @@ def _run_opt(args: argparse.Namespace) -> int:
         _write_output(args.emit_schedule, dumps(result) + "\n")
     if args.verify and result.verification is not None:
         _say(args, f"[looper] verified: {result.verification.message}")
+    _say(args, f"looper-opt: wrote {output}: {_summary(result)}")
     return EXIT_OK
+
+
+def _summary(result) -> str:
+    """Each region's chosen sequence in short: its steps' kinds in order, repeats counted."""
+    parts = []
+    for r in result.regions:
+        kinds: list[str] = []
+        counts: dict[str, int] = {}
+        for step in r.schedule.steps:
+            if step.kind not in counts:
+                kinds.append(step.kind)
+            counts[step.kind] = counts.get(step.kind, 0) + 1
+        steps = ", ".join(k if counts[k] == 1 else f"{counts[k]} {k}" for k in kinds) or "unchanged"
+        parts.append(f"{r.scop.name} {steps}")
+    return "; ".join(parts) or "no region optimized"
 
 
 def _explain(result, args: argparse.Namespace) -> None:

@@ -256,7 +256,8 @@ def test_quiet_silences_warnings_and_strict_makes_them_errors(tmp_path: Path) ->
     proc = looper_opt(src)
     assert proc.returncode == 0
     assert proc.stderr.splitlines() == [f"{src}:1:1: warning: no '#pragma scop' region found "
-                                        "(the output is a copy of the input)"]
+                                        "(the output is a copy of the input)",
+                                        f"looper-opt: wrote {tmp_path / 'plain.looper.c'}: no region optimized"]
     assert (tmp_path / "plain.looper.c").read_bytes() == src.read_bytes()
     (tmp_path / "plain.looper.c").unlink()
     proc = looper_opt(src, "--quiet")
@@ -277,3 +278,13 @@ def test_dump_scop_follows_the_same_policy(tmp_path: Path) -> None:
     proc = looper_opt(src, "--dump-scop")
     assert proc.returncode == 0 and len(json.loads("[" + proc.stdout.replace("}\n\n{", "},\n{") + "]")) == 2
     assert proc.stderr.strip().startswith(f"{src}:8:3: warning: 'while' loops")
+
+
+def test_success_ends_with_one_line_saying_what_was_written(gemm: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o.c"
+    proc = looper_opt(gemm, "--search", "pluto", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == [f"looper-opt: wrote {out}: kernel_gemm reschedule, 2 tile, 2 parallelize, "
+                                        "2 vectorize"]
+    proc = looper_opt(gemm, "--search", "none", "-o", out, "--quiet")
+    assert proc.returncode == 0 and proc.stderr == ""
