@@ -79,11 +79,13 @@ def tile_bands(schedule: Schedule, deps: Dependences, sizes: tuple[int, ...]
 def point_order(schedule: Schedule, deps: Dependences, stmt: str, depth: int, sizes: tuple[int, ...], *,
                 innermost: bool) -> Schedule | None:
     """The band tiled with its point loops in stride-1 order; when its point loops are the statements'
-    innermost, the best stride-1 order whose innermost loop carries no dependence (as Pluto's intra-tile
-    optimization: a reduction innermost, gesummv's or bicg's, does not vectorize, its neighbour does)."""
+    innermost, the best stride-1 order whose innermost loop carries no dependence and makes no more
+    accesses large-strided than stride-1 (as Pluto's intra-tile optimization: a reduction innermost,
+    gesummv's or bicg's, does not vectorize, its neighbour does; a skewed stencil's time loop, dependence-
+    free too, walks diagonals)."""
     n = len(sizes)
     first = None
-    for order in point_orders(schedule, stmt, n, depth):
+    for order, unit_stride in point_orders(schedule, stmt, n, depth):
         result = attempt(schedule, deps, T.Tile(stmt, depth, sizes, order))
         if result is None:
             continue
@@ -91,6 +93,8 @@ def point_order(schedule: Schedule, deps: Dependences, stmt: str, depth: int, si
             return result
         if first is None:
             first = result
+        if not unit_stride:
+            continue
         dim = result.lowered.loop_dims(stmt)[depth + 2 * n - 1]
         if carried_at(result, deps, list(result.lowered.members(stmt, dim)), dim) is None:
             return result

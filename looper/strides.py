@@ -3,38 +3,57 @@
 from __future__ import annotations
 
 import islpy as isl
+import numpy as np
 
-from looper.schedule import Schedule
+from looper.schedule import Lowered, Schedule
 
 
 def stride_one_order(schedule: Schedule, stmt: str, n: int, depth: int = 0) -> tuple[int, ...]:
     """Intra-tile order of the `n` loops from `depth` around `stmt` that puts innermost the loop along
     which most accesses of the band's statements are stride-1 (the last subscript moves)."""
-    return point_orders(schedule, stmt, n, depth)[0]
+    return point_orders(schedule, stmt, n, depth)[0][0]
 
 
-def point_orders(schedule: Schedule, stmt: str, n: int, depth: int = 0) -> list[tuple[int, ...]]:
+def point_orders(schedule: Schedule, stmt: str, n: int, depth: int = 0) -> list[tuple[tuple[int, ...], bool]]:
     """The `n` intra-tile orders with each loop innermost in turn, the best stride-1 choice first (most
-    accesses of the band's statements stride-1 along the innermost loop, few with a large stride)."""
+    accesses of the band's statements stride-1 along the innermost loop, few with a large stride), each
+    with whether its innermost loop makes at least as many accesses stride-1 as large-strided."""
     low = schedule.lowered
     dims = low.loop_dims(stmt)[depth : depth + n]
     members = low.members(stmt, dims[0])
-    score = [0] * n
+    score, unit, large = [0] * n, [0] * n, [0] * n
     for s in members:
         statement = schedule.scop.statement(s)
-        rows = [coefficients(low.rows[s][d], statement.depth) for d in dims]
+        steps = directions(low, s, dims, statement.depth)
         for access in statement.accesses:
             subs = subscript_coefficients(access.relation, statement.depth)
             if not subs:
                 continue
-            for k, row in enumerate(rows):
-                moves = [any(c and r for c, r in zip(sub, row, strict=True)) for sub in subs]
-                if moves[-1]:
-                    score[k] += 2 if not any(moves[:-1]) else 1
+            for k, step in enumerate(steps):
+                moves = [bool(np.dot(sub, step)) for sub in subs]
+                if moves[-1] and not any(moves[:-1]):
+                    score[k] += 2
+                    unit[k] += 1
+                elif moves[-1]:
+                    score[k] += 1  # a diagonal: better than a column, still a large stride
+                    large[k] += 1
                 elif any(moves[:-1]):
                     score[k] -= 2  # a large stride
+                    large[k] += 1
     inners = sorted(range(n), key=lambda k: (score[k], k), reverse=True)
-    return [tuple([k for k in range(n) if k != inner] + [inner]) for inner in inners]
+    return [(tuple([k for k in range(n) if k != inner] + [inner]), unit[inner] >= large[inner]) for inner in inners]
+
+
+def directions(low: Lowered, stmt: str, dims: list[int], depth: int) -> list[np.ndarray]:
+    """How the original iterators of `stmt` move when one of the loops `dims` steps and the other loops
+    stay: the columns of the inverse of its loop rows (a skewed loop walks a diagonal), scaled to
+    integers; the rows themselves where the loops are not one unimodular-like square matrix (tiles)."""
+    full = low.loop_dims(stmt)
+    rows = np.array([coefficients(low.rows[stmt][d], depth) for d in full], dtype=float).reshape(len(full), depth)
+    if rows.shape[0] == rows.shape[1] and abs(np.linalg.det(rows)) > 1e-9 and all(d in full for d in dims):
+        inverse = np.linalg.inv(rows)
+        return [np.rint(inverse[:, full.index(d)] * abs(np.linalg.det(rows))).astype(int) for d in dims]
+    return [np.array(coefficients(low.rows[stmt][d], depth), dtype=int) for d in dims]
 
 
 def coefficients(aff: isl.Aff, depth: int) -> list[int]:
