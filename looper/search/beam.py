@@ -99,8 +99,12 @@ def beam_search(
         for parent, _ in beam:
             if phase in ("fusion", "unimodular") and parent.lowered.tiled:
                 continue  # a seed finished by the recipe is tiled already: loop structure comes before tiling
-            if phase == "fusion" and parent.steps and isinstance(parent.steps[0], T.Reschedule):
-                continue  # a rescheduled seed has its fusion from its scheduler's policy (one seed per policy)
+            if phase in ("fusion", "unimodular") and parent.steps and isinstance(parent.steps[0], T.Reschedule):
+                # A rescheduled seed has its loop structure from its scheduler (fusion policy, hyperplanes);
+                # the search refines it with the later steps only (tile sizes, parallel loop, unrolling,
+                # vectorization): interchanges of a seed's loops were the model's worst guesses (gesummv's
+                # stride-N order, predicted 5x, measured 0.9x at LARGE).
+                continue
             for steps in generate(parent, space, deps):
                 candidate = parent.then(*steps)
                 stats.generated += 1
