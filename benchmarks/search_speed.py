@@ -7,8 +7,8 @@ model, or by the analytical stand-in when no model ships) at the size `looper be
 `--record FILE` writes every kernel's chosen schedule (steps and fingerprint), its score, the final
 beam and the search's candidate counts as JSON; `--compare FILE` checks them against such a file and
 exits 1 on any difference: a change that only makes the search faster must leave them all as they
-were. The script runs itself with PYTHONHASHSEED=0: the beam keeps one member per seed origin in the
-order of a set of strings, which Python's hash randomization would shuffle from run to run.
+were. The script runs itself with PYTHONHASHSEED=0, so that no order of a set of strings can differ
+between the runs compared (the beam keeps its seeds in their given order).
 
     python benchmarks/search_speed.py [--size LARGE] [--beam-width 4] [--fusion-width 64] [--kernels gemm lu ...]
                                       [--model model.pt] [--record FILE | --compare FILE]
