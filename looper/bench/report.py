@@ -164,7 +164,7 @@ def combine(runs: Sequence[Mapping[str, Any]], configs: Sequence[str] | None = N
     listed = [n for n in _order(list(configurations))
               if n in shown or ((wanted is None or n in wanted) and not configurations[n]["available"])]
     return {
-        "runs": [{k: run.get(k) for k in ("date", "commit", "command", "note")}
+        "runs": [{k: run.get(k) for k in ("date", "machine", "commit", "command", "note")}
                  | {"sizes": {size: {"configs": [n for n, i in source.get(size, {}).items() if i == index],
                                      "load": s.get("load")}
                               for size, s in run["sizes"].items()}}
@@ -247,7 +247,7 @@ def _method(report: Mapping[str, Any]) -> list[str]:
         "built with gcc. A configuration whose compiler is missing is skipped with a note.",
         "- **Geometric mean** over the kernels where the configuration ran and verified.",
         "",
-        "| machine | |", "|---|---|", f"| CPU | {report['cpu']}, {report['cores']} logical cores |",
+        "| machine of the latest run (each run's: [Runs](#runs)) | |", "|---|---|", f"| CPU | {report['cpu']}, {report['cores']} logical cores |",
         *[f"| {cc} | {v} |" for cc, v in report["compilers"].items()],
         f"| NumPy BLAS (gemm's roofline reference) | {report['blas']} |", "",
     ]
@@ -263,15 +263,16 @@ def _configurations(report: Mapping[str, Any]) -> list[str]:
 
 
 def _runs(report: Mapping[str, Any]) -> list[str]:
-    out = ["## Runs", "", "| run | written | commit | columns taken from it | mean load | command |",
-           "|---|---|---|---|---:|---|"]
+    out = ["## Runs", "", "| run | written | machine | commit | columns taken from it | mean load | command |",
+           "|---|---|---|---|---|---:|---|"]
     notes = []
     for index, run in enumerate(report["runs"], 1):
         used = "; ".join(f"{size}: {', '.join(f'`{n}`' for n in s['configs'])}"
                          for size, s in run["sizes"].items() if s["configs"]) or "none"
         loads = [s["load"] for s in run["sizes"].values() if s["load"] is not None]
         load = f"{max(loads):.2f}" + (" (busy)" if max(loads) >= BUSY else "") if loads else ""
-        out.append(f"| {index} | {_when(run)} | `{run['commit']}` | {used} | {load} | `{run['command']}` |")
+        out.append(f"| {index} | {_when(run)} | {run.get('machine', '')} | `{run['commit']}` | {used} | {load} | "
+                   f"`{run['command']}` |")
         if run.get("note"):
             notes.append(f"- Run {index}: {run['note']}")
     return [*out, "", *notes, *([""] if notes else [])]
