@@ -11,7 +11,6 @@ from functools import cache
 from pathlib import Path
 
 from codegen.build import DEFAULT_FLAGS
-from looper.search.candidates import Space
 from looper.search.strategies import Settings as SearchSettings
 from polybench.manifest import Kernel
 
@@ -59,8 +58,6 @@ def default_configs(gcc: str = "gcc", clang: str = "clang-16") -> dict[str, Conf
                description="looper --search isl (isl's scheduler, the same post-processing)"),
         Config("looper", gcc, native, openmp=True, looper=SearchSettings(),
                description="looper's default search (the cost model's beam, from the original and the seeds)"),
-        Config("looper-noseeds", gcc, native, openmp=True, looper=SearchSettings(space=Space(seeds=False)),
-               description="looper's model search from the original program only (no Pluto-class or isl seeds)"),
         Config("looper-analytical", gcc, native, openmp=True, looper=SearchSettings(model="analytical"),
                description="looper's model search scored by the hand-written analytical stand-in"),
         Config("looper-hybrid", gcc, native, openmp=True, looper=SearchSettings(search="hybrid"),

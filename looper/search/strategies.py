@@ -82,7 +82,7 @@ def strategy(name: str) -> Callable[[Strategy], Strategy]:
 
 def _starts(identity: Schedule, deps: Dependences, settings: Settings) -> list[tuple[str, Schedule]]:
     """Every search but the plain paths starts from the original program and from the seeds."""
-    return search_starts(identity, deps, settings.recipe()) if settings.space.seeds else []
+    return search_starts(identity, deps, settings.recipe())
 
 
 @strategy("model")
