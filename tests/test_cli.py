@@ -63,7 +63,8 @@ def test_explain_prints_prefixed_lines(gemm: Path, tmp_path: Path) -> None:
     proc = looper_opt(gemm, "--search", "model", "--explain", "-o", tmp_path / "x.c")
     assert proc.returncode == 0, proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    assert lines and all(ln.startswith("[looper]") for ln in lines)
+    assert lines[-1].startswith(f"looper-opt: wrote {tmp_path / 'x.c'}: kernel_gemm ")
+    assert len(lines) > 1 and all(ln.startswith("[looper]") for ln in lines[:-1])
     assert any("beam #1" in ln for ln in lines)
 
 

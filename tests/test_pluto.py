@@ -11,7 +11,7 @@ from looper.deps import compute_dependences
 from looper.legality import carried_at, check, permutable
 from looper.recipe import apply_recipe
 from looper.schedule import Schedule
-from looper.search.seeds import plain, seeds
+from looper.search.seeds import plain, pluto_base, seeds
 from polybench import KERNELS
 
 
@@ -112,6 +112,24 @@ def test_recipe_makes_a_wavefront_of_tiles_when_no_tile_loop_is_parallel() -> No
     assert carried_at(schedule, deps, sorted(low.rows), parallel_dim) is None
 
 
+def test_the_point_loops_of_a_skewed_stencil_keep_its_time_loop_outside() -> None:
+    # In the skewed band (t, 2t+i, 2t+j) the time loop walks a diagonal of A: never the innermost point loop.
+    scop, deps = _read("jacobi-2d")
+    schedule = apply_recipe(pluto_base(Schedule(scop), deps), deps)
+    tile = next(s for s in schedule.steps if isinstance(s, T.Tile))
+    assert tile.order[-1] != 0, tile
+
+
+def test_a_reduction_is_not_the_innermost_point_loop_when_its_neighbour_vectorizes() -> None:
+    # gesummv: tmp[i] += A[i][j] * x[j]; the j loop carries the sum, the i loop is free and simd.
+    scop, deps = _read("gesummv")
+    schedule = apply_recipe(pluto_base(Schedule(scop), deps), deps)
+    tile = next(s for s in schedule.steps if isinstance(s, T.Tile))
+    assert tile.order[-1] == 0, tile
+    assert any(isinstance(s, T.Vectorize) and s.stmt == tile.stmt for s in schedule.steps), schedule.steps
+    assert check(schedule, deps)
+
+
 def test_recipe_on_the_original_program_is_legal_everywhere() -> None:
     for name in ("lu", "heat-3d", "deriche"):
         scop, deps = _read(name)
@@ -137,12 +155,14 @@ def test_the_seeded_search_carries_every_seed_to_its_last_level() -> None:
     assert origins >= {"original"} | {origin for origin, _ in starts}
     assert result.origin(result.best) in origins
     assert all(check(s, deps) for s, _ in result.beam)
-    # A seed finished by the recipe is tiled: the fusion and unimodular levels leave its structure alone.
+    # A rescheduled seed keeps its scheduler's loop structure: only the later levels refine it.
+    structure = {T.Fuse, T.Distribute, T.Interchange, T.Reverse, T.Skew, T.Shift}
     for schedule, _ in result.explored:
-        if schedule.lowered.tiled and isinstance(schedule.steps[0], T.Reschedule):
-            kinds = [type(t) for t in schedule.steps]
-            first_tile = kinds.index(T.Tile)
-            assert not {T.Fuse, T.Distribute} & set(kinds[first_tile:])
+        if schedule.steps and isinstance(schedule.steps[0], T.Reschedule):
+            recipe = schedule.steps.index(next(s for s in schedule.steps if isinstance(s, T.Tile))) \
+                if any(isinstance(s, T.Tile) for s in schedule.steps) else len(schedule.steps)
+            # the recipe's wavefront (skew, interchange of tile loops) comes after its tiles
+            assert not structure & {type(s) for s in schedule.steps[1:recipe]}, schedule.steps
 
 
 def test_explain_names_the_seed_the_schedule_grew_from(tmp_path) -> None:
