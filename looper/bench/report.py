@@ -247,7 +247,8 @@ def _method(report: Mapping[str, Any]) -> list[str]:
         "built with gcc. A configuration whose compiler is missing is skipped with a note.",
         "- **Geometric mean** over the kernels where the configuration ran and verified.",
         "",
-        "| machine of the latest run (each run's: [Runs](#runs)) | |", "|---|---|", f"| CPU | {report['cpu']}, {report['cores']} logical cores |",
+        "| machine of the latest run (each run's: [Runs](#runs)) | |", "|---|---|",
+        f"| CPU | {report['cpu']}, {report['cores']} logical cores |",
         *[f"| {cc} | {v} |" for cc, v in report["compilers"].items()],
         f"| NumPy BLAS (gemm's roofline reference) | {report['blas']} |", "",
     ]
