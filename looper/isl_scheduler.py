@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import faulthandler
+import os
+from collections.abc import Callable
+
 import islpy as isl
 
 from looper.deps import Dependences
@@ -9,12 +13,44 @@ from looper.ir import Scop
 from looper.transforms import Reschedule
 
 
+class SchedulerCrash(ValueError):
+    """isl's scheduler died on a SCoP (a fault inside isl): no isl schedule for it."""
+
+
 def compute(scop: Scop, deps: Dependences) -> isl.Schedule:
-    """Run isl's scheduler with every dependence as validity, proximity and coincidence constraint."""
+    """Run isl's scheduler with every dependence as validity, proximity and coincidence constraint.
+
+    It runs in a forked child: on some SCoPs isl's scheduler itself faults (SIGSEGV, found by looper
+    fuzz), which would kill looper-opt; the child's death becomes a SchedulerCrash instead."""
     sc = isl.ScheduleConstraints.on_domain(scop.domain).set_context(scop.context)
     relations = deps.pieces if deps.pieces is not None else deps.all  # the simple pieces: see Dependences.pieces
     sc = sc.set_validity(relations).set_proximity(relations).set_coincidence(relations)
-    return sc.compute_schedule()
+    text = _in_child(lambda: str(sc.compute_schedule()))
+    return isl.Schedule.read_from_str(scop.domain.get_ctx(), text)
+
+
+def _in_child(work: Callable[[], str]) -> str:
+    """`work()` computed in a forked child process and its text sent back; a child that dies raises."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: compute, write, leave without any of the parent's clean-up
+        os.close(read)
+        faulthandler.disable()  # its fault is reported by the parent, once
+        code = 1
+        try:
+            with os.fdopen(write, "wb") as out:
+                out.write(work().encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as inp:
+        data = inp.read()
+    _, status = os.waitpid(pid, 0)
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"status {os.WEXITSTATUS(status)}"
+        raise SchedulerCrash(f"isl's scheduler failed in its child process ({how})")
+    return data.decode()
 
 
 def to_2d1(schedule: isl.Schedule, scop: Scop) -> dict[str, isl.Map]:
