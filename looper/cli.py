@@ -9,6 +9,7 @@ import shutil
 import stat
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import looper
@@ -175,13 +176,8 @@ def _summary(result) -> str:
     """Each region's chosen sequence in short: its steps' kinds in order, repeats counted."""
     parts = []
     for r in result.regions:
-        kinds: list[str] = []
-        counts: dict[str, int] = {}
-        for step in r.schedule.steps:
-            if step.kind not in counts:
-                kinds.append(step.kind)
-            counts[step.kind] = counts.get(step.kind, 0) + 1
-        steps = ", ".join(k if counts[k] == 1 else f"{counts[k]} {k}" for k in kinds) or "unchanged"
+        counts = Counter(step.kind for step in r.schedule.steps)  # in order of first appearance
+        steps = ", ".join(k if n == 1 else f"{n} {k}" for k, n in counts.items()) or "unchanged"
         parts.append(f"{r.scop.name} {steps}")
     return "; ".join(parts) or "no region optimized"
 

@@ -50,9 +50,10 @@ def directions(low: Lowered, stmt: str, dims: list[int], depth: int) -> list[np.
     integers; the rows themselves where the loops are not one unimodular-like square matrix (tiles)."""
     full = low.loop_dims(stmt)
     rows = np.array([coefficients(low.rows[stmt][d], depth) for d in full], dtype=float).reshape(len(full), depth)
-    if rows.shape[0] == rows.shape[1] and abs(np.linalg.det(rows)) > 1e-9 and all(d in full for d in dims):
-        inverse = np.linalg.inv(rows)
-        return [np.rint(inverse[:, full.index(d)] * abs(np.linalg.det(rows))).astype(int) for d in dims]
+    det = abs(np.linalg.det(rows)) if rows.shape[0] == rows.shape[1] else 0.0
+    if det > 1e-9 and all(d in full for d in dims):
+        adjugate = np.linalg.inv(rows) * det
+        return [np.rint(adjugate[:, full.index(d)]).astype(int) for d in dims]
     return [np.array(coefficients(low.rows[stmt][d], depth), dtype=int) for d in dims]
 
 

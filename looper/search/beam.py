@@ -97,13 +97,13 @@ def beam_search(
         t0 = time.perf_counter()
         fresh: list[Schedule] = []
         for parent, _ in beam:
-            if phase in ("fusion", "unimodular") and parent.lowered.tiled:
-                continue  # a seed finished by the recipe is tiled already: loop structure comes before tiling
-            if phase in ("fusion", "unimodular") and parent.steps and isinstance(parent.steps[0], T.Reschedule):
-                # A rescheduled seed has its loop structure from its scheduler (fusion policy, hyperplanes);
-                # the search refines it with the later steps only (tile sizes, parallel loop, unrolling,
-                # vectorization): interchanges of a seed's loops were the model's worst guesses (gesummv's
-                # stride-N order, predicted 5x, measured 0.9x at LARGE).
+            rescheduled = bool(parent.steps) and isinstance(parent.steps[0], T.Reschedule)
+            if phase in ("fusion", "unimodular") and (parent.lowered.tiled or rescheduled):
+                # A seed keeps its loop structure: one finished by the recipe is tiled already (structure
+                # comes before tiling), a rescheduled one has it from its scheduler (fusion policy,
+                # hyperplanes). The later levels refine it (tile sizes, parallel loop, unrolling,
+                # vectorization): interchanges of a seed's loops were the model's worst guesses
+                # (gesummv's stride-N order, predicted 5x, measured 0.9x at LARGE).
                 continue
             for steps in generate(parent, space, deps):
                 candidate = parent.then(*steps)
