@@ -76,6 +76,7 @@ class _Program:
         self.spans: dict[tuple, float] = {}  # (stmt, coefficients) -> extent of the row over the domain
         self.computations: dict[tuple, np.ndarray] = {}  # a statement's whole schedule state -> its vector
         self.structures: dict[tuple, tuple] = {}  # (all row texts, unimodular steps) -> tree and step matrices
+        self.statement_rows: dict[tuple[str, str], tuple[list[Row], tuple[int | str, ...]]] = {}  # (stmt, rows text)
         # The original schedule's Sample, made by the Featurizer on first use (typed object: features.sample,
         # which defines Sample, imports this module).
         self.origin: object = None
@@ -86,35 +87,38 @@ class _Program:
         a constant row is its value)."""
         result: dict[str, list[Row]] = {}
         texts: dict[str, tuple[int | str, ...]] = {}
-        cache = self.rows
-        if max(len(cache), len(self.transformed), len(self.computations), 4 * len(self.structures)) > 100_000:
-            for table in (cache, self.transformed, self.computations, self.structures):
+        if max(len(self.rows), len(self.transformed), len(self.computations), 4 * len(self.structures),
+               len(self.statement_rows)) > 100_000:
+            for table in (self.rows, self.transformed, self.computations, self.structures, self.statement_rows):
                 table.clear()
-        constants = self.constants
         for info in self.pf.statements:
-            parsed = []
-            keys: list[int | str] = []
-            for aff in low.rows[info.name]:
-                # Most rows are sequencing constants: is_cst() and the value cost far less than str().
-                if aff.is_cst():
-                    val = aff.get_constant_val()
-                    if val.is_int():
-                        value = val.get_num_si()
-                        row = constants.get(value)
-                        if row is None:
-                            row = constants[value] = Row(False, (), float(value))
-                        parsed.append(row)
-                        keys.append(value)
-                        continue
-                key = str(aff)
-                row = cache.get(key)
-                if row is None:
-                    row = cache[key] = _parse_row(aff, info.depth, self.values)
-                parsed.append(row)
-                keys.append(key)
-            result[info.name] = parsed
-            texts[info.name] = tuple(keys)
+            name = info.name
+            # A beam's schedules share most statements' rows: each distinct statement schedule is parsed once.
+            key = (name, low.text(name))
+            found = self.statement_rows.get(key)
+            if found is None:
+                found = self.statement_rows[key] = self._parse_statement(info, low)
+            result[name], texts[name] = found
         return result, texts
+
+    def _parse_statement(self, info: StatementInfo, low: Lowered) -> tuple[list[Row], tuple[int | str, ...]]:
+        """One statement's parsed rows and their keys (a sequencing constant is its value, a loop its text)."""
+        parsed: list[Row] = []
+        keys: list[int | str] = []
+        for aff, text, value in zip(low.rows[info.name], low.texts(info.name), low.constants(info.name), strict=True):
+            if value is not None:
+                row = self.constants.get(value)
+                if row is None:
+                    row = self.constants[value] = Row(False, (), float(value))
+                parsed.append(row)
+                keys.append(value)
+                continue
+            row = self.rows.get(text)
+            if row is None:
+                row = self.rows[text] = _parse_row(aff, info.depth, self.values)
+            parsed.append(row)
+            keys.append(text)
+        return parsed, tuple(keys)
 
     def span(self, name: str, coeffs: tuple[float, ...]) -> float:
         key = (name, coeffs)
