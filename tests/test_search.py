@@ -175,6 +175,15 @@ def test_the_search_skews_only_bands_that_are_not_permutable_or_not_parallel() -
     assert skew_may_help(fused, deps, ["S0", "S1"], fused.lowered.loop_dims("S0")[:2])
 
 
+def test_a_pair_of_loops_is_skewed_once() -> None:
+    scop, deps, _ = kernel_scop("seidel-2d")
+    skew = T.Skew("S0", 1, 2)
+    once = Schedule(scop).then(skew)
+    assert skew in _offered(Schedule(scop), deps, Space(), T.Skew)
+    assert skew not in _offered(once, deps, Space(), T.Skew) and _offered(once, deps, Space(), T.Skew)
+    assert skew in _offered(once, deps, SAMPLING_SPACE, T.Skew)  # the data sampler's space keeps repeats
+
+
 def test_needed_reversals_only_reverses_loops_of_bands_that_are_not_permutable() -> None:
     needed = Space()  # the default
     scop, deps, _ = kernel_scop("gemm")
