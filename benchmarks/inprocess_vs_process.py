@@ -8,6 +8,13 @@ Reported per program: the Spearman of the two labellings and the pairwise agreem
 than 10% apart (costmodel.agreement's definitions), for all, serial and parallel schedules.
 
     python benchmarks/inprocess_vs_process.py --data run1.db --programs 8 [--repeat 5] [--out process.db]
+
+Where the two labellings disagree, which is right: time the same programs once more, longer, one
+process per run (`--repeat 20 --out long.db`), then `--arbitrate long.db` on the first two: over the
+pairs of schedules both order more than 10% apart, but oppositely, how often the long run sides with
+each (or puts the pair within 10%).
+
+    python benchmarks/inprocess_vs_process.py --data run1.db --out process.db --arbitrate long.db
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import argparse
 import json
 import sys
 import time
+from itertools import combinations
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -24,7 +32,7 @@ from codegen.ast_c import generate
 from codegen.build import compile_text
 from codegen.harness import Policy, harness_sources, measure, program_timer
 from codegen.splice import region_code, splice
-from costmodel.agreement import agreement, format_agreement
+from costmodel.agreement import APART, Labels, agreement, format_agreement, labels
 from costmodel.dataset import ok_samples, open_db, programs
 from costmodel.labels import COMPILER, DEFINES, Sample
 from costmodel.remeasure import stored_schedules
@@ -59,6 +67,33 @@ def time_as_processes(data: Path, out: Path, count: int, repeat: int) -> None:
         print(f"{spec.name}: {len(samples)} schedules", file=sys.stderr)
 
 
+def read_labels(path: Path) -> Labels:
+    conn = open_db(path, create=False)
+    try:
+        return labels(ok_samples(conn, None))
+    finally:
+        conn.close()
+
+
+def arbitrate(inproc: Labels, process: Labels, reference: Labels) -> dict[str, int]:
+    """Pairs the two labellings order oppositely, each more than APART apart, by the reference's verdict."""
+    verdicts = {"pairs": 0, "in-process": 0, "process-per-run": 0, "within": 0}
+    for key in inproc.keys() & process.keys() & reference.keys():
+        common = sorted(inproc[key].keys() & process[key].keys() & reference[key].keys())
+        for f, g in combinations(common, 2):
+            a = inproc[key][f][1] / inproc[key][g][1]
+            b = process[key][f][1] / process[key][g][1]
+            if not (max(a, 1 / a) > APART and max(b, 1 / b) > APART and (a > 1) != (b > 1)):
+                continue
+            verdicts["pairs"] += 1
+            r = reference[key][f][1] / reference[key][g][1]
+            if max(r, 1 / r) <= APART:
+                verdicts["within"] += 1
+            else:
+                verdicts["in-process" if (r > 1) == (a > 1) else "process-per-run"] += 1
+    return verdicts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="a data set labelled in-process")
@@ -66,8 +101,17 @@ def main() -> None:
     parser.add_argument("--programs", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--arbitrate", type=Path, metavar="LONG.db",
+                        help="measure nothing: judge --data against --out by this longer run's labels")
     args = parser.parse_args()
     out = args.out or args.data.with_name(args.data.stem + "-process.db")
+    if args.arbitrate:
+        verdicts = arbitrate(read_labels(args.data), read_labels(out), read_labels(args.arbitrate))
+        print(json.dumps(verdicts) if args.json else
+              f"{verdicts['pairs']} pairs ordered oppositely: the longer run sides with in-process on "
+              f"{verdicts['in-process']}, process-per-run on {verdicts['process-per-run']}, "
+              f"puts {verdicts['within']} within {APART - 1:.0%}")
+        return
     started = time.time()
     time_as_processes(args.data, out, args.programs, args.repeat)
     report = agreement(args.data, out)
