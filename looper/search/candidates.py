@@ -47,9 +47,11 @@ class Space:
     # too often liked it (CHANGELOG.md, 2026-11-24: LARGE 1.76x against 1.68x for reversals anywhere).
     # The data sampler keeps every reversal.
     needed_reversals_only: bool = True
-    # Skew a pair of loops once: skewing it again by 1 is a skew by 2, 3, ..., factors the space does
-    # not offer (skew_factors), which the cost model liked for no measured reason (symm: one skew four
-    # times, predicted 1.32x, measured 0.80x at LARGE). The data sampler keeps repeated skews.
+    # Skew a pair of band positions (statement, outer, inner) once per sequence: skewing it again by 1
+    # is a skew by 2, 3, ..., factors the space does not offer (skew_factors), which the cost model
+    # liked for no measured reason (symm: one skew four times, predicted 1.32x, measured 0.80x at
+    # LARGE). An interchange in between makes the pair other loops; those are not skewed again either.
+    # The data sampler keeps repeated skews.
     skew_pairs_once: bool = True
     unroll_factors: tuple[int, ...] = T.UNROLL_FACTORS
     max_shift: int = 2
