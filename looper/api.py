@@ -47,6 +47,8 @@ class RegionResult:
     # hybrid: every candidate timed, as (origin, schedule, measured speedup); origin "model" (in the
     # model's order) or "pluto"
     timed: list[tuple[str, Schedule, float]] = field(default_factory=list)
+    # model: the search's best, serial, when the parallel Pluto-class schedule was taken instead
+    serial_choice: Schedule | None = None
 
 
 @dataclass
@@ -238,7 +240,8 @@ def _decide(scop: Scop, deps: Dependences, settings: Settings, saved: dict | Non
     decision = STRATEGIES[settings.search](Schedule(scop), deps, settings, tools)
     return RegionResult(scop, decision.schedule, "", predicted_speedup=decision.predicted_speedup,
                         measured_speedup=decision.measured_speedup, search=decision.search,
-                        seconds={"search": time.perf_counter() - started}, timed=decision.timed)
+                        seconds={"search": time.perf_counter() - started}, timed=decision.timed,
+                        serial_choice=decision.serial_choice)
 
 
 def dumps(result: Result) -> str:

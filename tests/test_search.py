@@ -11,6 +11,8 @@ from looper.schedule import Schedule
 from looper.search import AnalyticalEvaluator, RandomEvaluator, Space, beam_search
 from looper.search.candidates import SAMPLING_SPACE, unimodular
 from looper.search.sampler import samples
+from looper.search.seeds import plain
+from looper.search.strategies import STRATEGIES, Settings
 from polybench.manifest import KERNELS
 from tests.engine_support import build_variant, check_outputs, kernel_scop, program
 
@@ -193,3 +195,33 @@ def test_needed_reversals_only_reverses_loops_of_bands_that_are_not_permutable()
     fused = Schedule(scop).then(T.Fuse("S0", "S1", 1, 1))
     assert not permutable(fused, deps, ["S0", "S1"], fused.lowered.loop_dims("S0")[:2])
     assert _offered(fused, deps, needed, T.Reverse)
+
+
+class SerialFirst:
+    """Scores every schedule without a parallel loop above every parallel one (the model's bias at scale)."""
+
+    def score(self, schedules: Sequence[Schedule]) -> list[float]:
+        return [1.0 if s.lowered.parallel else 2.0 for s in schedules]
+
+
+class SerialFirstTools:
+    quiet = True
+
+    def model(self) -> SerialFirst:
+        return SerialFirst()
+
+    def measure(self, progress=None):
+        raise AssertionError("the model search measures nothing")
+
+
+def test_a_serial_choice_gives_way_to_a_parallel_pluto_class_schedule() -> None:
+    scop, deps, _ = kernel_scop("cholesky")  # LARGE: the recipe's parallel loop has work enough
+    identity = Schedule(scop)
+    settings = Settings(beam_width=2)
+    decision = STRATEGIES["model"](identity, deps, settings, SerialFirstTools())
+    assert decision.serial_choice is not None and not decision.serial_choice.lowered.parallel
+    assert decision.schedule.lowered.parallel and check(decision.schedule, deps)
+    assert decision.schedule.fingerprint() == plain(identity, deps, "pluto", settings.recipe()).fingerprint()
+    serial = Settings(beam_width=2, space=Space(parallel=False))  # --noparallel: the search's choice stays
+    kept = STRATEGIES["model"](identity, deps, serial, SerialFirstTools())
+    assert kept.serial_choice is None and not kept.schedule.lowered.parallel

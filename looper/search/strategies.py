@@ -64,6 +64,8 @@ class Decision:
     # hybrid: every candidate timed, as (origin, schedule, measured speedup); origin "model" (in the
     # model's order) or "pluto"
     timed: list[tuple[str, Schedule, float]] = field(default_factory=list)
+    # model: the search's serial best, when a parallel Pluto-class schedule was taken instead
+    serial_choice: Schedule | None = None
 
 
 Strategy = Callable[[Schedule, Dependences, Settings, Evaluators], Decision]
@@ -87,10 +89,20 @@ def _starts(identity: Schedule, deps: Dependences, settings: Settings) -> list[t
 
 @strategy("model")
 def _model(identity: Schedule, deps: Dependences, settings: Settings, tools: Evaluators) -> Decision:
-    """The beam search scored by the cost model (the default)."""
-    found = beam_search(identity, deps, tools.model(), beam_width=settings.beam_width,
+    """The beam search scored by the cost model (the default); a serial choice gives way to a parallel
+    Pluto-class schedule."""
+    model = tools.model()
+    found = beam_search(identity, deps, model, beam_width=settings.beam_width,
                         fusion_width=settings.fusion_width, space=settings.space,
                         seeds=_starts(identity, deps, settings))
+    if settings.space.parallel and not found.best.lowered.parallel:
+        # The model learned from small programs, where parallel loops rarely paid (TRAINING.md), and
+        # underrates them at scale: at LARGE its serial choices lost to the Pluto-class path's parallel
+        # schedule on cholesky (1.01x against 2.03x), seidel-2d, syrk and trmm (BENCHMARKS.md). The
+        # recipe parallelizes only loops with enough work per entry, so its parallel loop is meant.
+        pluto = plain(identity, deps, "pluto", settings.recipe())
+        if pluto.lowered.parallel:
+            return Decision(pluto, predicted_speedup=model.score([pluto])[0], search=found, serial_choice=found.best)
     return Decision(found.best, predicted_speedup=found.score, search=found)
 
 
