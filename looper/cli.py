@@ -188,7 +188,7 @@ def _explain(result, args: argparse.Namespace) -> None:
         print(f"[looper] region {where} ({r.scop.name}): {len(r.scop.statements)} statements", file=sys.stderr)
         print(f"[looper] search: {args.search}; chosen: {r.schedule}", file=sys.stderr)
         if r.serial_choice is not None:
-            print(f"[looper] the search's best has no parallel loop: the Pluto-class schedule is taken instead "
+            print(f"[looper] grew from: the Pluto-class path, taken because the search's best has no parallel loop "
                   f"(the search's best: {r.serial_choice})", file=sys.stderr)
         elif r.search is not None:  # the start the chosen schedule grew from: the original program or a seed
             print(f"[looper] grew from: {r.search.origin(r.schedule)}", file=sys.stderr)
