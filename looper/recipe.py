@@ -43,8 +43,12 @@ def apply_recipe(schedule: Schedule, deps: Dependences, options: Options = Optio
     if options.tile:
         schedule, tiled = tile_bands(schedule, deps, (options.tile_size,) * 3)
     if options.parallel:
-        for rep in nest_representatives(schedule):
-            schedule = parallelize(schedule, deps, rep, tiled.get(rep), wavefront=options.wavefront)
+        # Every statement not yet inside a parallel loop tries for one: inside a sequential outer loop
+        # (a time loop) each inner nest gets its own (heat-3d's two sweeps, not the first alone).
+        for stmt in schedule.lowered.rows:
+            low = schedule.lowered
+            if low.loop_dims(stmt) and all(s != stmt for s, _ in low.parallel):
+                schedule = parallelize(schedule, deps, stmt, tiled.get(stmt), wavefront=options.wavefront)
     if options.vector:
         schedule = vectorize(schedule, deps)
     return schedule
@@ -167,19 +171,6 @@ def vectorize(schedule: Schedule, deps: Dependences) -> Schedule:
             if carried_at(schedule, deps, list(members), dim) is None:
                 schedule = attempt(schedule, deps, T.Vectorize(rep, depth)) or schedule
     return schedule
-
-
-def nest_representatives(schedule: Schedule) -> list[str]:
-    """One statement per outermost loop nest."""
-    low = schedule.lowered
-    reps, seen = [], set()
-    for s in low.rows:
-        dims = low.loop_dims(s)
-        if not dims or s in seen:
-            continue
-        seen |= set(low.members(s, dims[0]))
-        reps.append(s)
-    return reps
 
 
 def attempt(schedule: Schedule, deps: Dependences, *steps: T.Transformation) -> Schedule | None:
