@@ -137,6 +137,13 @@ def test_recipe_on_the_original_program_is_legal_everywhere() -> None:
         assert check(apply_recipe(Schedule(scop), deps), deps)
 
 
+def test_recipe_gives_each_inner_nest_of_a_time_loop_its_own_parallel_loop() -> None:
+    scop, deps = _read("heat-3d")  # for t: { sweep A -> B; sweep B -> A }: t is sequential
+    low = apply_recipe(Schedule(scop), deps).lowered
+    assert {s for s, _ in low.parallel} == {"S0", "S1"}
+    assert all(d != low.loop_dims(s)[0] for s, d in low.parallel)  # never the time loop
+
+
 def test_seeds_are_distinct_and_named() -> None:
     scop, deps = _read("2mm")
     found = seeds(Schedule(scop), deps)
