@@ -32,7 +32,7 @@ from codegen.ast_c import generate
 from codegen.build import compile_text
 from codegen.harness import Policy, harness_sources, measure, program_timer
 from codegen.splice import region_code, splice
-from costmodel.agreement import APART, Labels, agreement, format_agreement, labels
+from costmodel.agreement import APART, Labels, agreement, format_agreement, read
 from costmodel.dataset import ok_samples, open_db, programs
 from costmodel.labels import COMPILER, DEFINES, Sample
 from costmodel.remeasure import stored_schedules
@@ -67,14 +67,6 @@ def time_as_processes(data: Path, out: Path, count: int, repeat: int) -> None:
         print(f"{spec.name}: {len(samples)} schedules", file=sys.stderr)
 
 
-def read_labels(path: Path) -> Labels:
-    conn = open_db(path, create=False)
-    try:
-        return labels(ok_samples(conn, None))
-    finally:
-        conn.close()
-
-
 def arbitrate(inproc: Labels, process: Labels, reference: Labels) -> dict[str, int]:
     """Pairs the two labellings order oppositely, each more than APART apart, by the reference's verdict."""
     verdicts = {"pairs": 0, "in-process": 0, "process-per-run": 0, "within": 0}
@@ -106,7 +98,7 @@ def main() -> None:
     args = parser.parse_args()
     out = args.out or args.data.with_name(args.data.stem + "-process.db")
     if args.arbitrate:
-        verdicts = arbitrate(read_labels(args.data), read_labels(out), read_labels(args.arbitrate))
+        verdicts = arbitrate(read(args.data)[0], read(out)[0], read(args.arbitrate)[0])
         print(json.dumps(verdicts) if args.json else
               f"{verdicts['pairs']} pairs ordered oppositely: the longer run sides with in-process on "
               f"{verdicts['in-process']}, process-per-run on {verdicts['process-per-run']}, "

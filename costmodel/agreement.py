@@ -35,7 +35,7 @@ def labels(rows: dict[str, list[SampleRow]]) -> Labels:
     return {key: {r.fingerprint: (r.parallel, r.speedup) for r in group} for key, group in rows.items()}
 
 
-def _read(path: Path) -> tuple[Labels, list[str]]:
+def read(path: Path) -> tuple[Labels, list[str]]:
     """Every `ok` label of a data set (steady or not), and the harness versions it holds."""
     conn = open_db(path, create=False)
     try:
@@ -50,8 +50,8 @@ def _read(path: Path) -> tuple[Labels, list[str]]:
 
 def agreement(a: Path, b: Path) -> dict:
     """The figures of the module docstring for two data sets, and what each holds."""
-    first, first_harness = _read(a)
-    second, second_harness = _read(b)
+    first, first_harness = read(a)
+    second, second_harness = read(b)
     return {"a": str(a), "b": str(b), "harness_a": first_harness, "harness_b": second_harness,
             **figures(first, second)}
 
