@@ -192,7 +192,12 @@ def test_a_variant_that_does_not_compile_is_a_build_error_and_the_rest_is_timed(
 
 
 def test_a_variant_clearly_slower_stops_after_two_runs() -> None:
-    library = build(Batch(PROGRAM, (SLOW, REVERSED), COMPILER))
+    # Milliseconds, not the 50 us of N = 20000: at that length a busy neighbour made two runs of the
+    # reversed loop look 3x slower than the original, and it was stopped too.
+    def larger(text: str) -> str:
+        return text.replace("#define N 20000", "#define N 1000000").replace("r < 400", "r < 20")
+
+    library = build(Batch(larger(PROGRAM), (larger(SLOW), larger(REVERSED)), COMPILER))
     with Harness(Policy(runs=4, min_runs=2, max_runs=6, hopeless=1000.0), timeout=30) as harness:
         original, slow, reversed_ = harness.time(library)
     assert slow.ok and len(slow.times) == 2 and slow.seconds > 2 * original.seconds
