@@ -23,7 +23,9 @@ from looper.strides import point_orders
 
 # What pays on this machine (2 cores, 1 MiB of L2 per core; ../shared/PERFORMANCE_NOTES.md):
 IN_CACHE_BYTES = 256 * 1024  # a nest whose arrays fit in L2 several times over gains nothing from tiles
-MIN_REGION_WORK = 100_000  # statement instances per entry into a parallel region, or waking threads costs more
+# Statement instances per entry into a parallel region, or waking the threads costs more (15 us a region
+# with OMP_WAIT_POLICY=passive, 1.5-3 us spinning; an instance costs 0.2-2 ns)
+MIN_REGION_WORK = 100_000
 
 
 @dataclass(frozen=True)
@@ -99,10 +101,32 @@ def point_order(schedule: Schedule, deps: Dependences, stmt: str, depth: int, si
             first = result
         if not unit_stride:
             continue
-        dim = result.lowered.loop_dims(stmt)[depth + 2 * n - 1]
-        if carried_at(result, deps, list(result.lowered.members(stmt, dim)), dim) is None:
-            return result
+        free = dependence_free_innermost(result, deps, stmt, depth + 2 * n - 1)
+        if free is not None:
+            return free
     return first
+
+
+def dependence_free_innermost(schedule: Schedule, deps: Dependences, stmt: str, depth: int) -> Schedule | None:
+    """The schedule, or it with one statement's part of the loop at `depth` around `stmt` (the innermost)
+    distributed before or after the rest, such that every resulting loop carries no dependence; None if
+    neither does."""
+    low = schedule.lowered
+    dim = low.loop_dims(stmt)[depth]
+    members = low.members(stmt, dim)
+    if carried_at(schedule, deps, members, dim) is None:
+        return schedule
+    for m in members:
+        for first in (True, False):
+            result = attempt(schedule, deps, T.Distribute(m, depth, first))
+            if result is None:
+                continue
+            new = result.lowered
+            loops = {tuple(new.members(s, new.loop_dims(s)[depth])) for s in members}
+            if all(carried_at(result, deps, list(group), new.loop_dims(group[0])[depth]) is None
+                   for group in loops):
+                return result
+    return None
 
 
 def parallelize(schedule: Schedule, deps: Dependences, rep: str, band: tuple[int, int] | None, *,

@@ -442,10 +442,16 @@ def _distribute(low: Lowered, t: T.Distribute) -> None:
     rows = low.rows
     d = low.loop_dim(t.stmt, t.depth)
     members = low.members(t.stmt, d)
-    pivot = low.constant(t.stmt, d + 1)
-    moved = [s for s in members if low.constant(s, d + 1) >= pivot]
-    if len(moved) == len(members):
-        raise ScheduleError(f"{t.stmt} is first in the loop at depth {t.depth}: nothing to distribute")
+    if t.first:  # stmt's part stays, the others (one loop, their body order kept) move after it
+        part = [s for s in members if low.signature(s, d + 2) == low.signature(t.stmt, d + 2)]
+        moved = [s for s in members if s not in part]
+        if not moved:
+            raise ScheduleError(f"{t.stmt} is alone in the loop at depth {t.depth}: nothing to distribute")
+    else:
+        pivot = low.constant(t.stmt, d + 1)
+        moved = [s for s in members if low.constant(s, d + 1) >= pivot]
+        if len(moved) == len(members):
+            raise ScheduleError(f"{t.stmt} is first in the loop at depth {t.depth}: nothing to distribute")
     here = low.constant(t.stmt, d - 1)
     parent = low.signature(t.stmt, d - 1)
     later = [s for s in rows if low.signature(s, d - 1) == parent and low.constant(s, d - 1) > here]

@@ -66,11 +66,17 @@ class Fuse(Transformation):
 @dataclass(frozen=True)
 class Distribute(Transformation):
     """Fission: split the loop at `depth` around `stmt` in two, `stmt`'s part of the body and
-    everything after it going into a second loop right after the first."""
+    everything after it going into a second loop right after the first; with `first`, `stmt`'s
+    part alone goes into a loop right before the rest's (a statement run at one point of a shared
+    inner loop, trisolv's division, leaves that loop free of the dependences it brought)."""
 
     kind: ClassVar[str] = "distribute"
     stmt: str
     depth: int
+    first: bool = False
+
+    def __str__(self) -> str:
+        return f"distribute({self.stmt}, {self.depth}{', first' if self.first else ''})"
 
 
 @dataclass(frozen=True)

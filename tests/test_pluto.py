@@ -131,6 +131,28 @@ def test_a_reduction_is_not_the_innermost_point_loop_when_its_neighbour_vectoriz
     assert check(schedule, deps)
 
 
+def test_a_statement_at_one_point_of_the_innermost_loop_is_distributed_out_of_it() -> None:
+    # trisolv: in the tile, x[i] -= L[i][j] * x[j] runs j outer, i inner (dependence-free, simd); the
+    # division x[j] /= L[j][j] sits at one point of that i loop and would carry a dependence through it:
+    # it goes into its own loop, before.
+    scop, deps = _read("trisolv")
+    schedule = apply_recipe(pluto_base(Schedule(scop), deps), deps)
+    assert T.Distribute("S2", 3, first=True) in schedule.steps, schedule.steps
+    low = schedule.lowered
+    inner = low.loop_dims("S1")[-1]
+    assert low.members("S1", inner) == ["S1"] and ("S1", inner) in low.vector
+    assert carried_at(schedule, deps, ["S1"], inner) is None and check(schedule, deps)
+
+
+def test_distribute_first_puts_the_statement_before_the_rest_of_its_loop() -> None:
+    scop = read_scop("void f(int n, double a[n], double b[n]) {\n#pragma scop\n"
+                     "for (int i = 0; i < n; i++) {\n  a[i] = 1.0;\n  b[i] = 2.0;\n}\n#pragma endscop\n}\n")
+    split = Schedule(scop).then(T.Distribute("S1", 0, first=True))
+    assert split.lowered.constant("S1", 0) < split.lowered.constant("S0", 0)
+    assert T.from_json(T.Distribute("S1", 0, first=True).to_json()) == T.Distribute("S1", 0, first=True)
+    assert str(T.Distribute("S1", 0, first=True)) == "distribute(S1, 0, first)"
+
+
 def test_recipe_on_the_original_program_is_legal_everywhere() -> None:
     for name in ("lu", "heat-3d", "deriche"):
         scop, deps = _read(name)
