@@ -15,8 +15,11 @@ import functools
 from collections.abc import Mapping
 from fractions import Fraction
 from math import comb
+from typing import TypeVar
 
 import islpy as isl
+
+IslObject = TypeVar("IslObject", isl.Set, isl.Map)
 
 Poly = dict[tuple[int, ...], Fraction]  # exponents of x0..x{m-1} -> coefficient
 
@@ -28,8 +31,8 @@ class _TooComplex(Exception):
     """The sum would need more pieces or terms than the budget allows."""
 
 
-def fix_params(domain: isl.Set, values: Mapping[str, int], default: int) -> isl.Set:
-    """`domain` with every parameter set to its value (or `default`) and then projected out."""
+def fix_params(domain: IslObject, values: Mapping[str, int], default: int) -> IslObject:
+    """`domain` (a set or a map) with every parameter set to its value (or `default`) and then projected out."""
     d = domain
     ctx = d.get_ctx()
     for i in range(d.dim(isl.dim_type.param)):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import islpy as isl
 
 from looper import transforms as T
-from looper.counting import instance_count
+from looper.counting import fix_params, instance_count
 from looper.deps import Dependences
 from looper.ir import Scop
 from looper.legality import carried_at, check, permutable
@@ -23,6 +23,8 @@ from looper.strides import point_orders
 
 # What pays on this machine (2 cores, 1 MiB of L2 per core; ../shared/PERFORMANCE_NOTES.md):
 IN_CACHE_BYTES = 256 * 1024  # a nest whose arrays fit in L2 several times over gains nothing from tiles
+TILE_BYTES = 1024 * 1024  # one tile's data fits in a core's L2 (1 MiB on Zen 4, 2 MiB on the Xeons here)
+MIN_TILE_SIZE = 8
 # Statement instances per entry into a parallel region, or waking the threads costs more (15 us a region
 # with OMP_WAIT_POLICY=passive, 1.5-3 us spinning; an instance costs 0.2-2 ns)
 MIN_REGION_WORK = 100_000
@@ -59,8 +61,9 @@ def apply_recipe(schedule: Schedule, deps: Dependences, options: Options = Optio
 def tile_bands(schedule: Schedule, deps: Dependences, sizes: tuple[int, ...]
                ) -> tuple[Schedule, dict[str, tuple[int, int]]]:
     """Tile the longest permutable prefix (2 or 3 loops) of every perfect band, outermost bands first,
-    with the point loops in stride-1 order, unless the band's arrays fit in cache anyway. Returns the
-    schedule and each tiled statement's band."""
+    with the point loops in stride-1 order, unless the band's arrays fit in cache anyway; `sizes` are
+    halved (down to 8) while one tile's data does not fit in L2. Returns the schedule and each tiled
+    statement's band."""
     tiled: dict[str, tuple[int, int]] = {}
     for band in sorted(bands(schedule.lowered), key=lambda b: b.depth):
         if band.length < 2 or set(band.members) & set(tiled):
@@ -73,7 +76,8 @@ def tile_bands(schedule: Schedule, deps: Dependences, sizes: tuple[int, ...]
         for n in range(min(3, band.length), 1, -1):
             if not permutable(schedule, deps, list(band.members), dims[:n]):
                 continue
-            result = point_order(schedule, deps, band.stmt, band.depth, sizes[:n],
+            tile = fitting(schedule, band.members, dims[:n], sizes[:n])
+            result = point_order(schedule, deps, band.stmt, band.depth, tile,
                                  innermost=band.length == n == len(low.loop_dims(band.stmt)) - band.depth)
             if result is not None:
                 schedule = result
@@ -88,15 +92,16 @@ def point_order(schedule: Schedule, deps: Dependences, stmt: str, depth: int, si
     innermost, the best stride-1 order whose innermost loop carries no dependence and makes no more
     accesses large-strided than stride-1 (as Pluto's intra-tile optimization: a reduction innermost,
     gesummv's or bicg's, does not vectorize, its neighbour does; a skewed stencil's time loop, dependence-
-    free too, walks diagonals)."""
+    free too, walks diagonals). Where an untiled loop runs inside them (heat-3d's space loop k), the point
+    loops keep the band's order: that loop is the stride-1 one, and the time loop stays outermost."""
     n = len(sizes)
+    if not innermost:
+        return attempt(schedule, deps, T.Tile(stmt, depth, sizes))
     first = None
     for order, unit_stride in point_orders(schedule, stmt, n, depth):
         result = attempt(schedule, deps, T.Tile(stmt, depth, sizes, order))
         if result is None:
             continue
-        if not innermost:
-            return result
         if first is None:
             first = result
         if not unit_stride:
@@ -169,6 +174,62 @@ def pays(schedule: Schedule, rep: str, depth: int) -> bool:
     return work / max(1.0, instance_count(entries.coalesce(), values, 1)) >= MIN_REGION_WORK
 
 
+def fitting(schedule: Schedule, members: tuple[str, ...], dims: list[int], sizes: tuple[int, ...]) -> tuple[int, ...]:
+    """`sizes`, halved together until a tile of the band (schedule dimensions `dims`) touches at most
+    TILE_BYTES (heat-3d: a 32x32x32 tile of its time-skewed band, with the untiled inner loop, spans 8 MiB)."""
+    while min(sizes) > MIN_TILE_SIZE:
+        footprint = tile_bytes(schedule, members, dims, sizes)
+        if footprint is None or footprint <= TILE_BYTES:
+            break
+        sizes = tuple(max(MIN_TILE_SIZE, size // 2) for size in sizes)
+    return sizes
+
+
+def tile_bytes(schedule: Schedule, members: tuple[str, ...], dims: list[int], sizes: tuple[int, ...]) -> float | None:
+    """Bytes of array elements one tile in the middle of the band touches, the loops outside the band at
+    their middle values, the loops inside it whole (None where the parameters' values are unknown)."""
+    scop = schedule.scop
+    values = scop.param_values
+    if any(p not in values for p in scop.params):
+        return None
+    touched: dict[str, isl.Set] = {}
+    for name in members:
+        stmt = scop.statement(name)
+        times = fix_params(schedule.statement_maps[name].range(), values, 1)
+        if times.is_empty():
+            continue
+        tile = times
+        for d in range(max(dims) + 1):
+            if schedule.lowered.constants(name)[d] is not None:
+                continue
+            low, high = times.dim_min_val(d).to_python(), times.dim_max_val(d).to_python()
+            middle = (low + high) // 2
+            if d in dims:
+                size = sizes[dims.index(d)]
+                start = low + (middle - low) // size * size
+                tile = tile.add_constraint(_bound(tile.get_space(), d, 1, -start))
+                tile = tile.add_constraint(_bound(tile.get_space(), d, -1, start + size - 1))
+            else:
+                tile = tile.add_constraint(isl.Constraint.equality_alloc(tile.get_space())
+                                           .set_coefficient_val(isl.dim_type.set, d, 1).set_constant_val(-middle))
+        instances = fix_params(schedule.statement_maps[name], values, 1).intersect_range(tile).domain()
+        for access in stmt.accesses:
+            elements = fix_params(access.relation, values, 1).intersect_domain(instances).range()
+            touched[access.array] = elements if access.array not in touched else touched[access.array].union(elements)
+    return sum(_element_bytes(scop, array) * instance_count(elements.coalesce(), values, 1)
+               for array, elements in touched.items())
+
+
+def _bound(space: isl.Space, dim: int, sign: int, constant: int) -> isl.Constraint:
+    """sign * x[dim] + constant >= 0."""
+    return isl.Constraint.inequality_alloc(space).set_coefficient_val(isl.dim_type.set, dim, sign) \
+        .set_constant_val(constant)
+
+
+def _element_bytes(scop: Scop, array: str) -> int:
+    return 4 if scop.arrays[array].resolved_type == "float" else 8
+
+
 def footprint_bytes(scop: Scop, statements: tuple[str, ...] | list[str]) -> float | None:
     """Bytes of array elements the statements touch (None where the parameters' values are unknown)."""
     values = scop.param_values
@@ -180,11 +241,8 @@ def footprint_bytes(scop: Scop, statements: tuple[str, ...] | list[str]) -> floa
         for access in s.accesses:
             elements = access.relation.intersect_domain(s.domain).range()
             touched[access.array] = elements if access.array not in touched else touched[access.array].union(elements)
-    total = 0.0
-    for array, elements in touched.items():
-        size = 4 if scop.arrays[array].resolved_type == "float" else 8
-        total += size * instance_count(elements.coalesce(), values, 1)
-    return total
+    return sum(_element_bytes(scop, array) * instance_count(elements.coalesce(), values, 1)
+               for array, elements in touched.items())
 
 
 def vectorize(schedule: Schedule, deps: Dependences) -> Schedule:

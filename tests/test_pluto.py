@@ -5,15 +5,16 @@ from __future__ import annotations
 import islpy as isl
 import pytest
 
-from frontend import read_scop
+from frontend import read_scop, read_scops
 from looper import pluto
 from looper import transforms as T
 from looper.deps import compute_dependences
 from looper.legality import carried_at, check, permutable
-from looper.recipe import apply_recipe
+from looper.recipe import TILE_BYTES, apply_recipe, tile_bytes
 from looper.schedule import Schedule
 from looper.search.seeds import plain, pluto_base, seeds
 from polybench import KERNELS
+from polybench.manifest import UTILITIES
 
 
 def _read(name: str):
@@ -151,6 +152,30 @@ def test_distribute_first_puts_the_statement_before_the_rest_of_its_loop() -> No
     assert split.lowered.constant("S1", 0) < split.lowered.constant("S0", 0)
     assert T.from_json(T.Distribute("S1", 0, first=True).to_json()) == T.Distribute("S1", 0, first=True)
     assert str(T.Distribute("S1", 0, first=True)) == "distribute(S1, 0, first)"
+
+
+def test_a_tile_touches_the_elements_of_its_box() -> None:
+    scop = read_scop("#define N 1000\nvoid f(double A[N][N], double B[N][N]) {\n#pragma scop\n"
+                     "for (int i = 1; i < N; i++)\n  for (int j = 0; j < N; j++)\n    B[i][j] = A[i - 1][j];\n"
+                     "#pragma endscop\n}\n")
+    low = Schedule(scop).lowered
+    dims = low.loop_dims("S0")
+    # 32 x 32 elements of B, 32 x 32 of A (shifted by a row): 16 KiB; 8 KiB at 32 x 16.
+    assert tile_bytes(Schedule(scop), ("S0",), dims, (32, 32)) == 2 * 32 * 32 * 8
+    assert tile_bytes(Schedule(scop), ("S0",), dims, (32, 16)) == 2 * 32 * 16 * 8
+
+
+def test_heat_3d_tiles_fit_in_l2_with_the_time_loop_outermost() -> None:
+    # Its time-skewed band (t, i, j) tiled around the untiled k loop: 32^3 tiles span 8 MiB, 8^3 ones under 1.
+    scop = read_scops(KERNELS["heat-3d"].source, include_dirs=[UTILITIES],
+                      defines={"POLYBENCH_USE_SCALAR_LB": None, "LARGE_DATASET": None})[0]
+    deps = compute_dependences(scop)
+    base = pluto_base(Schedule(scop), deps)
+    dims = base.lowered.loop_dims("S0")[:3]
+    larger, fitting = (tile_bytes(base, ("S0", "S1"), dims, (size,) * 3) for size in (16, 8))
+    assert larger is not None and fitting is not None and larger > TILE_BYTES >= fitting
+    tile = next(t for t in plain(Schedule(scop), deps, "pluto").steps if isinstance(t, T.Tile))
+    assert tile.sizes == (8, 8, 8) and tile.order in ((), (0, 1, 2)), tile
 
 
 def test_recipe_on_the_original_program_is_legal_everywhere() -> None:
