@@ -47,8 +47,9 @@ class RegionResult:
     # hybrid: every candidate timed, as (origin, schedule, measured speedup); origin "model" (in the
     # model's order) or "pluto"
     timed: list[tuple[str, Schedule, float]] = field(default_factory=list)
-    # model: the search's best, serial, when the parallel Pluto-class schedule was taken instead
-    serial_choice: Schedule | None = None
+    # model: the search's best, when the Pluto-class schedule was taken instead, and why
+    overruled: Schedule | None = None
+    because: str = ""
 
 
 @dataclass
@@ -241,7 +242,7 @@ def _decide(scop: Scop, deps: Dependences, settings: Settings, saved: dict | Non
     return RegionResult(scop, decision.schedule, "", predicted_speedup=decision.predicted_speedup,
                         measured_speedup=decision.measured_speedup, search=decision.search,
                         seconds={"search": time.perf_counter() - started}, timed=decision.timed,
-                        serial_choice=decision.serial_choice)
+                        overruled=decision.overruled, because=decision.because)
 
 
 def dumps(result: Result) -> str:

@@ -187,9 +187,9 @@ def _explain(result, args: argparse.Namespace) -> None:
         where = r.scop.region.where() if r.scop.region else r.scop.name
         print(f"[looper] region {where} ({r.scop.name}): {len(r.scop.statements)} statements", file=sys.stderr)
         print(f"[looper] search: {args.search}; chosen: {r.schedule}", file=sys.stderr)
-        if r.serial_choice is not None:
-            print(f"[looper] grew from: the Pluto-class path, taken because the search's best has no parallel loop "
-                  f"(the search's best: {r.serial_choice})", file=sys.stderr)
+        if r.overruled is not None:
+            print(f"[looper] grew from: the Pluto-class path, taken because {r.because} "
+                  f"(the search's best: {r.overruled})", file=sys.stderr)
         elif r.search is not None:  # the start the chosen schedule grew from: the original program or a seed
             print(f"[looper] grew from: {r.search.origin(r.schedule)}", file=sys.stderr)
         for line in r.schedule.describe():

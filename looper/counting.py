@@ -15,9 +15,12 @@ import functools
 from collections.abc import Mapping
 from fractions import Fraction
 from math import comb
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import islpy as isl
+
+if TYPE_CHECKING:
+    from looper.ir import Scop
 
 IslObject = TypeVar("IslObject", isl.Set, isl.Map)
 
@@ -57,6 +60,18 @@ def instance_count(domain: isl.Set, values: Mapping[str, int], default: int) -> 
         return max(0.0, float(_sum_set(inner, {(0,) * n: Fraction(1)}, budget)))
     except (_TooComplex, isl.Error):
         return box_count(fixed, default)
+
+
+def touched_bytes(scop: Scop, instances: Mapping[str, isl.Set]) -> dict[str, float]:
+    """Per array, the bytes of its elements that the given instances of statements (statement name ->
+    its instances) read or write, with the parameters at the scop's values."""
+    touched: dict[str, isl.Set] = {}
+    for name, points in instances.items():
+        for access in scop.statement(name).accesses:
+            elements = access.relation.intersect_domain(points).range()
+            touched[access.array] = elements if access.array not in touched else touched[access.array].union(elements)
+    return {array: (4 if scop.arrays[array].resolved_type == "float" else 8)
+            * instance_count(elements.coalesce(), scop.param_values, 1) for array, elements in touched.items()}
 
 
 def box_count(fixed: isl.Set, default: int) -> float:

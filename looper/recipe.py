@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import islpy as isl
 
 from looper import transforms as T
-from looper.counting import fix_params, instance_count
+from looper.counting import fix_params, instance_count, touched_bytes
 from looper.deps import Dependences
 from looper.ir import Scop
 from looper.legality import carried_at, check, permutable
@@ -192,9 +192,8 @@ def tile_bytes(schedule: Schedule, members: tuple[str, ...], dims: list[int], si
     values = scop.param_values
     if any(p not in values for p in scop.params):
         return None
-    touched: dict[str, isl.Set] = {}
+    instances: dict[str, isl.Set] = {}
     for name in members:
-        stmt = scop.statement(name)
         times = fix_params(schedule.statement_maps[name].range(), values, 1)
         if times.is_empty():
             continue
@@ -212,12 +211,8 @@ def tile_bytes(schedule: Schedule, members: tuple[str, ...], dims: list[int], si
             else:
                 tile = tile.add_constraint(isl.Constraint.equality_alloc(tile.get_space())
                                            .set_coefficient_val(isl.dim_type.set, d, 1).set_constant_val(-middle))
-        instances = fix_params(schedule.statement_maps[name], values, 1).intersect_range(tile).domain()
-        for access in stmt.accesses:
-            elements = fix_params(access.relation, values, 1).intersect_domain(instances).range()
-            touched[access.array] = elements if access.array not in touched else touched[access.array].union(elements)
-    return sum(_element_bytes(scop, array) * instance_count(elements.coalesce(), values, 1)
-               for array, elements in touched.items())
+        instances[name] = fix_params(schedule.statement_maps[name], values, 1).intersect_range(tile).domain()
+    return sum(touched_bytes(scop, instances).values())
 
 
 def _bound(space: isl.Space, dim: int, sign: int, constant: int) -> isl.Constraint:
@@ -226,23 +221,11 @@ def _bound(space: isl.Space, dim: int, sign: int, constant: int) -> isl.Constrai
         .set_constant_val(constant)
 
 
-def _element_bytes(scop: Scop, array: str) -> int:
-    return 4 if scop.arrays[array].resolved_type == "float" else 8
-
-
 def footprint_bytes(scop: Scop, statements: tuple[str, ...] | list[str]) -> float | None:
     """Bytes of array elements the statements touch (None where the parameters' values are unknown)."""
-    values = scop.param_values
-    if any(p not in values for p in scop.params):
+    if any(p not in scop.param_values for p in scop.params):
         return None
-    touched: dict[str, isl.Set] = {}
-    for name in statements:
-        s = scop.statement(name)
-        for access in s.accesses:
-            elements = access.relation.intersect_domain(s.domain).range()
-            touched[access.array] = elements if access.array not in touched else touched[access.array].union(elements)
-    return sum(_element_bytes(scop, array) * instance_count(elements.coalesce(), values, 1)
-               for array, elements in touched.items())
+    return sum(touched_bytes(scop, {name: scop.statement(name).domain for name in statements}).values())
 
 
 def vectorize(schedule: Schedule, deps: Dependences) -> Schedule:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import islpy as isl
 import numpy as np
 
+from looper.counting import touched_bytes
 from looper.schedule import Lowered, Schedule
 
 
@@ -42,6 +43,29 @@ def point_orders(schedule: Schedule, stmt: str, n: int, depth: int = 0) -> list[
                     large[k] += 1
     inners = sorted(range(n), key=lambda k: (score[k], k), reverse=True)
     return [(tuple([k for k in range(n) if k != inner] + [inner]), unit[inner] >= large[inner]) for inner in inners]
+
+
+def rows_crossed(schedule: Schedule, min_bytes: float) -> int:
+    """Accesses to arrays of at least `min_bytes` that the innermost loop of an untiled statement walks
+    across rows (a subscript other than the last moves): past the caches, each iteration loads a new
+    cache line, and past a page a new TLB entry (trisolv's column order at LARGE: 0.58x)."""
+    low = schedule.lowered
+    scop = schedule.scop
+    if any(p not in scop.param_values for p in scop.params):
+        return 0
+    sizes = touched_bytes(scop, {s.name: s.domain for s in scop.statements})
+    crossed = 0
+    for name, statement in ((s.name, s) for s in scop.statements):
+        loops = low.loop_dims(name)
+        if not loops or name in low.tiled:
+            continue
+        step = directions(low, name, loops[-1:], statement.depth)[0]
+        for access in statement.accesses:
+            subs = subscript_coefficients(access.relation, statement.depth)
+            if len(subs) > 1 and any(np.dot(sub, step) for sub in subs[:-1]) \
+                    and sizes[access.array] >= min_bytes:
+                crossed += 1
+    return crossed
 
 
 def directions(low: Lowered, stmt: str, dims: list[int], depth: int) -> list[np.ndarray]:

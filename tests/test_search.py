@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from frontend import read_scop, read_scops
 from looper import transforms as T
 from looper.deps import compute_dependences
 from looper.legality import check, permutable, skew_may_help
+from looper.recipe import TILE_BYTES
 from looper.schedule import Schedule
 from looper.search import AnalyticalEvaluator, RandomEvaluator, Space, beam_search
 from looper.search.candidates import SAMPLING_SPACE, unimodular
 from looper.search.sampler import samples
 from looper.search.seeds import plain
 from looper.search.strategies import STRATEGIES, Settings
-from polybench.manifest import KERNELS
+from looper.strides import rows_crossed
+from polybench.manifest import KERNELS, UTILITIES
 from tests.engine_support import build_variant, check_outputs, kernel_scop, program
 
 
@@ -219,9 +222,48 @@ def test_a_serial_choice_gives_way_to_a_parallel_pluto_class_schedule() -> None:
     identity = Schedule(scop)
     settings = Settings(beam_width=2)
     decision = STRATEGIES["model"](identity, deps, settings, SerialFirstTools())
-    assert decision.serial_choice is not None and not decision.serial_choice.lowered.parallel
+    assert decision.overruled is not None and not decision.overruled.lowered.parallel
     assert decision.schedule.lowered.parallel and check(decision.schedule, deps)
     assert decision.schedule.fingerprint() == plain(identity, deps, "pluto", settings.recipe()).fingerprint()
     serial = Settings(beam_width=2, space=Space(parallel=False))  # --noparallel: the search's choice stays
     kept = STRATEGIES["model"](identity, deps, serial, SerialFirstTools())
-    assert kept.serial_choice is None and not kept.schedule.lowered.parallel
+    assert kept.overruled is None and not kept.schedule.lowered.parallel
+
+
+class CrossingFirst:
+    """Scores schedules by how many large arrays their untiled innermost loops walk across rows."""
+
+    def score(self, schedules: Sequence[Schedule]) -> list[float]:
+        return [1.0 + rows_crossed(s, TILE_BYTES) for s in schedules]
+
+
+class CrossingFirstTools(SerialFirstTools):
+    def model(self) -> CrossingFirst:  # type: ignore[override]
+        return CrossingFirst()
+
+
+def test_rows_crossed_counts_large_arrays_walked_across_rows_untiled() -> None:
+    def copy(n: int) -> Schedule:
+        return Schedule(read_scop(f"#define N {n}\nvoid f(double A[N][N], double B[N][N]) {{\n#pragma scop\n"
+                                  "for (int i = 0; i < N; i++)\n  for (int j = 0; j < N; j++)\n"
+                                  "    B[i][j] = A[i][j];\n#pragma endscop\n}}\n"))
+    large, small = copy(1000), copy(100)  # 8 MB and 80 KB an array
+    assert rows_crossed(large, TILE_BYTES) == 0
+    assert rows_crossed(large.then(T.Interchange("S0", 0, 1)), TILE_BYTES) == 2
+    assert rows_crossed(large.then(T.Interchange("S0", 0, 1), T.Tile("S0", 0, (32, 32))), TILE_BYTES) == 0
+    assert rows_crossed(small.then(T.Interchange("S0", 0, 1)), TILE_BYTES) == 0
+
+
+def test_a_choice_walking_large_arrays_across_rows_gives_way_to_the_pluto_class_schedule() -> None:
+    # LARGE, its sizes known: L is 32 MB; isl's seed runs its columns untiled. The Pluto-class schedule
+    # is tiled and serial (a wavefront would enter its parallel loop with too little work).
+    scop = read_scops(KERNELS["trisolv"].source, include_dirs=[UTILITIES],
+                      defines={"POLYBENCH_USE_SCALAR_LB": None, "LARGE_DATASET": None})[0]
+    deps = compute_dependences(scop)
+    identity = Schedule(scop)
+    settings = Settings(beam_width=2)
+    decision = STRATEGIES["model"](identity, deps, settings, CrossingFirstTools())
+    assert decision.overruled is not None and "across rows" in decision.because
+    assert rows_crossed(decision.overruled, TILE_BYTES) > rows_crossed(identity, TILE_BYTES)
+    assert decision.schedule.fingerprint() == plain(identity, deps, "pluto", settings.recipe()).fingerprint()
+    assert rows_crossed(decision.schedule, TILE_BYTES) < rows_crossed(decision.overruled, TILE_BYTES)

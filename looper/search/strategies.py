@@ -12,12 +12,13 @@ from typing import Protocol
 
 from looper.deps import Dependences
 from looper.progress import Progress
-from looper.recipe import Options
+from looper.recipe import TILE_BYTES, Options
 from looper.schedule import Schedule
 from looper.search.beam import FUSION_WIDTH, Evaluator, SearchResult, beam_search
 from looper.search.candidates import Space, levels
 from looper.search.evaluators import RandomEvaluator
 from looper.search.seeds import plain, search_starts
+from looper.strides import rows_crossed
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,9 @@ class Decision:
     # hybrid: every candidate timed, as (origin, schedule, measured speedup); origin "model" (in the
     # model's order) or "pluto"
     timed: list[tuple[str, Schedule, float]] = field(default_factory=list)
-    # model: the search's serial best, when a parallel Pluto-class schedule was taken instead
-    serial_choice: Schedule | None = None
+    # model: the search's best, when the Pluto-class schedule was taken instead, and why
+    overruled: Schedule | None = None
+    because: str = ""
 
 
 Strategy = Callable[[Schedule, Dependences, Settings, Evaluators], Decision]
@@ -90,19 +92,30 @@ def _starts(identity: Schedule, deps: Dependences, settings: Settings) -> list[t
 @strategy("model")
 def _model(identity: Schedule, deps: Dependences, settings: Settings, tools: Evaluators) -> Decision:
     """The beam search scored by the cost model (the default); a serial choice gives way to a parallel
-    Pluto-class schedule."""
+    Pluto-class schedule, and so does a choice that walks large arrays across rows untiled."""
     model = tools.model()
     found = beam_search(identity, deps, model, beam_width=settings.beam_width,
                         fusion_width=settings.fusion_width, space=settings.space,
                         seeds=_starts(identity, deps, settings))
+    # The model learned from small programs (TRAINING.md), none beyond the caches, and misjudges two
+    # things at scale. Parallel loops, which rarely paid there: at LARGE its serial choices lost to the
+    # Pluto-class path's parallel schedule on cholesky (1.01x against 2.03x), seidel-2d, syrk and trmm
+    # (the recipe parallelizes only loops with enough work per entry, so its parallel loop is meant).
+    # And strides across the rows of arrays past the caches, which cost nothing there: it predicted
+    # trisolv's untiled column order 4.1x, measured 0.58x.
+    pluto = None
+    because = ""
     if settings.space.parallel and not found.best.lowered.parallel:
-        # The model learned from small programs, where parallel loops rarely paid (TRAINING.md), and
-        # underrates them at scale: at LARGE its serial choices lost to the Pluto-class path's parallel
-        # schedule on cholesky (1.01x against 2.03x), seidel-2d, syrk and trmm (BENCHMARKS.md). The
-        # recipe parallelizes only loops with enough work per entry, so its parallel loop is meant.
         pluto = plain(identity, deps, "pluto", settings.recipe())
-        if pluto.lowered.parallel:
-            return Decision(pluto, predicted_speedup=model.score([pluto])[0], search=found, serial_choice=found.best)
+        because = "the search's best has no parallel loop" if pluto.lowered.parallel else ""
+    crossed = rows_crossed(found.best, TILE_BYTES)
+    if not because and crossed > rows_crossed(identity, TILE_BYTES):
+        pluto = pluto or plain(identity, deps, "pluto", settings.recipe())
+        if rows_crossed(pluto, TILE_BYTES) < crossed:
+            because = "the search's best walks large arrays across rows, untiled, more than the original"
+    if pluto is not None and because:
+        return Decision(pluto, predicted_speedup=model.score([pluto])[0], search=found, overruled=found.best,
+                        because=because)
     return Decision(found.best, predicted_speedup=found.score, search=found)
 
 
