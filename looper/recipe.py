@@ -167,7 +167,7 @@ def pays(schedule: Schedule, rep: str, depth: int) -> bool:
         return work >= MIN_REGION_WORK
     entries = None
     for s in members:  # the distinct values of the loops around the parallel one
-        times = schedule.statement_maps[s].range()
+        times = low.map_of(s, scop.statement(s).domain).range()  # the members' maps only: adi has 27 statements
         prefix = times.project_out(isl.dim_type.set, dim, times.dim(isl.dim_type.set) - dim)
         entries = prefix if entries is None else entries.union(prefix)
     assert entries is not None
@@ -194,7 +194,8 @@ def tile_bytes(schedule: Schedule, members: tuple[str, ...], dims: list[int], si
         return None
     instances: dict[str, isl.Set] = {}
     for name in members:
-        times = fix_params(schedule.statement_maps[name].range(), values, 1)
+        schedule_map = fix_params(schedule.lowered.map_of(name, scop.statement(name).domain), values, 1)
+        times = schedule_map.range()
         if times.is_empty():
             continue
         tile = times
@@ -211,7 +212,7 @@ def tile_bytes(schedule: Schedule, members: tuple[str, ...], dims: list[int], si
             else:
                 tile = tile.add_constraint(isl.Constraint.equality_alloc(tile.get_space())
                                            .set_coefficient_val(isl.dim_type.set, d, 1).set_constant_val(-middle))
-        instances[name] = fix_params(schedule.statement_maps[name], values, 1).intersect_range(tile).domain()
+        instances[name] = schedule_map.intersect_range(tile).domain()
     return sum(touched_bytes(scop, instances).values())
 
 
