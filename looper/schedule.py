@@ -248,6 +248,10 @@ class Schedule:
         low = self.lowered
         return {s.name: low.map_of(s.name, s.domain) for s in self.scop.statements}
 
+    def precedes(self) -> isl.UnionMap:
+        """The execution order: every pair of statement instances (x, y) with x run before y."""
+        return self.union_map.lex_lt_union_map(self.union_map)
+
     @cached_property
     def union_map(self) -> isl.UnionMap:
         """The whole schedule as one isl union map (statement instance -> time)."""

@@ -14,7 +14,7 @@ from looper.search import AnalyticalEvaluator, RandomEvaluator, Space, beam_sear
 from looper.search.candidates import SAMPLING_SPACE, unimodular
 from looper.search.sampler import samples
 from looper.search.seeds import plain
-from looper.search.strategies import STRATEGIES, Settings
+from looper.search.strategies import STRATEGIES, Settings, without_idle_skews
 from looper.strides import rows_crossed
 from polybench.manifest import KERNELS, UTILITIES
 from tests.engine_support import build_variant, check_outputs, kernel_scop, program
@@ -267,3 +267,13 @@ def test_a_choice_walking_large_arrays_across_rows_gives_way_to_the_pluto_class_
     assert rows_crossed(decision.overruled, TILE_BYTES) > rows_crossed(identity, TILE_BYTES)
     assert decision.schedule.fingerprint() == plain(identity, deps, "pluto", settings.recipe()).fingerprint()
     assert rows_crossed(decision.schedule, TILE_BYTES) < rows_crossed(decision.overruled, TILE_BYTES)
+
+
+def test_a_skew_that_reorders_nothing_is_dropped_from_the_choice() -> None:
+    scop = read_scop("#define N 100\nvoid f(double A[N][N]) {\n#pragma scop\nfor (int i = 1; i < N; i++)\n"
+                     "  for (int j = 0; j < N; j++)\n    A[i][j] = A[i - 1][j] + 1.0;\n#pragma endscop\n}\n")
+    deps = compute_dependences(scop)
+    idle = Schedule(scop).then(T.Skew("S0", 0, 1, 1), T.Unroll("S0", 1, 2))
+    assert without_idle_skews(idle, deps).steps == (T.Unroll("S0", 1, 2),)
+    wavefront = Schedule(scop).then(T.Skew("S0", 0, 1, 1), T.Interchange("S0", 0, 1))  # anti-diagonals
+    assert check(wavefront, deps) and without_idle_skews(wavefront, deps) is wavefront

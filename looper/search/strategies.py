@@ -10,10 +10,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from looper import transforms as T
 from looper.deps import Dependences
+from looper.legality import check
 from looper.progress import Progress
 from looper.recipe import TILE_BYTES, Options
-from looper.schedule import Schedule
+from looper.schedule import Schedule, ScheduleError
 from looper.search.beam import FUSION_WIDTH, Evaluator, SearchResult, beam_search
 from looper.search.candidates import Space, levels
 from looper.search.evaluators import RandomEvaluator
@@ -116,7 +118,28 @@ def _model(identity: Schedule, deps: Dependences, settings: Settings, tools: Eva
     if pluto is not None and because:
         return Decision(pluto, predicted_speedup=model.score([pluto])[0], search=found, overruled=found.best,
                         because=because)
+    best = without_idle_skews(found.best, deps)
+    if best is not found.best:
+        return Decision(best, predicted_speedup=model.score([best])[0], search=found)
     return Decision(found.best, predicted_speedup=found.score, search=found)
+
+
+def without_idle_skews(schedule: Schedule, deps: Dependences) -> Schedule:
+    """The schedule without its skews that reorder nothing. A skew of an inner loop by an outer one runs
+    the instances in the same order until a later interchange or tile uses it; alone it only costs
+    loop bounds and subscripts, yet the model scored symm's idle skew up (predicted 1.20x, measured
+    0.80x at LARGE)."""
+    for i, step in enumerate(schedule.steps):
+        if not isinstance(step, T.Skew):
+            continue
+        candidate = Schedule(schedule.scop, schedule.steps[:i] + schedule.steps[i + 1:])
+        try:
+            idle = candidate.precedes().is_equal(schedule.precedes()) and bool(check(candidate, deps))
+        except ScheduleError:
+            idle = False
+        if idle:
+            return without_idle_skews(candidate, deps)
+    return schedule
 
 
 @strategy("measure")
