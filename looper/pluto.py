@@ -21,12 +21,18 @@ from math import lcm
 import islpy as isl
 import numpy as np
 
+from looper.counting import touched_bytes
 from looper.deps import Dependences
 from looper.errors import LooperError
 from looper.ir import Scop
 from looper.transforms import Reschedule
 
-FUSIONS = ("smart", "max", "none")  # Pluto's --smartfuse (default), --maxfuse, --nofuse
+FUSIONS = ("smart", "max", "none")  # Pluto's --smartfuse (default), --maxfuse, --nofuse: the search's seeds
+# The plain path's policy: smart fusion that also keeps apart statements sharing no array larger than a
+# core's L2 (REUSE_BYTES); fused, they share the loop and no data worth keeping in cache (gesummv's two
+# matrix-vector products).
+POLICIES = (*FUSIONS, "reuse")
+REUSE_BYTES = 1024 * 1024
 # An iterator's coefficient in a hyperplane is at most this (isl's scheduler bounds them too): with
 # constant loop bounds, a hyperplane such as 100*i + j has small dependence distances yet only
 # linearizes the loops, and its coefficients grow geometrically band after band.
@@ -178,9 +184,9 @@ class _Problem:
 
 
 def schedule(scop: Scop, deps: Dependences, fusion: str = "smart") -> PlutoSchedule:
-    """Pluto's affine transformation of `scop` under fusion policy `fusion` (one of FUSIONS)."""
-    if fusion not in FUSIONS:
-        raise ValueError(f"fusion policy {fusion!r}: one of {', '.join(FUSIONS)}")
+    """Pluto's affine transformation of `scop` under fusion policy `fusion` (one of POLICIES)."""
+    if fusion not in POLICIES:
+        raise ValueError(f"fusion policy {fusion!r}: one of {', '.join(POLICIES)}")
     if any(s.depth > MAX_DEPTH for s in scop.statements):
         raise PlutoError(f"a statement nested deeper than {MAX_DEPTH} loops")
     coords = _coordinates(scop)
@@ -199,9 +205,12 @@ def schedule(scop: Scop, deps: Dependences, fusion: str = "smart") -> PlutoSched
     # those of different depth; maximal fusion cuts only where no hyperplane is left.
     if fusion == "none":
         _cut(scop, depdata, levels, lambda a, b: True, force=True)
-    elif fusion == "smart":
+    elif fusion in ("smart", "reuse"):
         dims = {s.name: s.depth for s in scop.statements}
-        _cut(scop, depdata, levels, lambda a, b: max(dims[s] for s in a) != max(dims[s] for s in b), force=True)
+        large = _large_arrays(scop) if fusion == "reuse" else {}
+        _cut(scop, depdata, levels, lambda a, b: max(dims[s] for s in a) != max(dims[s] for s in b)
+             or (fusion == "reuse" and not set().union(*(large[s] for s in a)) & set().union(*(large[s] for s in b))),
+             force=True)
     limit = 4 * sum(s.depth for s in scop.statements) + 2 * len(scop.statements) + 4
     while not all(_rank(hyper[s.name]) == s.depth for s in scop.statements):
         if len(levels) > limit:
@@ -460,6 +469,15 @@ def _distance_zero(d: _Dep, rows: dict[str, tuple[int, ...]]) -> isl.Map:
         c = c.set_coefficient_val(isl.dim_type.out, i, isl.Val.int_from_si(space.get_ctx(), old + v))
     c = c.set_constant_val(isl.Val.int_from_si(space.get_ctx(), dst[-1] - src[-1]))
     return isl.Map.universe(space).add_constraint(c)
+
+
+def _large_arrays(scop: Scop) -> dict[str, set[str]]:
+    """Per statement, the arrays it touches that are larger than REUSE_BYTES (none where the parameters'
+    values are unknown: then fusion is smart fusion)."""
+    if any(p not in scop.param_values for p in scop.params):
+        return {s.name: set() for s in scop.statements}
+    sizes = touched_bytes(scop, {s.name: s.domain for s in scop.statements})
+    return {s.name: {a.array for a in s.accesses if sizes[a.array] > REUSE_BYTES} for s in scop.statements}
 
 
 def _cut(scop: Scop, deps: list[_Dep], levels: list[Level], between: Callable[[list[str], list[str]], bool],

@@ -74,7 +74,7 @@ def test_statements_sharing_every_loop_keep_their_textual_order() -> None:
     assert last["S0"].strip().startswith("0") and last["S1"].strip().startswith("1")
 
 
-@pytest.mark.parametrize("fusion", pluto.FUSIONS)
+@pytest.mark.parametrize("fusion", pluto.POLICIES)
 @pytest.mark.parametrize("name", sorted(KERNELS))
 def test_every_band_is_legal_and_permutable(name: str, fusion: str) -> None:
     scop, deps = _read(name)
@@ -176,6 +176,17 @@ def test_heat_3d_tiles_fit_in_l2_with_the_time_loop_outermost() -> None:
     assert larger is not None and fitting is not None and larger > TILE_BYTES >= fitting
     tile = next(t for t in plain(Schedule(scop), deps, "pluto").steps if isinstance(t, T.Tile))
     assert tile.sizes == (8, 8, 8) and tile.order in ((), (0, 1, 2)), tile
+
+
+def test_the_reuse_policy_keeps_apart_statements_that_share_no_large_array() -> None:
+    # LARGE: gesummv's A x and B x share only x (10 KB): apart; bicg's s and q updates both read A: fused.
+    for name, a, b, fused in (("gesummv", "S2", "S3", False), ("bicg", "S2", "S3", True)):
+        scop = read_scops(KERNELS[name].source, include_dirs=[UTILITIES],
+                          defines={"POLYBENCH_USE_SCALAR_LB": None, "LARGE_DATASET": None})[0]
+        deps = compute_dependences(scop)
+        smart, reuse = (Schedule(scop).then(pluto.reschedule(scop, deps, f)).lowered for f in ("smart", "reuse"))
+        assert smart.constant(a, 0) == smart.constant(b, 0), name
+        assert (reuse.constant(a, 0) == reuse.constant(b, 0)) == fused, name
 
 
 def test_recipe_on_the_original_program_is_legal_everywhere() -> None:

@@ -57,14 +57,15 @@ def seeds(start: Schedule, deps: Dependences) -> list[Seed]:
 
 
 def plain(start: Schedule, deps: Dependences, scheduler: str = "pluto", options: Options = Options()) -> Schedule:
-    """The plain path: the scheduler's base (Pluto's default fusion, or isl's) finished by the recipe.
+    """The plain path: the scheduler's base (Pluto's smart fusion keeping apart statements that share no
+    array larger than L2, or isl's) finished by the recipe.
 
     A reschedule pays through the tiles and the parallel loops it allows; where the recipe finds neither
     worth making on it (a small time-iterated stencil in cache: jacobi-1d), the fused, skewed loops only
     cost vectorization, and the original program, finished by the recipe, is taken instead."""
     if scheduler not in SCHEDULERS:
         raise ValueError(f"scheduler {scheduler!r}: one of {', '.join(SCHEDULERS)}")
-    base = pluto_base(start, deps) if scheduler == "pluto" else isl_base(start, deps)
+    base = pluto_base(start, deps, "reuse") if scheduler == "pluto" else isl_base(start, deps)
     if base is not None:
         result = apply_recipe(base, deps, options)
         if any(isinstance(t, T.Tile | T.Parallelize) for t in result.steps):
