@@ -26,6 +26,7 @@ IslObject = TypeVar("IslObject", isl.Set, isl.Map)
 
 Poly = dict[tuple[int, ...], Fraction]  # exponents of x0..x{m-1} -> coefficient
 
+L2_BYTES = 1024 * 1024  # a core's L2 (1 MiB on Zen 4, 2 MiB on the Xeons here): data that fits is reused from it
 MAX_PIECES = 256  # convex pieces summed over, in all, before the box bound is used instead
 MAX_TERMS = 4096  # terms of one polynomial, likewise
 

@@ -21,7 +21,7 @@ from math import lcm
 import islpy as isl
 import numpy as np
 
-from looper.counting import touched_bytes
+from looper.counting import L2_BYTES, touched_bytes
 from looper.deps import Dependences
 from looper.errors import LooperError
 from looper.ir import Scop
@@ -29,10 +29,9 @@ from looper.transforms import Reschedule
 
 FUSIONS = ("smart", "max", "none")  # Pluto's --smartfuse (default), --maxfuse, --nofuse: the search's seeds
 # The plain path's policy: smart fusion that also keeps apart statements sharing no array larger than a
-# core's L2 (REUSE_BYTES); fused, they share the loop and no data worth keeping in cache (gesummv's two
+# core's L2; fused, they would share the loop and no data worth keeping in cache (gesummv's two
 # matrix-vector products).
 POLICIES = (*FUSIONS, "reuse")
-REUSE_BYTES = 1024 * 1024
 # An iterator's coefficient in a hyperplane is at most this (isl's scheduler bounds them too): with
 # constant loop bounds, a hyperplane such as 100*i + j has small dependence distances yet only
 # linearizes the loops, and its coefficients grow geometrically band after band.
@@ -207,10 +206,14 @@ def schedule(scop: Scop, deps: Dependences, fusion: str = "smart") -> PlutoSched
         _cut(scop, depdata, levels, lambda a, b: True, force=True)
     elif fusion in ("smart", "reuse"):
         dims = {s.name: s.depth for s in scop.statements}
-        large = _large_arrays(scop) if fusion == "reuse" else {}
-        _cut(scop, depdata, levels, lambda a, b: max(dims[s] for s in a) != max(dims[s] for s in b)
-             or (fusion == "reuse" and not set().union(*(large[s] for s in a)) & set().union(*(large[s] for s in b))),
-             force=True)
+        large = _large_arrays(scop) if fusion == "reuse" else {s.name: set() for s in scop.statements}
+
+        def apart(a: list[str], b: list[str]) -> bool:
+            if max(dims[s] for s in a) != max(dims[s] for s in b):
+                return True
+            return fusion == "reuse" and not set().union(*(large[s] for s in a)) & set().union(*(large[s] for s in b))
+
+        _cut(scop, depdata, levels, apart, force=True)
     limit = 4 * sum(s.depth for s in scop.statements) + 2 * len(scop.statements) + 4
     while not all(_rank(hyper[s.name]) == s.depth for s in scop.statements):
         if len(levels) > limit:
@@ -472,12 +475,12 @@ def _distance_zero(d: _Dep, rows: dict[str, tuple[int, ...]]) -> isl.Map:
 
 
 def _large_arrays(scop: Scop) -> dict[str, set[str]]:
-    """Per statement, the arrays it touches that are larger than REUSE_BYTES (none where the parameters'
-    values are unknown: then fusion is smart fusion)."""
+    """Per statement, the arrays it touches that are larger than a core's L2 (none where the parameters'
+    values are unknown: then the reuse policy is smart fusion)."""
     if any(p not in scop.param_values for p in scop.params):
         return {s.name: set() for s in scop.statements}
     sizes = touched_bytes(scop, {s.name: s.domain for s in scop.statements})
-    return {s.name: {a.array for a in s.accesses if sizes[a.array] > REUSE_BYTES} for s in scop.statements}
+    return {s.name: {a.array for a in s.accesses if sizes[a.array] > L2_BYTES} for s in scop.statements}
 
 
 def _cut(scop: Scop, deps: list[_Dep], levels: list[Level], between: Callable[[list[str], list[str]], bool],

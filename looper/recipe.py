@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import islpy as isl
 
 from looper import transforms as T
-from looper.counting import fix_params, instance_count, touched_bytes
+from looper.counting import L2_BYTES, fix_params, instance_count, touched_bytes
 from looper.deps import Dependences
 from looper.ir import Scop
 from looper.legality import carried_at, check, permutable
@@ -23,7 +23,7 @@ from looper.strides import point_orders
 
 # What pays on this machine (2 cores, 1 MiB of L2 per core; ../shared/PERFORMANCE_NOTES.md):
 IN_CACHE_BYTES = 256 * 1024  # a nest whose arrays fit in L2 several times over gains nothing from tiles
-TILE_BYTES = 1024 * 1024  # one tile's data fits in a core's L2 (1 MiB on Zen 4, 2 MiB on the Xeons here)
+TILE_BYTES = L2_BYTES  # one tile's data fits in a core's L2
 MIN_TILE_SIZE = 8
 # Statement instances per entry into a parallel region, or waking the threads costs more (15 us a region
 # with OMP_WAIT_POLICY=passive, 1.5-3 us spinning; an instance costs 0.2-2 ns)
@@ -202,11 +202,11 @@ def tile_bytes(schedule: Schedule, members: tuple[str, ...], dims: list[int], si
         for d in range(max(dims) + 1):
             if schedule.lowered.constants(name)[d] is not None:
                 continue
-            low, high = times.dim_min_val(d).to_python(), times.dim_max_val(d).to_python()
-            middle = (low + high) // 2
+            least, most = times.dim_min_val(d).to_python(), times.dim_max_val(d).to_python()
+            middle = (least + most) // 2
             if d in dims:
                 size = sizes[dims.index(d)]
-                start = low + (middle - low) // size * size
+                start = least + (middle - least) // size * size
                 tile = tile.add_constraint(_bound(tile.get_space(), d, 1, -start))
                 tile = tile.add_constraint(_bound(tile.get_space(), d, -1, start + size - 1))
             else:

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from frontend import read_scop, read_scops
 from looper import transforms as T
+from looper.counting import L2_BYTES
 from looper.deps import compute_dependences
 from looper.legality import check, permutable, skew_may_help
-from looper.recipe import TILE_BYTES
 from looper.schedule import Schedule
 from looper.search import AnalyticalEvaluator, RandomEvaluator, Space, beam_search
 from looper.search.candidates import SAMPLING_SPACE, unimodular
@@ -234,7 +234,7 @@ class CrossingFirst:
     """Scores schedules by how many large arrays their untiled innermost loops walk across rows."""
 
     def score(self, schedules: Sequence[Schedule]) -> list[float]:
-        return [1.0 + rows_crossed(s, TILE_BYTES) for s in schedules]
+        return [1.0 + rows_crossed(s, L2_BYTES) for s in schedules]
 
 
 class CrossingFirstTools(SerialFirstTools):
@@ -248,10 +248,10 @@ def test_rows_crossed_counts_large_arrays_walked_across_rows_untiled() -> None:
                                   "for (int i = 0; i < N; i++)\n  for (int j = 0; j < N; j++)\n"
                                   "    B[i][j] = A[i][j];\n#pragma endscop\n}}\n"))
     large, small = copy(1000), copy(100)  # 8 MB and 80 KB an array
-    assert rows_crossed(large, TILE_BYTES) == 0
-    assert rows_crossed(large.then(T.Interchange("S0", 0, 1)), TILE_BYTES) == 2
-    assert rows_crossed(large.then(T.Interchange("S0", 0, 1), T.Tile("S0", 0, (32, 32))), TILE_BYTES) == 0
-    assert rows_crossed(small.then(T.Interchange("S0", 0, 1)), TILE_BYTES) == 0
+    assert rows_crossed(large, L2_BYTES) == 0
+    assert rows_crossed(large.then(T.Interchange("S0", 0, 1)), L2_BYTES) == 2
+    assert rows_crossed(large.then(T.Interchange("S0", 0, 1), T.Tile("S0", 0, (32, 32))), L2_BYTES) == 0
+    assert rows_crossed(small.then(T.Interchange("S0", 0, 1)), L2_BYTES) == 0
 
 
 def test_a_choice_walking_large_arrays_across_rows_gives_way_to_the_pluto_class_schedule() -> None:
@@ -264,9 +264,9 @@ def test_a_choice_walking_large_arrays_across_rows_gives_way_to_the_pluto_class_
     settings = Settings(beam_width=2)
     decision = STRATEGIES["model"](identity, deps, settings, CrossingFirstTools())
     assert decision.overruled is not None and "across rows" in decision.because
-    assert rows_crossed(decision.overruled, TILE_BYTES) > rows_crossed(identity, TILE_BYTES)
+    assert rows_crossed(decision.overruled, L2_BYTES) > rows_crossed(identity, L2_BYTES)
     assert decision.schedule.fingerprint() == plain(identity, deps, "pluto", settings.recipe()).fingerprint()
-    assert rows_crossed(decision.schedule, TILE_BYTES) < rows_crossed(decision.overruled, TILE_BYTES)
+    assert rows_crossed(decision.schedule, L2_BYTES) < rows_crossed(decision.overruled, L2_BYTES)
 
 
 def test_a_skew_that_reorders_nothing_is_dropped_from_the_choice() -> None:

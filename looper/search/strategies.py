@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from looper import transforms as T
+from looper.counting import L2_BYTES
 from looper.deps import Dependences
 from looper.legality import check
 from looper.progress import Progress
-from looper.recipe import TILE_BYTES, Options
+from looper.recipe import Options
 from looper.schedule import Schedule, ScheduleError
 from looper.search.beam import FUSION_WIDTH, Evaluator, SearchResult, beam_search
 from looper.search.candidates import Space, levels
@@ -110,10 +111,10 @@ def _model(identity: Schedule, deps: Dependences, settings: Settings, tools: Eva
     if settings.space.parallel and not found.best.lowered.parallel:
         pluto = plain(identity, deps, "pluto", settings.recipe())
         because = "the search's best has no parallel loop" if pluto.lowered.parallel else ""
-    crossed = rows_crossed(found.best, TILE_BYTES)
-    if not because and crossed > rows_crossed(identity, TILE_BYTES):
+    crossed = rows_crossed(found.best, L2_BYTES)
+    if not because and crossed > rows_crossed(identity, L2_BYTES):
         pluto = pluto or plain(identity, deps, "pluto", settings.recipe())
-        if rows_crossed(pluto, TILE_BYTES) < crossed:
+        if rows_crossed(pluto, L2_BYTES) < crossed:
             because = "the search's best walks large arrays across rows, untiled, more than the original"
     if pluto is not None and because:
         return Decision(pluto, predicted_speedup=model.score([pluto])[0], search=found, overruled=found.best,
