@@ -75,6 +75,11 @@ def touched_bytes(scop: Scop, instances: Mapping[str, isl.Set]) -> dict[str, flo
             * instance_count(elements.coalesce(), scop.param_values, 1) for array, elements in touched.items()}
 
 
+def array_bytes(scop: Scop) -> dict[str, float] | None:
+    """Per array, the bytes of its elements the whole region touches (None where the sizes are unknown)."""
+    return touched_bytes(scop, {s.name: s.domain for s in scop.statements}) if scop.sized else None
+
+
 def box_count(fixed: isl.Set, default: int) -> float:
     """The product of each dimension's extent (dim_max - dim_min + 1) of a parameter-free set; an
     unbounded dimension counts as `default` iterations."""

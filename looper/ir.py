@@ -95,6 +95,11 @@ class Scop:
             return self.region.function
         return self.region.where() if self.region else "scop"
 
+    @property
+    def sized(self) -> bool:
+        """Whether the macros fix every parameter's value, so that instances and footprints can be counted."""
+        return all(p in self.param_values for p in self.params)
+
     def statement(self, name: str) -> Statement:
         """Look a statement up by its isl name."""
         for s in self.statements:

@@ -21,7 +21,7 @@ from math import lcm
 import islpy as isl
 import numpy as np
 
-from looper.counting import L2_BYTES, touched_bytes
+from looper.counting import L2_BYTES, array_bytes
 from looper.deps import Dependences
 from looper.errors import LooperError
 from looper.ir import Scop
@@ -477,9 +477,9 @@ def _distance_zero(d: _Dep, rows: dict[str, tuple[int, ...]]) -> isl.Map:
 def _large_arrays(scop: Scop) -> dict[str, set[str]]:
     """Per statement, the arrays it touches that are larger than a core's L2 (none where the parameters'
     values are unknown: then the reuse policy is smart fusion)."""
-    if any(p not in scop.param_values for p in scop.params):
+    sizes = array_bytes(scop)
+    if sizes is None:
         return {s.name: set() for s in scop.statements}
-    sizes = touched_bytes(scop, {s.name: s.domain for s in scop.statements})
     return {s.name: {a.array for a in s.accesses if sizes[a.array] > L2_BYTES} for s in scop.statements}
 
 

@@ -160,7 +160,7 @@ def pays(schedule: Schedule, rep: str, depth: int) -> bool:
     dim = low.loop_dim(rep, depth)
     members = low.members(rep, dim)
     values = scop.param_values
-    if any(p not in values for p in scop.params):
+    if not scop.sized:
         return True
     work = sum(instance_count(scop.statement(s).domain, values, 1) for s in members)
     if dim == 0 or work < MIN_REGION_WORK:
@@ -190,7 +190,7 @@ def tile_bytes(schedule: Schedule, members: tuple[str, ...], dims: list[int], si
     their middle values, the loops inside it whole (None where the parameters' values are unknown)."""
     scop = schedule.scop
     values = scop.param_values
-    if any(p not in values for p in scop.params):
+    if not scop.sized:
         return None
     instances: dict[str, isl.Set] = {}
     for name in members:
@@ -224,7 +224,7 @@ def _bound(space: isl.Space, dim: int, sign: int, constant: int) -> isl.Constrai
 
 def footprint_bytes(scop: Scop, statements: tuple[str, ...] | list[str]) -> float | None:
     """Bytes of array elements the statements touch (None where the parameters' values are unknown)."""
-    if any(p not in scop.param_values for p in scop.params):
+    if not scop.sized:
         return None
     return sum(touched_bytes(scop, {name: scop.statement(name).domain for name in statements}).values())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import islpy as isl
 import numpy as np
 
-from looper.counting import touched_bytes
+from looper.counting import array_bytes
 from looper.schedule import Lowered, Schedule
 
 
@@ -51,9 +51,9 @@ def rows_crossed(schedule: Schedule, min_bytes: float) -> int:
     cache line, and past a page a new TLB entry (trisolv's column order at LARGE: 0.58x)."""
     low = schedule.lowered
     scop = schedule.scop
-    if any(p not in scop.param_values for p in scop.params):
+    sizes = array_bytes(scop)
+    if sizes is None:
         return 0
-    sizes = touched_bytes(scop, {s.name: s.domain for s in scop.statements})
     crossed = 0
     for name, statement in ((s.name, s) for s in scop.statements):
         loops = low.loop_dims(name)
