@@ -192,8 +192,9 @@ def test_a_variant_that_does_not_compile_is_a_build_error_and_the_rest_is_timed(
 
 
 def test_a_variant_clearly_slower_stops_after_two_runs() -> None:
-    # Milliseconds, not the 50 us of N = 20000: at that length a busy neighbour made two runs of the
-    # reversed loop look 3x slower than the original, and it was stopped too.
+    # Milliseconds, not the 50 us of N = 20000. Whether a close variant gets its full runs is the
+    # policy's business, tested without a clock above: on a busy machine a run of the reversed loop can
+    # take 3x the original's and end it after three runs (CI, stop 37), so it is not asserted here.
     def larger(text: str) -> str:
         return text.replace("#define N 20000", "#define N 1000000").replace("r < 400", "r < 20")
 
@@ -201,7 +202,7 @@ def test_a_variant_clearly_slower_stops_after_two_runs() -> None:
     with Harness(Policy(runs=4, min_runs=2, max_runs=6, hopeless=1000.0), timeout=30) as harness:
         original, slow, reversed_ = harness.time(library)
     assert slow.ok and len(slow.times) == 2 and slow.seconds > 2 * original.seconds
-    assert len(original.times) >= 4 and len(reversed_.times) >= 4
+    assert len(original.times) >= 4 and reversed_.ok and len(reversed_.times) >= 2
 
 
 def test_a_worker_loads_library_after_library_without_growing() -> None:
