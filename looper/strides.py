@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import islpy as isl
 import numpy as np
 
@@ -15,13 +17,15 @@ def stride_one_order(schedule: Schedule, stmt: str, n: int, depth: int = 0) -> t
     return point_orders(schedule, stmt, n, depth)[0][0]
 
 
-def point_orders(schedule: Schedule, stmt: str, n: int, depth: int = 0) -> list[tuple[tuple[int, ...], bool]]:
+def point_orders(schedule: Schedule, stmt: str, n: int, depth: int = 0, members: Sequence[str] = ()
+                 ) -> list[tuple[tuple[int, ...], bool]]:
     """The `n` intra-tile orders with each loop innermost in turn, the best stride-1 choice first (most
-    accesses of the band's statements stride-1 along the innermost loop, few with a large stride), each
-    with whether its innermost loop makes at least as many accesses stride-1 as large-strided."""
+    accesses of the band's statements, or of `members` of them, stride-1 along the innermost loop, few
+    with a large stride), each with whether its innermost loop makes at least as many accesses stride-1
+    as large-strided."""
     low = schedule.lowered
     dims = low.loop_dims(stmt)[depth : depth + n]
-    members = low.members(stmt, dims[0])
+    members = members or low.members(stmt, dims[0])
     score, unit, large = [0] * n, [0] * n, [0] * n
     for s in members:
         statement = schedule.scop.statement(s)

@@ -145,6 +145,25 @@ def test_a_statement_at_one_point_of_the_innermost_loop_is_distributed_out_of_it
     assert carried_at(schedule, deps, ["S1"], inner) is None and check(schedule, deps)
 
 
+def test_statements_stride_one_along_different_point_loops_get_their_own_tile_loops() -> None:
+    # bicg's Pluto schedule fuses s[j] += r[i] * A[i][j] (S2) and q[i] += A[i][j] * p[j] (S3) with one parallel
+    # tile loop for both (j-blocks for S2, i-blocks for S3); the point loops suit S2, whose accesses are
+    # stride-1 along the innermost. S3 gets its own loops inside the parallel one, and each innermost loop
+    # runs one statement alone.
+    scop, deps = _read("bicg")
+    schedule = apply_recipe(pluto_base(Schedule(scop), deps), deps)
+    low = schedule.lowered
+    s2, s3 = low.loop_dims("S2"), low.loop_dims("S3")
+    assert len(s2) == len(s3) == 4 and s2[0] == s3[0] and low.members("S2", s2[0]) == ["S2", "S3"]
+    assert ("S2", s2[0]) in low.parallel and low.members("S2", s2[1]) == ["S2"] and low.members("S3", s3[1]) == ["S3"]
+    assert ("S2", s2[-1]) in low.vector and ("S3", s3[-1]) in low.vector
+    assert T.Distribute("S3", 1, first=True) in schedule.steps and check(schedule, deps)
+    # gesummv's two statements agree on their point order: they stay together.
+    scop, deps = _read("gesummv")
+    schedule = apply_recipe(pluto_base(Schedule(scop), deps), deps)
+    assert not any(isinstance(s, T.Distribute) for s in schedule.steps), schedule.steps
+
+
 def test_distribute_first_puts_the_statement_before_the_rest_of_its_loop() -> None:
     scop = read_scop("void f(int n, double a[n], double b[n]) {\n#pragma scop\n"
                      "for (int i = 0; i < n; i++) {\n  a[i] = 1.0;\n  b[i] = 2.0;\n}\n#pragma endscop\n}\n")
