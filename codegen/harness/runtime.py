@@ -185,7 +185,7 @@ void *polybench_alloc_data(size_t n, int elt_size)
   struct looper_state *S = looper_S;
   size_t bytes = n * (size_t)elt_size;
   void *p = NULL;
-  if (posix_memalign(&p, 64, bytes ? bytes : 1) != 0 || p == NULL) {
+  if (posix_memalign(&p, 4096, bytes ? bytes : 1) != 0 || p == NULL) {  /* page-aligned, as polybench.c */
     fprintf(stderr, "polybench: cannot allocate %zu bytes\n", bytes);
     exit(1);
   }
