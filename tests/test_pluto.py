@@ -164,6 +164,25 @@ def test_statements_stride_one_along_different_point_loops_get_their_own_tile_lo
     assert not any(isinstance(s, T.Distribute) for s in schedule.steps), schedule.steps
 
 
+def test_serial_tiles_of_a_band_larger_than_l2_are_walked_along_rows() -> None:
+    # trisolv at LARGE (L is 32 MB): the Pluto schedule's tile loops run j-blocks outside i-blocks, down
+    # L's columns; no tile loop is parallel, so the i-blocks go outside and the tiles of a block of rows
+    # run along them. doitgen's band (C4, 200 KB, for one (r, q)) fits in L2: its tile order stays.
+    outer_tiles = {}
+    for name in ("trisolv", "doitgen"):
+        scop = read_scop(KERNELS[name].source, include_dirs=[UTILITIES],
+                         defines={"POLYBENCH_USE_SCALAR_LB": None, "LARGE_DATASET": None})
+        deps = compute_dependences(scop)
+        schedule = apply_recipe(pluto_base(Schedule(scop), deps), deps)
+        tile = next(s for s in schedule.steps if isinstance(s, T.Tile))
+        low = schedule.lowered
+        outer_tiles[name] = (str(low.rows[tile.stmt][low.loop_dims(tile.stmt)[tile.depth]]),
+                             T.Interchange(tile.stmt, tile.depth, tile.depth + 1) in schedule.steps)
+        assert check(schedule, deps)
+    assert "floor((i)/32)" in outer_tiles["trisolv"][0] and outer_tiles["trisolv"][1]
+    assert not outer_tiles["doitgen"][1]
+
+
 def test_distribute_first_puts_the_statement_before_the_rest_of_its_loop() -> None:
     scop = read_scop("void f(int n, double a[n], double b[n]) {\n#pragma scop\n"
                      "for (int i = 0; i < n; i++) {\n  a[i] = 1.0;\n  b[i] = 2.0;\n}\n#pragma endscop\n}\n")
