@@ -222,9 +222,11 @@ def _method(report: Mapping[str, Any]) -> list[str]:
     verify, threads = report["verification"], report["threads"]
     return [
         "## Method", "",
-        "- **Kernels and timer.** The 30 kernels of PolyBench/C 4.2.1 (`polybench/`), each built with the "
-        "harness; a run prints the kernel's time by PolyBench's timer, with the caches flushed before the "
-        "timed region.",
+        "- **Kernels and timer.** The 30 kernels of PolyBench/C 4.2.1 (`polybench/`), arrays page-aligned as "
+        "PolyBench's allocator does, caches flushed before the timed region. The peers' whole programs run "
+        "as processes, timed by PolyBench's timer; looper's configurations are built with the original "
+        "kernel into one library and timed in a worker process (codegen.harness), each speedup against that "
+        "library's original, timed in the same rounds.",
         f"- **Interleaved rounds, medians.** For one kernel, every configuration is built first; then round 1 "
         f"runs each configuration once, round 2 again, ..., {report['repeat']} rounds. A cell is the median "
         "of its runs (minimum, maximum and every time are in the JSON).",
