@@ -121,8 +121,8 @@ def split_tiles(schedule: Schedule, deps: Dependences, stmt: str, depth: int) ->
     """A tiled two-loop band (tile loops t0, t1, point loops a, b innermost) whose statements are stride-1
     along different point loops: those the tile's order does not suit get their own loops inside t0, before
     the rest's, with their stride-1 loop innermost where it carries no dependence of theirs (bicg: s walks
-    A by rows along b, q by columns; in one loop, q's gathers slow s's vector loop down, 3.6x to 1.6x at
-    LARGE). Unchanged where that is not legal."""
+    A by rows along b, q by columns; sharing one simd loop, q's gathers held s back: 1.6x over gcc at
+    LARGE, apart 3.6x). Unchanged where that is not legal."""
     low = schedule.lowered
     dims = low.loop_dims(stmt)[depth:depth + 4]
     members = low.members(stmt, dims[0])
@@ -152,7 +152,8 @@ def tile_loop_order(schedule: Schedule, deps: Dependences, stmt: str, depth: int
     """The tile loops of a tiled two-loop band, where neither runs in parallel and the band's data exceeds
     L2, in stride-1 order too: the inner tile loop walks along the rows of the arrays, so the tiles of one
     row reuse its pages and cache lines (trisolv at LARGE: tiles walked down L's columns 1.3x over gcc,
-    along its rows 2.5x; doitgen's band, 200 KiB, loses 10% when its tiles leave `sum` less often)."""
+    along its rows 2.5x; doitgen's band, 200 KiB, stays: swapped, each tile rereads its part of `sum`,
+    10% slower)."""
     low = schedule.lowered
     dims = low.loop_dims(stmt)[depth:depth + 4]
     members = low.members(stmt, dims[0]) if dims else []
