@@ -206,12 +206,12 @@ def schedule(scop: Scop, deps: Dependences, fusion: str = "smart") -> PlutoSched
         _cut(scop, depdata, levels, lambda a, b: True, force=True)
     elif fusion in ("smart", "reuse"):
         dims = {s.name: s.depth for s in scop.statements}
-        large = _large_arrays(scop) if fusion == "reuse" else {s.name: set() for s in scop.statements}
+        large = _large_arrays(scop) if fusion == "reuse" else None
 
         def apart(a: list[str], b: list[str]) -> bool:
             if max(dims[s] for s in a) != max(dims[s] for s in b):
                 return True
-            return fusion == "reuse" and not set().union(*(large[s] for s in a)) & set().union(*(large[s] for s in b))
+            return large is not None and not set().union(*(large[s] for s in a)) & set().union(*(large[s] for s in b))
 
         _cut(scop, depdata, levels, apart, force=True)
     limit = 4 * sum(s.depth for s in scop.statements) + 2 * len(scop.statements) + 4

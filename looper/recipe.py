@@ -125,8 +125,10 @@ def split_tiles(schedule: Schedule, deps: Dependences, stmt: str, depth: int) ->
     LARGE, apart 3.6x). Unchanged where that is not legal."""
     low = schedule.lowered
     dims = low.loop_dims(stmt)[depth:depth + 4]
+    if len(dims) < 4:
+        return schedule
     members = low.members(stmt, dims[0])
-    if len(members) < 2 or len(dims) < 4 or low.members(stmt, dims[3]) != members:
+    if len(members) < 2 or low.members(stmt, dims[3]) != members:
         return schedule
     movers = []
     for m in members:
@@ -156,8 +158,10 @@ def tile_loop_order(schedule: Schedule, deps: Dependences, stmt: str, depth: int
     10% slower)."""
     low = schedule.lowered
     dims = low.loop_dims(stmt)[depth:depth + 4]
-    members = low.members(stmt, dims[0]) if dims else []
-    if len(dims) < 4 or any((m, d) in low.parallel for m in members for d in dims[:2]):
+    if len(dims) < 4:
+        return schedule
+    members = low.members(stmt, dims[0])
+    if any((m, d) in low.parallel for m in members for d in dims[:2]):
         return schedule
     footprint = tile_bytes(schedule, tuple(members), dims, (1 << 30,) * 4)  # the whole band, at one outer point
     if footprint is not None and footprint <= TILE_BYTES:

@@ -111,8 +111,7 @@ def _model(identity: Schedule, deps: Dependences, settings: Settings, tools: Eva
     if settings.space.parallel and not found.best.lowered.parallel:
         pluto = plain(identity, deps, "pluto", settings.recipe())
         because = "the search's best has no parallel loop" if pluto.lowered.parallel else ""
-    crossed = rows_crossed(found.best, L2_BYTES)
-    if not because and crossed > rows_crossed(identity, L2_BYTES):
+    if not because and (crossed := rows_crossed(found.best, L2_BYTES)) > rows_crossed(identity, L2_BYTES):
         pluto = pluto or plain(identity, deps, "pluto", settings.recipe())
         if rows_crossed(pluto, L2_BYTES) < crossed:
             because = "the search's best walks large arrays across rows, untiled, more than the original"
