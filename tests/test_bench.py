@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from codegen.harness import STATISTIC, STATISTICS
 from looper.bench.configs import BASELINE, Config, default_configs, select, unavailable
 from looper.bench.runner import Settings, busy, measure_kernel, wait_until_quiet
 from looper.bench.store import ERROR, FAILED, OK
@@ -63,7 +64,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_tiny_run_writes_json_report_and_plot(tiny_run: dict) -> None:
     data = json.loads(tiny_run["json"].read_text())
-    assert data["commit"] == "test" and data["threads"] == 2
+    assert data["commit"] == "test" and data["threads"] == 2 and data["statistic"] == STATISTIC
     mini = data["sizes"]["MINI"]
     assert list(mini["kernels"]) == KERNEL_PAIR
     for kernel in KERNEL_PAIR:
@@ -74,6 +75,7 @@ def test_tiny_run_writes_json_report_and_plot(tiny_run: dict) -> None:
             assert cell["status"] == OK, cell["message"]
             # --repeat 2: at most 2 runs, 1 for one 10x slower than the best, up to 4 within 10% of it.
             assert 1 <= len(cell["times"]) <= 4 and cell["min"] <= cell["median"] <= cell["max"]
+            assert cell["seconds"] == pytest.approx(STATISTICS[STATISTIC](cell["times"]))
             assert cell["speedup"] > 0 and cell["gflops"] > 0 and cell["load"] >= 0
         assert cells[BASELINE]["speedup"] == pytest.approx(1.0)
     ref = mini["kernels"]["gemm"]["reference"]

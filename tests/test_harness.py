@@ -16,11 +16,13 @@ from codegen.harness import (
     Harness,
     Policy,
     RunFailed,
+    Timed,
     build,
     compose,
     measure,
     run_program,
 )
+from codegen.harness.policy import fast_half_mean
 from codegen.harness.worker import Worker
 from polybench.manifest import UTILITIES
 
@@ -157,6 +159,14 @@ def test_the_policy_stops_slow_variants_early_and_runs_close_ones_more() -> None
     assert runs == {"base": 7, "close": 7, "slow": 2, "hopeless": 1, "middle": 4}
     assert [r.status for r in results] == [OK] * 5 + [RUN_ERROR]
     assert results[2].seconds == 3.0
+
+
+def test_the_statistic_is_the_mean_of_the_fastest_half() -> None:
+    # A busy moment only slows runs down: the slow half is ignored, whatever its size.
+    assert fast_half_mean([5.0, 1.0, 3.0, 2.0, 100.0]) == pytest.approx(2.0)
+    assert fast_half_mean([4.0, 2.0]) == 2.0 and fast_half_mean([7.0]) == 7.0
+    assert fast_half_mean([1.0, 2.0, 3.0, 4.0]) == pytest.approx(1.5)
+    assert Timed(times=[3.0, 1.0, 1.2]).seconds == pytest.approx(1.1)  # the policy's default statistic
 
 
 def test_the_baseline_failing_fails_the_batch() -> None:

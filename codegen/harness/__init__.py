@@ -15,7 +15,8 @@ data is restored and main() allocates and initializes the arrays again; before t
 region a real flush (runtime.py); OpenMP threads started at load, `OMP_WAIT_POLICY=passive`; the
 original runs once untimed, then in every round, interleaved with the variants; a variant over 2x
 the best after two runs (10x after one) stops, one within 10% of the best gets up to 10 runs; one
-statistic (`policy.STATISTIC`) for every label, decision and cell. Whole programs (verification,
+statistic (`policy.STATISTIC`, the mean of the fastest half of the runs) for every label, decision
+and cell. Whole programs (verification,
 fuzzing, `looper bench`'s peers) run as processes (`process.run_program`), their times taken by
 the same `policy.measure`.
 """
@@ -31,9 +32,11 @@ from codegen.harness.library import Batch, Library, build, build_all, harness_so
 from codegen.harness.machine import cpu_model, machine_id
 from codegen.harness.policy import (
     BUILD_ERROR,
+    DESCRIPTIONS,
     OK,
     RUN_ERROR,
     STATISTIC,
+    STATISTICS,
     TIMEOUT,
     Policy,
     RunFailed,
@@ -50,7 +53,8 @@ HARNESS_VERSION = "inproc-1"
 OLD_HARNESS = "process-1"
 
 __all__ = [
-    "BUILD_ERROR", "HARNESS_VERSION", "OK", "OLD_HARNESS", "RUN_ERROR", "STATISTIC", "TIMEOUT", "Batch",
+    "BUILD_ERROR", "DESCRIPTIONS", "HARNESS_VERSION", "OK", "OLD_HARNESS", "RUN_ERROR", "STATISTIC", "STATISTICS",
+    "TIMEOUT", "Batch",
     "ComposeError", "Harness", "Library", "Policy", "ProgramRun", "RunFailed", "Timed", "build", "build_all",
     "compose", "cpu_model", "harness_seconds", "harness_sources", "machine_id", "measure", "program_timer",
     "run_program", "spread", "time_variants",

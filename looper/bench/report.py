@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from codegen.harness import cpu_model
+from codegen.harness import DESCRIPTIONS, STATISTIC, STATISTICS, cpu_model
 from looper.bench.configs import BASELINE, CONFIG_NAMES, Config, version
 from looper.bench.runner import BLAS, blas_name
 from looper.bench.store import FAILED, OK, REFERENCE, Key, Row, Store
@@ -30,12 +30,22 @@ def _cell(row: Row, flops: float) -> dict[str, Any]:
     cell: dict[str, Any] = {"status": row.status, "message": row.message, "command": row.command,
                             "times": list(row.times), "run_id": row.run_id, "load": row.load}
     if row.status in (OK, REFERENCE) and row.times:
-        median = statistics.median(row.times)
-        cell.update(median=median, min=min(row.times), max=max(row.times), gflops=flops / median / 1e9)
+        value = STATISTICS[STATISTIC](row.times)
+        cell.update(seconds=value, median=statistics.median(row.times), min=min(row.times), max=max(row.times),
+                    gflops=flops / value / 1e9)
         if row.baseline_times:
-            cell["baseline_median"] = statistics.median(row.baseline_times)
-            cell["speedup"] = cell["baseline_median"] / median
+            cell["baseline_seconds"] = STATISTICS[STATISTIC](row.baseline_times)
+            cell["speedup"] = cell["baseline_seconds"] / value
     return cell
+
+
+def _seconds(cell: Mapping[str, Any]) -> float:
+    """A cell's time under its run's statistic (runs written before the statistic was recorded: the median)."""
+    return cell.get("seconds", cell["median"])
+
+
+def _statistic(run: Mapping[str, Any]) -> str:
+    return run.get("statistic", "median")
 
 
 def _order(names: Sequence[str]) -> list[str]:
@@ -108,6 +118,7 @@ def collect(store: Store, key: Key, configs: Sequence[Config], skipped: Mapping[
         "blas": blas_name(),
         "threads": threads,
         "repeat": repeat,
+        "statistic": STATISTIC,
         "verification": {"size": verify_size, "rtol": dict(RTOL)},
         "baseline": BASELINE,
         "configurations": {c.name: {"command": c.command(), "description": c.description,
@@ -165,6 +176,7 @@ def combine(runs: Sequence[Mapping[str, Any]], configs: Sequence[str] | None = N
               if n in shown or ((wanted is None or n in wanted) and not configurations[n]["available"])]
     return {
         "runs": [{k: run.get(k) for k in ("date", "machine", "commit", "command", "note")}
+                 | {"statistic": _statistic(run)}
                  | {"sizes": {size: {"configs": [n for n, i in source.get(size, {}).items() if i == index],
                                      "load": s.get("load")}
                               for size, s in run["sizes"].items()}}
@@ -218,6 +230,15 @@ def _summary(report: Mapping[str, Any]) -> list[str]:
     return [*out, ""]
 
 
+def _statistics_text(report: Mapping[str, Any]) -> str:
+    """Which statistic summarizes a cell's runs, per run when the runs differ."""
+    used = [_statistic(run) for run in report["runs"]]
+    if len(set(used)) == 1:
+        return f"the {DESCRIPTIONS.get(used[0], used[0])} of its runs"
+    return "its run's statistic of its runs (" + "; ".join(
+        f"run {i + 1}: {DESCRIPTIONS.get(u, u)}" for i, u in enumerate(used)) + ")"
+
+
 def _method(report: Mapping[str, Any]) -> list[str]:
     verify, threads = report["verification"], report["threads"]
     return [
@@ -227,11 +248,13 @@ def _method(report: Mapping[str, Any]) -> list[str]:
         "as processes, timed by PolyBench's timer; looper's configurations are built with the original "
         "kernel into one library and timed in a worker process (codegen.harness), each speedup against that "
         "library's original, timed in the same rounds.",
-        f"- **Interleaved rounds, medians.** For one kernel, every configuration is built first; then round 1 "
-        f"runs each configuration once, round 2 again, ..., {report['repeat']} rounds. A cell is the median "
-        "of its runs (minimum, maximum and every time are in the JSON).",
-        f"- **Baseline in the same run.** A speedup is the median of `{report['baseline']}` (the original "
-        "source, `gcc -O3 -march=native`) divided by the configuration's median, both from the same "
+        f"- **Interleaved rounds, one statistic.** For one kernel, every configuration is built first; then "
+        f"round 1 runs each configuration once, round 2 again, ..., {report['repeat']} rounds (a configuration "
+        "over 2x the best after two rounds stops; one within 10% of the best gets up to twice as many). "
+        f"A cell is {_statistics_text(report)} (median, minimum, maximum and every time are in the JSON): "
+        "a busy moment only ever slows a run down.",
+        f"- **Baseline in the same run.** A speedup is the time of `{report['baseline']}` (the original "
+        "source, `gcc -O3 -march=native`) divided by the configuration's, both from the same "
         "interleaved rounds, so a slow moment of the machine affects both. Columns of different runs each "
         "have their own baseline.",
         f"- **OpenMP.** Every run has `OMP_NUM_THREADS={threads} OMP_WAIT_POLICY=passive`: on this 2-vCPU "
@@ -289,8 +312,8 @@ def _table_cell(cell: Mapping[str, Any] | None, time: bool = True) -> str:
     if cell["status"] != OK:
         return cell["status"]
     if "speedup" not in cell:
-        return seconds(cell["median"])
-    return f"{seconds(cell['median'])} ({cell['speedup']:.2f}{X})" if time else f"{cell['speedup']:.2f}{X}"
+        return seconds(_seconds(cell))
+    return f"{seconds(_seconds(cell))} ({cell['speedup']:.2f}{X})" if time else f"{cell['speedup']:.2f}{X}"
 
 
 def _size_section(report: Mapping[str, Any], size: str, s: Mapping[str, Any], plot_path: str | None) -> list[str]:
@@ -311,9 +334,9 @@ def _size_section(report: Mapping[str, Any], size: str, s: Mapping[str, Any], pl
     gm = s["geomean"]
     out.append("| **geometric mean** | " + " | ".join(
         f"**{gm[n]['speedup']:.2f}{X}** ({gm[n]['kernels']})" if gm[n]["speedup"] else "—" for n in names) + " | | |")
-    out += ["", ("Median kernel time and, in parentheses, the speedup over the baseline of the same run. "
+    out += ["", ("Kernel time and, in parentheses, the speedup over the baseline of the same run. "
              if len(runs) == 1 else f"The speedup over `{report['baseline']}` in the same run (`{report['baseline']}`: "
-             "its median kernel time; every time is in the runs' JSON). ")
+             "its kernel time; every time is in the runs' JSON). ")
             + ("Columns by run: " + "; ".join(
                 f"run {i + 1} ({_when(report['runs'][i])}): "
                 + ", ".join(f"`{n}`" for n in names if s["source"][n] == i) for i in runs) + "."
@@ -321,7 +344,7 @@ def _size_section(report: Mapping[str, Any], size: str, s: Mapping[str, Any], pl
     gemm = s["kernels"].get("gemm", {})
     ref, best = gemm.get("reference"), gemm.get("best")
     if ref and "gflops" in ref:
-        line = (f"Roofline reference, gemm: {ref['message']}: median {seconds(ref['median'])}, "
+        line = (f"Roofline reference, gemm: {ref['message']}: {seconds(_seconds(ref))}, "
                 f"**{ref['gflops']:.1f} GFLOP/s**")
         if best:
             line += (f"; the best PolyBench configuration (`{best['config']}`) reaches {best['gflops']:.2f} GFLOP/s "

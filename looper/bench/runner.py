@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import statistics
 import subprocess
 import time
 import uuid
@@ -24,6 +23,8 @@ from pathlib import Path
 
 from codegen.build import BuildError, Compiler, cache_dir, timing_env
 from codegen.harness import (
+    STATISTIC,
+    STATISTICS,
     Batch,
     Harness,
     Library,
@@ -357,8 +358,8 @@ def _summary(kernel: Kernel, rows: Sequence[Row]) -> str:
     parts = []
     for r in rows:
         if r.status in (OK, REFERENCE) and r.times and r.baseline_times:
-            med, base = statistics.median(r.times), statistics.median(r.baseline_times)
-            parts.append(f"{r.config} {med * 1e3:.3g} ms ({base / med:.2f}x)")
+            t, base = STATISTICS[STATISTIC](r.times), STATISTICS[STATISTIC](r.baseline_times)
+            parts.append(f"{r.config} {t * 1e3:.3g} ms ({base / t:.2f}x)")
         else:
             parts.append(f"{r.config} {r.status.upper()}")
     loads = [r.load for r in rows if r.load is not None]
