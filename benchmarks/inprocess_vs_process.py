@@ -32,8 +32,9 @@ from codegen.ast_c import generate
 from codegen.build import compile_text
 from codegen.harness import Policy, harness_sources, measure, program_timer
 from codegen.splice import region_code, splice
-from costmodel.agreement import APART, Labels, agreement, format_agreement, read
+from costmodel.agreement import Labels, agreement, format_agreement, read
 from costmodel.dataset import ok_samples, open_db, programs
+from costmodel.evaluate import APART
 from costmodel.labels import COMPILER, DEFINES, Sample
 from costmodel.remeasure import stored_schedules
 from costmodel.samplestore import store

@@ -4,9 +4,9 @@ For the schedules labelled `ok` in both data sets (same program, same fingerprin
 serial and parallel schedules (a `parallelize` step):
 - spearman: per program with at least 3 such schedules, the rank correlation of A's and B's
   speedups; the mean over programs;
-- pairwise: over pairs of schedules of one program more than 10% apart (by the geometric mean of
-  their two labels, so that neither labelling decides alone which pairs count), the share that A
-  and B order alike;
+- pairwise: over pairs of schedules of one program more than 10% apart (costmodel.evaluate.APART;
+  by the geometric mean of their two labels, so that neither labelling decides alone which pairs
+  count), the share that A and B order alike;
 - mape: mean |A - B| / B over the schedules (B the reference).
 This is how label quality is reported: two labellings of the same schedules, hours apart.
 """
@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from itertools import combinations
 from pathlib import Path
 
 from costmodel.dataset import SampleRow, ok_samples, open_db
-from costmodel.evaluate import spearman
+from costmodel.evaluate import metrics, ordered_alike, spearman
 
-APART = 1.1  # pairs whose labels differ by more than this factor count for `pairwise`
 MIN_SCHEDULES = 3  # a program's Spearman needs at least this many common schedules
 SPLITS = {"all": lambda parallel: True, "serial": lambda parallel: not parallel, "parallel": lambda parallel: parallel}
 
@@ -69,19 +67,29 @@ def figures(first: Labels, second: Labels) -> dict:
                 continue
             programs += 1
             errors += [abs(x - y) / y for x, y in rows]
-            if len(rows) >= MIN_SCHEDULES and not math.isnan(rho := spearman([x for x, _ in rows],
-                                                                           [y for _, y in rows])):
+            xs, ys = [x for x, _ in rows], [y for _, y in rows]
+            if len(rows) >= MIN_SCHEDULES and not math.isnan(rho := spearman(xs, ys)):
                 rhos.append(rho)
-            for (x1, y1), (x2, y2) in combinations(rows, 2):
-                m1, m2 = math.sqrt(x1 * y1), math.sqrt(x2 * y2)
-                if max(m1, m2) > APART * min(m1, m2):
-                    pairs += 1
-                    alike += (x1 > x2) == (y1 > y2)
+            counted = ordered_alike(xs, ys, [math.sqrt(x * y) for x, y in rows])
+            pairs, alike = pairs + counted[0], alike + counted[1]
         report[split] = {
             "programs": programs, "schedules": len(errors), "spearman_programs": len(rhos),
             "spearman": sum(rhos) / len(rhos) if rhos else None, "pairs": pairs,
             "pairwise": alike / pairs if pairs else None, "mape": sum(errors) / len(errors) if errors else None}
     return report
+
+
+def second_labelling(data: Path, again: Path) -> dict[str, float]:
+    """`looper evaluate`'s metrics with `again`'s labels as the predictions of `data`'s, on the schedules
+    both labelled: what a perfect model could reach against labels this noisy."""
+    first, _ = read(data)
+    second, _ = read(again)
+    groups = {}
+    for key in first.keys() & second.keys():
+        common = [f for f in first[key] if f in second[key]]
+        if common:
+            groups[key] = ([second[key][f][1] for f in common], [first[key][f][1] for f in common])
+    return metrics(groups)
 
 
 def format_agreement(report: dict) -> str:

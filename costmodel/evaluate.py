@@ -9,17 +9,24 @@ Definitions (per program p with measured speedups y and predictions s over its s
   possible order. nDCG@1 = y(model's favourite) / max y.
 - top-1 regret: max y / y(model's favourite) - 1: how much slower the chosen schedule is than the
   best measured one (0 = the model found the best).
+- pairwise: over the pairs of one program's schedules whose measured speedups differ by more than
+  10%, the share the predictions order the same way (pairs closer than that are within the labels'
+  own noise: `looper dataset agreement`).
+Against a second labelling of the same schedules (`looper evaluate --again B.db`), the same metrics
+with B's labels as the predictions say what a perfect model could reach on labels this noisy.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 
 Values = Sequence[float] | np.ndarray  # a program's speedups: a list or a 1-d array
+APART = 1.1  # pairs of schedules whose speedups differ by more than this factor count for `pairwise`
 
 
 def ranks(values: Values) -> np.ndarray:
@@ -65,13 +72,25 @@ def top1_regret(predicted: Values, measured: Values) -> float:
     return float(y.max() / y[best] - 1.0)
 
 
+def ordered_alike(a: Values, b: Values, by: Values) -> tuple[int, int]:
+    """Over the pairs more than APART apart by `by`: how many there are, and how many a and b order alike."""
+    pairs = alike = 0
+    for i, j in combinations(range(len(by)), 2):
+        if max(by[i], by[j]) > APART * min(by[i], by[j]):
+            pairs += 1
+            alike += bool((a[i] > a[j]) == (b[i] > b[j]))
+    return pairs, alike
+
+
 def metrics(groups: Mapping[str, tuple[Sequence[float], Sequence[float]]]) -> dict[str, float]:
     """All metrics from per-program (predicted, measured) speedups."""
     errors, rhos, n1, n5, regrets = [], [], [], [], []
-    n = 0
+    n = pairs = alike = 0
     for pred, meas in groups.values():
         p, y = np.asarray(pred, dtype=np.float64), np.asarray(meas, dtype=np.float64)
         n += len(y)
+        counted = ordered_alike(p, y, y)
+        pairs, alike = pairs + counted[0], alike + counted[1]
         errors += list(np.abs(p - y) / y)
         rho = spearman(p, y)
         if not math.isnan(rho):
@@ -86,6 +105,8 @@ def metrics(groups: Mapping[str, tuple[Sequence[float], Sequence[float]]]) -> di
         "programs": len(groups),
         "mape": mean(errors),
         "spearman": mean(rhos),
+        "pairwise": alike / pairs if pairs else math.nan,
+        "pairs": pairs,
         "ndcg@1": mean(n1),
         "ndcg@5": mean(n5),
         "top1_regret": mean(regrets),
@@ -160,10 +181,12 @@ def evaluate_scorer(scorer, data: str | Path, *, progress: bool | None = None) -
     return result
 
 
-def format_metrics(m: Mapping[str, float]) -> str:
-    """A small aligned table."""
-    lines = []
-    for key, value in m.items():
-        text = f"{value:.4f}" if isinstance(value, float) else str(value)
-        lines.append(f"{key:>20}  {text}")
-    return "\n".join(lines)
+def format_metrics(m: Mapping[str, float], again: Mapping[str, float] | None = None) -> str:
+    """A small aligned table; with `again`, a second column: the second labelling's metrics."""
+    def text(value: float | int | None) -> str:
+        return "" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
+
+    if again is None:
+        return "\n".join(f"{key:>20}  {text(value)}" for key, value in m.items())
+    return "\n".join([f"{'':>20}  {'model':>10}  {'2nd labelling':>13}"]
+                     + [f"{key:>20}  {text(value):>10}  {text(again.get(key)):>13}" for key, value in m.items()])

@@ -113,6 +113,9 @@ def test_metrics_by_hand():
     assert m["spearman"] == pytest.approx(0.0)
     assert m["ndcg@1"] == pytest.approx((1 + 0.25) / 2)
     assert m["top1_regret"] == pytest.approx(1.5)
+    assert m["pairs"] == 6 and m["pairwise"] == pytest.approx(0.5)  # "a" orders its 3 pairs right, "b" none
+    close = metrics({"c": ([2.0, 1.0, 3.0], [1.0, 1.05, 3.0])})  # the first pair is within 10%: not counted
+    assert close["pairs"] == 2 and close["pairwise"] == 1.0
 
 
 def test_losses():
@@ -354,6 +357,28 @@ def test_evaluate_the_analytical_standin(synthetic_db, capsys):
     assert main(["evaluate", "--model", "analytical", "--data", str(synthetic_db), "--json", "--quiet"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["programs"] == 4 and result["spearman"] > 0.95 and result["mape"] < 0.05
+
+
+def test_evaluate_defaults_to_the_shipped_model_and_sets_it_beside_a_second_labelling(synthetic_db, tmp_path,
+                                                                                       capsys):
+    again = tmp_path / "again.db"
+    again.write_bytes(synthetic_db.read_bytes())
+    conn = D.open_db(again)
+    conn.execute("UPDATE samples SET speedup = speedup * 1.5 WHERE id % 2 = 0")  # half the labels move
+    conn.commit()
+    conn.close()
+    assert main(["evaluate", "--data", str(synthetic_db), "--again", str(again), "--json", "--quiet"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["programs"] == 4 and -1 <= result["spearman"] <= 1 and 0 <= result["pairwise"] <= 1
+    conn = D.open_db(synthetic_db, create=False)
+    labelled = sum(len(rows) for rows in D.ok_samples(conn, None).values())
+    conn.close()
+    assert result["again"]["programs"] == 4 and result["again"]["samples"] == labelled
+    assert 0 < result["again"]["spearman"] < 1
+    assert main(["evaluate", "--data", str(synthetic_db), "--again", str(again), "--quiet"]) == 0
+    assert "2nd labelling" in capsys.readouterr().out
+    assert main(["evaluate", "--data", str(synthetic_db), "--again", str(tmp_path / "none.db"), "--quiet"]) == 2
+    assert "none.db: error: no such file" in capsys.readouterr().err
 
 
 def test_leave_one_program_out(tmp_path, synthetic_db, capsys):
