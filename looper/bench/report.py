@@ -251,8 +251,7 @@ def _method(report: Mapping[str, Any]) -> list[str]:
         f"- **Interleaved rounds, one statistic.** For one kernel, every configuration is built first; then "
         f"round 1 runs each configuration once, round 2 again, ..., {report['repeat']} rounds (a configuration "
         "over 2x the best after two rounds stops; one within 10% of the best gets up to twice as many). "
-        f"A cell is {_statistics_text(report)} (median, minimum, maximum and every time are in the JSON): "
-        "a busy moment only ever slows a run down.",
+        f"A cell is {_statistics_text(report)} (median, minimum, maximum and every time are in the JSON).",
         f"- **Baseline in the same run.** A speedup is the time of `{report['baseline']}` (the original "
         "source, `gcc -O3 -march=native`) divided by the configuration's, both from the same "
         "interleaved rounds, so a slow moment of the machine affects both. Columns of different runs each "
