@@ -6,8 +6,10 @@ Schema (shared with the data generator; created here when absent):
   `#pragma scop` region; `defines` is a JSON object of macro definitions used to build it.
 - `samples(id, program, fingerprint, schedule, status, speedup, median_s, baseline_s, times, machine,
   compiler, created)`: one schedule (`Schedule.to_json()`) of a program with its measurement;
-  `speedup` = baseline median / candidate median, measured on the same worker; `harness, statistic,
-  runs, spread` say how (codegen.harness's version and statistic, timed runs, interquartile spread).
+  `speedup` = the original's time / the candidate's, each the sample's `statistic` of its runs
+  (`median_s` holds the candidate's, under its first name), measured on the same worker; `harness,
+  statistic, runs, spread` say how (codegen.harness's version and statistic, timed runs, interquartile
+  spread).
 - `finished(program, requested, created)`: the generator finished the program when asked for
   `requested` schedules of it. A program with fewer legal schedules than that, or one whose worker
   failed, is done all the same: a resumed run skips it instead of measuring it again.

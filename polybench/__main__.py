@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from codegen.build import DEFAULT_FLAGS, BuildError
-from codegen.harness import STATISTIC
+from codegen.harness import DESCRIPTIONS, STATISTIC
 from polybench.dump import RTOL, DumpError, compare, parse
 from polybench.manifest import KERNELS, SIZES, kernel
 from polybench.run import time_kernel
@@ -58,7 +58,7 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2))
     else:
         print(
-            f"{k.name} {args.size.upper()}: {STATISTIC} {seconds:.6f} s "
+            f"{k.name} {args.size.upper()}: {DESCRIPTIONS[STATISTIC]} {seconds:.6f} s "
             f"(min {min(timed.times):.6f}, max {max(timed.times):.6f}, n={len(timed.times)}), {gflops:.2f} GFLOP/s"
         )
     return 0
@@ -87,7 +87,8 @@ def parser() -> argparse.ArgumentParser:
                        description="Build a kernel (or a transformed copy of it) with looper's measurement harness "
                                    "(codegen.harness: a library run in a worker, arrays initialized again and caches "
                                    "flushed before each run), time it REPEAT times after one untimed run, and print "
-                                   f"the {STATISTIC}, minimum and maximum kernel time and GFLOP/s. 2 OpenMP threads, "
+                                   f"the {DESCRIPTIONS[STATISTIC]} of the runs, their minimum and maximum kernel "
+                                   "time, and GFLOP/s. 2 OpenMP threads, "
                                    "OMP_WAIT_POLICY=passive.")
     c.add_argument("kernel", choices=sorted(KERNELS), metavar="KERNEL", help="kernel name, e.g. gemm")
     c.add_argument("--size", default="LARGE", type=str.upper, choices=SIZES, help="dataset size (default: LARGE)")
