@@ -71,7 +71,8 @@ def evaluate_parser(parser_cls: type[argparse.ArgumentParser] = argparse.Argumen
     p.add_argument("--data", type=Path, required=True, help="data set database")
     p.add_argument("--again", type=Path, default=None, metavar="B.db",
                    help="a second labelling of the same schedules (looper dataset remeasure): the same metrics "
-                        "with its labels as the predictions, beside the model's (the ceiling noisy labels allow; default: none)")
+                        "with its labels as the predictions, beside the model's (the ceiling noisy labels "
+                        "allow; default: none)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
