@@ -16,9 +16,8 @@ region a real flush (runtime.py); OpenMP threads started at load, `OMP_WAIT_POLI
 original runs once untimed, then in every round, interleaved with the variants; a variant over 2x
 the best after two runs (10x after one) stops, one within 10% of the best gets up to 10 runs; one
 statistic (`policy.STATISTIC`, the mean of the fastest half of the runs) for every label, decision
-and cell. Whole programs (verification,
-fuzzing, `looper bench`'s peers) run as processes (`process.run_program`), their times taken by
-the same `policy.measure`.
+and cell. Whole programs (verification, fuzzing, `looper bench`'s peers) run as processes
+(`process.run_program`), their times taken by the same `policy.measure`.
 """
 
 from __future__ import annotations

@@ -45,6 +45,7 @@ def _seconds(cell: Mapping[str, Any]) -> float:
 
 
 def _statistic(run: Mapping[str, Any]) -> str:
+    """The statistic of a run's cells (runs written before it was recorded: the median)."""
     return run.get("statistic", "median")
 
 
