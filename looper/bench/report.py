@@ -236,8 +236,7 @@ def _statistics_text(report: Mapping[str, Any]) -> str:
     used = [_statistic(run) for run in report["runs"]]
     if len(set(used)) == 1:
         return f"the {DESCRIPTIONS.get(used[0], used[0])} of its runs"
-    return "its run's statistic of its runs (" + "; ".join(
-        f"run {i + 1}: {DESCRIPTIONS.get(u, u)}" for i, u in enumerate(used)) + ")"
+    return "the " + ", the ".join(f"{DESCRIPTIONS.get(u, u)} of its runs in run {i + 1}" for i, u in enumerate(used))
 
 
 def _method(report: Mapping[str, Any]) -> list[str]:
@@ -252,7 +251,7 @@ def _method(report: Mapping[str, Any]) -> list[str]:
         f"- **Interleaved rounds, one statistic.** For one kernel, every configuration is built first; then "
         f"round 1 runs each configuration once, round 2 again, ..., {report['repeat']} rounds (a configuration "
         "over 2x the best after two rounds stops; one within 10% of the best gets up to twice as many). "
-        f"A cell is {_statistics_text(report)} (median, minimum, maximum and every time are in the JSON).",
+        f"A cell is {_statistics_text(report)}; the median, minimum, maximum and every time are in the JSON.",
         f"- **Baseline in the same run.** A speedup is the time of `{report['baseline']}` (the original "
         "source, `gcc -O3 -march=native`) divided by the configuration's, both from the same "
         "interleaved rounds, so a slow moment of the machine affects both. Columns of different runs each "
