@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from codegen.harness import STATISTIC, STATISTICS
+from codegen.harness import STATISTIC, summarize
 from looper.bench.configs import BASELINE, Config, default_configs, select, unavailable
 from looper.bench.runner import Settings, busy, measure_kernel, wait_until_quiet
 from looper.bench.store import ERROR, FAILED, OK
@@ -75,7 +75,7 @@ def test_tiny_run_writes_json_report_and_plot(tiny_run: dict) -> None:
             assert cell["status"] == OK, cell["message"]
             # --repeat 2: at most 2 runs, 1 for one 10x slower than the best, up to 4 within 10% of it.
             assert 1 <= len(cell["times"]) <= 4 and cell["min"] <= cell["median"] <= cell["max"]
-            assert cell["seconds"] == pytest.approx(STATISTICS[STATISTIC](cell["times"]))
+            assert cell["seconds"] == pytest.approx(summarize(cell["times"]))
             assert cell["speedup"] > 0 and cell["gflops"] > 0 and cell["load"] >= 0
         assert cells[BASELINE]["speedup"] == pytest.approx(1.0)
     ref = mini["kernels"]["gemm"]["reference"]

@@ -35,13 +35,13 @@ from codegen.harness.policy import (
     OK,
     RUN_ERROR,
     STATISTIC,
-    STATISTICS,
     TIMEOUT,
     Policy,
     RunFailed,
     Timed,
     measure,
     spread,
+    summarize,
 )
 from codegen.harness.process import ProgramRun, harness_seconds, program_timer, run_program
 from codegen.harness.timing import Harness
@@ -52,11 +52,10 @@ HARNESS_VERSION = "inproc-1"
 OLD_HARNESS = "process-1"
 
 __all__ = [
-    "BUILD_ERROR", "DESCRIPTIONS", "HARNESS_VERSION", "OK", "OLD_HARNESS", "RUN_ERROR", "STATISTIC", "STATISTICS",
-    "TIMEOUT", "Batch",
-    "ComposeError", "Harness", "Library", "Policy", "ProgramRun", "RunFailed", "Timed", "build", "build_all",
+    "BUILD_ERROR", "DESCRIPTIONS", "HARNESS_VERSION", "OK", "OLD_HARNESS", "RUN_ERROR", "STATISTIC", "TIMEOUT",
+    "Batch", "ComposeError", "Harness", "Library", "Policy", "ProgramRun", "RunFailed", "Timed", "build", "build_all",
     "compose", "cpu_model", "harness_seconds", "harness_sources", "machine_id", "measure", "program_timer",
-    "run_program", "spread", "time_variants",
+    "run_program", "spread", "summarize", "time_variants",
 ]
 
 

@@ -42,6 +42,11 @@ DESCRIPTIONS = {"fast_half_mean": "mean of the fastest half", "median": "median"
                 "trimmed_median": "trimmed median"}  # as reports name them
 
 
+def summarize(times: Sequence[float], statistic: str = STATISTIC) -> float:
+    """A timer's runs summarized by a statistic (by default the one of every label, decision and cell)."""
+    return STATISTICS[statistic](times)
+
+
 def spread(times: Sequence[float]) -> float:
     """Interquartile range over the median (0 for fewer than four runs: no quartiles to speak of)."""
     if len(times) < 4:
@@ -84,7 +89,7 @@ class Policy:
 
     def summarize(self, times: Sequence[float]) -> float:
         """The statistic of a timer's runs."""
-        return STATISTICS[self.statistic](times)
+        return summarize(times, self.statistic)
 
 
 @dataclass
@@ -103,7 +108,7 @@ class Timed:
     @property
     def seconds(self) -> float | None:
         """The statistic of the runs (None if the timer failed or never ran)."""
-        return STATISTICS[self.statistic](self.times) if self.ok and self.times else None
+        return summarize(self.times, self.statistic) if self.ok and self.times else None
 
     @property
     def spread(self) -> float:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from codegen.harness import DESCRIPTIONS, STATISTIC, STATISTICS, cpu_model
+from codegen.harness import DESCRIPTIONS, STATISTIC, cpu_model, summarize
 from looper.bench.configs import BASELINE, CONFIG_NAMES, Config, version
 from looper.bench.runner import BLAS, blas_name
 from looper.bench.store import FAILED, OK, REFERENCE, Key, Row, Store
@@ -30,11 +30,11 @@ def _cell(row: Row, flops: float) -> dict[str, Any]:
     cell: dict[str, Any] = {"status": row.status, "message": row.message, "command": row.command,
                             "times": list(row.times), "run_id": row.run_id, "load": row.load}
     if row.status in (OK, REFERENCE) and row.times:
-        value = STATISTICS[STATISTIC](row.times)
+        value = summarize(row.times)
         cell.update(seconds=value, median=statistics.median(row.times), min=min(row.times), max=max(row.times),
                     gflops=flops / value / 1e9)
         if row.baseline_times:
-            cell["baseline_seconds"] = STATISTICS[STATISTIC](row.baseline_times)
+            cell["baseline_seconds"] = summarize(row.baseline_times)
             cell["speedup"] = cell["baseline_seconds"] / value
     return cell
 

@@ -23,8 +23,6 @@ from pathlib import Path
 
 from codegen.build import BuildError, Compiler, cache_dir, timing_env
 from codegen.harness import (
-    STATISTIC,
-    STATISTICS,
     Batch,
     Harness,
     Library,
@@ -34,6 +32,7 @@ from codegen.harness import (
     measure,
     program_timer,
     run_program,
+    summarize,
 )
 from codegen.harness.timing import settle
 from looper.bench.configs import BASELINE, Config
@@ -358,7 +357,7 @@ def _summary(kernel: Kernel, rows: Sequence[Row]) -> str:
     parts = []
     for r in rows:
         if r.status in (OK, REFERENCE) and r.times and r.baseline_times:
-            t, base = STATISTICS[STATISTIC](r.times), STATISTICS[STATISTIC](r.baseline_times)
+            t, base = summarize(r.times), summarize(r.baseline_times)
             parts.append(f"{r.config} {t * 1e3:.3g} ms ({base / t:.2f}x)")
         else:
             parts.append(f"{r.config} {r.status.upper()}")
