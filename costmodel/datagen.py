@@ -20,12 +20,14 @@ from pathlib import Path
 from costmodel.agreement import agreement, format_agreement
 from costmodel.cli import guard
 from costmodel.dataset import merge_databases, open_db, program_keys, split_database, statistics
-from costmodel.labels import Sampling
+from costmodel.labels import RUN_TIMEOUT
 from costmodel.pipeline import run
 from costmodel.programs import generated_programs, polybench_programs
 from costmodel.remeasure import remeasure, remeasure_order
-from looper.argtypes import at_least, probability
+from costmodel.sampling import Sampling
+from looper.argtypes import at_least, positive, probability
 from looper.progress import Progress
+from polybench.manifest import SIZES
 
 BUSY_CPUS = 0.25  # CPUs' worth of time other jobs may take before a measurement run warns
 REPEAT = 5  # --repeat's default
@@ -73,14 +75,28 @@ def parser(parser_cls: type = argparse.ArgumentParser) -> argparse.ArgumentParse
     g.add_argument("--programs", type=at_least(1), default=100,
                    help="number of generated programs, one seed each (default: 100)")
     g.add_argument("--first-seed", type=at_least(0), default=0, help="seed of the first program (default: 0)")
+    g.add_argument("--scale", choices=("small", "use"), default="small",
+                   help="generated programs' sizes: 'small' in cache, 3-30 ms a run (the shipped model's data); "
+                        "'use' as PolyBench MEDIUM/LARGE, 1 MiB to 4x the last-level cache, 5-200 ms, with more "
+                        "program families (default: small)")
     g.add_argument("--kernels", nargs="*", metavar="KERNEL",
                    help="PolyBench kernels, with --suite polybench (default: all 30)")
+    g.add_argument("--size", choices=SIZES, metavar="SIZE",
+                   help="PolyBench's dataset size for every kernel, with --suite polybench: MINI, SMALL, MEDIUM, "
+                        "LARGE or EXTRALARGE (default: each kernel at a size it runs 1-100 ms)")
+    g.add_argument("--run-timeout", type=positive, default=RUN_TIMEOUT, metavar="SECONDS",
+                   help=f"seconds one timed run may take before it is a timeout (default: {RUN_TIMEOUT:g}; LARGE's "
+                        "slowest kernels take 20 s)")
     g.add_argument("--schedules-per-program", type=at_least(1), default=30,
                    help="schedules measured per program (default: 30)")
     _repeat_option(g)
     g.add_argument("--beam", type=at_least(0), default=0, metavar="K",
                    help="of each program's schedules, first the K the shipped cost model ranks highest in a beam "
                         "search (exploration data; default: 0, random samples only)")
+    g.add_argument("--visited", action="store_true",
+                   help="of each program's schedules, first those looper-opt's default search visits: the original, "
+                        "the shipped model's beam favourites, the Pluto-class schedules and seeds, neighbours of "
+                        "the favourites; then a random fifth (costmodel/sampling.py)")
     g.add_argument("--nest-steps", type=at_least(1), default=1, metavar="K",
                    help="random schedules may take up to K parallel, tile, unroll and vector steps each, one per "
                         "loop nest (the search's Space.nest_steps; default: 1, as data/generated.db)")
@@ -161,6 +177,10 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
         return _inspect(args)
     if args.action == "remeasure":
         return _remeasure(args)
+    if args.size and args.suite != "polybench":
+        p.error("--size needs --suite polybench (generated programs take --scale)")
+    if args.scale != "small" and args.suite != "generated":
+        p.error("--scale is for generated programs (PolyBench's kernels take --size)")
     if args.ray_address and args.backend != "ray":
         p.error("--ray-address needs --backend ray")
     if args.backend == "ray":
@@ -171,16 +191,16 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
     if args.backend == "local" and not args.quiet and (warning := busy_warning()):
         print(f"looper dataset: warning: {warning}", file=sys.stderr)
     if args.suite == "polybench":
-        specs = list(polybench_programs(args.kernels))
+        specs = list(polybench_programs(args.kernels, args.size))
     else:
-        specs = list(generated_programs(args.first_seed, args.programs))
+        specs = list(generated_programs(args.first_seed, args.programs, args.scale))
     log = (lambda msg: None) if args.quiet else (lambda msg: print(f"[looper] {msg}", file=sys.stderr))
     started = time.time()
     with Progress(len(specs), "measuring", enabled=None if not args.quiet else False) as bar:
         counts = run(args.out, iter(specs), len(specs), args.schedules_per_program, repeat=args.repeat,
                      log=log, progress=bar.advance, jobs=args.jobs, backend=args.backend,
-                     ray_address=args.ray_address, quiet=args.quiet,
-                     sampling=Sampling(args.beam, args.nest_steps, args.outer_parallel))
+                     ray_address=args.ray_address, quiet=args.quiet, run_timeout=args.run_timeout,
+                     sampling=Sampling(args.beam, args.nest_steps, args.outer_parallel, args.visited))
     hours = (time.time() - started) / 3600
     counts["samples_per_hour"] = int(counts["new_samples"] / hours) if hours > 0 else 0
     print(json.dumps(counts))

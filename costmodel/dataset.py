@@ -9,7 +9,7 @@ Schema (shared with the data generator; created here when absent):
   `speedup` = the original's time / the candidate's, each the sample's `statistic` of its runs
   (`median_s` holds the candidate's, under its first name), measured on the same worker; `harness,
   statistic, runs, spread` say how (codegen.harness's version and statistic, timed runs, interquartile
-  spread).
+  spread); `origin` how the schedule was chosen (costmodel.sampling; empty in older data sets).
 - `finished(program, requested, created)`: the generator finished the program when asked for
   `requested` schedules of it. A program with fewer legal schedules than that, or one whose worker
   failed, is done all the same: a resumed run skips it instead of measuring it again.
@@ -72,7 +72,8 @@ CREATE TABLE IF NOT EXISTS finished (
 """
 # Columns added after the first schema, added to an older data set when it is opened for writing: its
 # rows then read as the harness before codegen.harness ("process-1"), how they were timed unknown.
-ADDED_COLUMNS = {"harness": "TEXT DEFAULT 'process-1'", "statistic": "TEXT", "runs": "INTEGER", "spread": "REAL"}
+ADDED_COLUMNS = {"harness": "TEXT DEFAULT 'process-1'", "statistic": "TEXT", "runs": "INTEGER", "spread": "REAL",
+                 "origin": "TEXT"}
 STATUSES = ("ok", "build_error", "run_error", "timeout", "wrong_output")
 MAX_SPREAD = 0.2  # see the module docstring
 # A longer gap between two stored samples means the job was stopped, not measuring: the slowest

@@ -9,20 +9,16 @@ machine). `measure_program` does both, for a Ray task or a test.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from codegen.ast_c import generate as generate_code
 from codegen.build import Compiler
 from codegen.harness import HARNESS_VERSION, OK, STATISTIC, Batch, Harness, Library, Policy, build
 from codegen.splice import region_code, splice
 from costmodel.dataset import frontend_loader
-from costmodel.inference import load_evaluator
 from costmodel.programs import ProgramSpec
-from looper.deps import Dependences, compute_dependences
+from costmodel.sampling import Chosen, Sampling, choose_schedules
 from looper.schedule import Schedule
-from looper.search.beam import FUSION_WIDTH, beam_search
-from looper.search.candidates import SAMPLING_SPACE
-from looper.search.sampler import samples
 
 COMPILER = Compiler(flags=("-O3", "-march=native"))
 # The frontend reads PolyBench's loop bounds as their compile-time sizes (the features need them);
@@ -34,15 +30,6 @@ RUN_TIMEOUT = 10.0  # seconds one timed run may take
 def compiler_record() -> str:
     """How every sample is compiled, as its `compiler` column records it."""
     return f"{COMPILER.cc} {' '.join(COMPILER.arguments())}"
-
-
-@dataclass(frozen=True)
-class Sampling:
-    """Which schedules of a program are measured (`looper dataset generate`'s sampling options)."""
-
-    beam: int = 0  # first the K schedules the shipped cost model ranks highest in a beam search
-    nest_steps: int = 1  # random walks take up to K parallel, tile, unroll and vector steps each
-    outer_parallel: float = 0.0  # the chance that a parallel step takes the outermost legal loop
 
 
 @dataclass
@@ -60,6 +47,7 @@ class Sample:
     spread: float | None = None
     statistic: str = STATISTIC
     harness: str = HARNESS_VERSION
+    origin: str = ""  # how the schedule was chosen (costmodel.sampling); "" when not recorded
 
 
 @dataclass
@@ -69,53 +57,26 @@ class Prepared:
     spec: ProgramSpec
     schedules: list[tuple[str, str]]  # (fingerprint, Schedule.to_json() as text), in the library's order
     library: Library
+    origins: list[str] = field(default_factory=list)  # how each schedule was chosen, when known
 
 
-def choose_schedules(spec: ProgramSpec, count: int, skip: set[str], seed: int,
-                     sampling: Sampling = Sampling()) -> list[Schedule]:
-    """Up to `count` new legal schedules of a program: with `sampling.beam`, first those the shipped
-    cost model ranks highest in a beam search, then random samples (walks of the search's levels
-    with every skew, `SAMPLING_SPACE`, and `sampling.nest_steps`)."""
-    scop = frontend_loader(spec.source, spec.defines)
-    deps = compute_dependences(scop)
-    start = Schedule(scop)
-    favourites = _beam_favourites(start, deps, sampling.beam) if sampling.beam else []
-    taken = skip | {s.fingerprint() for s in favourites}
-    schedules = [s for s in favourites if s.fingerprint() not in skip]
-    space = replace(SAMPLING_SPACE, nest_steps=sampling.nest_steps)
-    schedules += [s for s in samples(start, deps, count + len(taken), seed=seed, space=space,
-                                     outer_parallel=sampling.outer_parallel)
-                  if s.fingerprint() not in taken]
-    return schedules[:count]
-
-
-def _beam_favourites(start: Schedule, deps: Dependences, count: int) -> list[Schedule]:
-    """The `count` best-scored distinct schedules a beam search with the shipped cost model visits.
-
-    LOOPer drew its data from exploration: measuring what the model favours teaches the next model
-    where it is wrong, which random samples rarely show. Deterministic for a given model, so a
-    resumed run picks the same schedules (stored ones are skipped, not replaced)."""
-    evaluator = load_evaluator()
-    if evaluator is None:
-        raise RuntimeError("--beam needs the shipped cost model (costmodel/pretrained/model.pt)")
-    # The fusion levels as wide as looper-opt's search keeps them, so these are the schedules it visits.
-    result = beam_search(start, deps, evaluator, fusion_width=FUSION_WIDTH)
-    ranked = sorted(result.explored[1:], key=lambda item: -item[1])  # [0] is the unchanged start
-    return [schedule for schedule, _ in ranked[:count]]
-
-
-def prepare(spec: ProgramSpec, schedules: list[Schedule]) -> Prepared:
+def prepare(spec: ProgramSpec, schedules: list[Schedule], origins: list[str] | None = None) -> Prepared:
     """Each schedule's program, as looper-opt would write it, built with the original into one library."""
     texts = tuple(splice(spec.source, [(s.scop, region_code(spec.source, s.scop, generate_code(s)))])
                   for s in schedules)
     compiler = COMPILER.with_(defines={**spec.defines, **DEFINES})
     library = build(Batch(spec.source, texts, compiler))
-    return Prepared(spec, [(s.fingerprint(), json.dumps(s.to_json())) for s in schedules], library)
+    return Prepared(spec, [(s.fingerprint(), json.dumps(s.to_json())) for s in schedules], library, origins or [])
 
 
 def prepare_new(spec: ProgramSpec, count: int, skip: set[str], sampling: Sampling = Sampling()) -> Prepared:
     """`prepare` for `count` new schedules of a program (a worker's task in `looper dataset generate`)."""
-    return prepare(spec, choose_schedules(spec, count, skip, spec.seed, sampling))
+    return _prepare_chosen(spec, choose_schedules(spec, count, skip, spec.seed, sampling))
+
+
+def _prepare_chosen(spec: ProgramSpec, chosen: list[Chosen]) -> Prepared:
+    """`prepare` for chosen schedules, keeping their origins."""
+    return prepare(spec, [s for _, s in chosen], [origin for origin, _ in chosen])
 
 
 def prepare_stored(spec: ProgramSpec, schedules: list[dict]) -> Prepared:
@@ -128,8 +89,10 @@ def label(prepared: Prepared, harness: Harness) -> list[Sample]:
     """Time a prepared program: one sample per schedule, its speedup over the original of the same batch."""
     base, *timed = harness.time(prepared.library)
     out = []
-    for (fingerprint, schedule), t in zip(prepared.schedules, timed, strict=True):
-        sample = Sample(fingerprint, schedule, t.status, times=t.times, runs=len(t.times), statistic=t.statistic)
+    origins = prepared.origins or [""] * len(timed)
+    for (fingerprint, schedule), origin, t in zip(prepared.schedules, origins, timed, strict=True):
+        sample = Sample(fingerprint, schedule, t.status, times=t.times, runs=len(t.times), statistic=t.statistic,
+                        origin=origin)
         if t.ok and base.ok and t.seconds and base.seconds:
             sample.speedup, sample.median_s, sample.baseline_s = base.seconds / t.seconds, t.seconds, base.seconds
             sample.spread = t.spread
@@ -142,7 +105,7 @@ def label(prepared: Prepared, harness: Harness) -> list[Sample]:
 def measure_program(spec: ProgramSpec, count: int, skip: set[str], seed: int, repeat: int = 5,
                     timeout: float = RUN_TIMEOUT, sampling: Sampling = Sampling()) -> list[Sample]:
     """Choose, build and time up to `count` new schedules of a program, here (a Ray task, a test)."""
-    prepared = prepare(spec, choose_schedules(spec, count, skip, seed, sampling))
+    prepared = _prepare_chosen(spec, choose_schedules(spec, count, skip, seed, sampling))
     with Harness(Policy.from_repeat(repeat), timeout=timeout) as harness:
         return label(prepared, harness)
 

@@ -22,9 +22,10 @@ from typing import Any, Protocol, TypeVar
 
 from codegen.harness import Harness, Policy
 from costmodel import labels
-from costmodel.labels import RUN_TIMEOUT, Prepared, Sample, Sampling, compiler_record
+from costmodel.labels import RUN_TIMEOUT, Prepared, Sample, compiler_record
 from costmodel.programs import ProgramSpec
 from costmodel.samplestore import store, stored_progress
+from costmodel.sampling import Sampling
 
 PROGRAM_TIMEOUT = 600.0  # seconds a worker may take to prepare one program
 
@@ -163,7 +164,7 @@ def run(db_path: Path, programs: Iterator[ProgramSpec], total: int, per_program:
                     progress(1)
                 continue
             if backend == "ray":
-                yield Task(spec, (spec, missing, done, repeat, sampling), per_program)
+                yield Task(spec, (spec, missing, done, repeat, sampling, run_timeout), per_program)
             else:
                 yield Task(spec, (labels.prepare_new, spec, missing, done, sampling), per_program)
 

@@ -28,10 +28,10 @@ def program_key(source: str, defines: Mapping[str, str | None]) -> str:
     return hashlib.sha256((source + json.dumps(defines, sort_keys=True)).encode()).hexdigest()[:20]
 
 
-def generated_programs(first_seed: int, count: int) -> Iterator[ProgramSpec]:
-    """The random-program stream: seed -> program."""
+def generated_programs(first_seed: int, count: int, scale: str = "small") -> Iterator[ProgramSpec]:
+    """The random-program stream: seed -> program (of a `costmodel.generator` scale)."""
     for seed in range(first_seed, first_seed + count):
-        program = generate(seed)
+        program = generate(seed, scale=scale)
         yield ProgramSpec(program_key(program.source, {}), "generated", program.name, seed, program.source)
 
 
@@ -42,13 +42,14 @@ POLYBENCH_SIZES = {"floyd-warshall": "SMALL", "nussinov": "SMALL", "deriche": "M
                    "correlation": "SMALL", "covariance": "SMALL", "doitgen": "SMALL", "trmm": "SMALL"}
 
 
-def polybench_programs(names: list[str] | None = None) -> Iterator[ProgramSpec]:
-    """The 30 PolyBench kernels as self-contained programs (their header inlined) at a 1-100 ms size."""
+def polybench_programs(names: list[str] | None = None, size: str | None = None) -> Iterator[ProgramSpec]:
+    """The 30 PolyBench kernels as self-contained programs (their header inlined), each at a 1-100 ms size
+    or all at one dataset size (MINI ... EXTRALARGE)."""
     for index, (name, k) in enumerate(sorted(KERNELS.items())):
         if names and name not in names:
             continue
         header = k.source.with_suffix(".h")
         include = f'#include "{header.name}"'
         source = k.source.read_text().replace(include, header.read_text(), 1)
-        defines: dict[str, str | None] = {f"{POLYBENCH_SIZES.get(name, 'MEDIUM')}_DATASET": None}
+        defines: dict[str, str | None] = {f"{size or POLYBENCH_SIZES.get(name, 'MEDIUM')}_DATASET": None}
         yield ProgramSpec(program_key(source, defines), "polybench", name, index, source, defines)

@@ -17,17 +17,18 @@ from typing import Any
 import ray
 
 from codegen.harness import machine_id
-from costmodel.labels import Sample, Sampling, measure_program
+from costmodel.labels import Sample, measure_program
 from costmodel.programs import ProgramSpec
+from costmodel.sampling import Sampling
 
 
 # max_retries=0: a task whose worker died (a segfault, a cancel) is recorded as a failure, never re-run.
 # SPREAD: Ray's default packs tasks onto one node first; spread, `--jobs` = nodes mostly means one per node.
 @ray.remote(num_cpus=1, max_retries=0, scheduling_strategy="SPREAD")
-def _measure(spec: ProgramSpec, count: int, skip: set[str], repeat: int,
-             sampling: Sampling) -> tuple[list[Sample], str]:
+def _measure(spec: ProgramSpec, count: int, skip: set[str], repeat: int, sampling: Sampling,
+             run_timeout: float) -> tuple[list[Sample], str]:
     """Measure a program on whichever node runs the task; return its samples and that node's machine."""
-    return measure_program(spec, count, skip, spec.seed, repeat, sampling=sampling), machine_id()
+    return measure_program(spec, count, skip, spec.seed, repeat, run_timeout, sampling), machine_id()
 
 
 class RayBackend:
@@ -45,9 +46,10 @@ class RayBackend:
         self.slots = max(1, jobs)
         self._running: set[ray.ObjectRef] = set()
 
-    def submit(self, spec: ProgramSpec, count: int, skip: set[str], repeat: int, sampling: Sampling) -> ray.ObjectRef:
+    def submit(self, spec: ProgramSpec, count: int, skip: set[str], repeat: int, sampling: Sampling,
+               run_timeout: float) -> ray.ObjectRef:
         """Start measuring a program on the cluster."""
-        ref = _measure.remote(spec, count, skip, repeat, sampling)
+        ref = _measure.remote(spec, count, skip, repeat, sampling, run_timeout)
         self._running.add(ref)
         return ref
 

@@ -27,10 +27,11 @@ def store(db_path: Path, spec: ProgramSpec, results: list[Sample], compiler: str
         for r in results:
             cur = db.execute(
                 "INSERT OR IGNORE INTO samples (program, fingerprint, schedule, status, speedup, median_s, "
-                "baseline_s, times, machine, compiler, created, harness, statistic, runs, spread) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "baseline_s, times, machine, compiler, created, harness, statistic, runs, spread, origin) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (spec.key, r.fingerprint, r.schedule, r.status, r.speedup, r.median_s, r.baseline_s,
-                 json.dumps(r.times), machine, compiler, time.time(), r.harness, r.statistic, r.runs, r.spread))
+                 json.dumps(r.times), machine, compiler, time.time(), r.harness, r.statistic, r.runs, r.spread,
+                 r.origin or None))
             new += cur.rowcount
         if requested is not None:
             db.execute("INSERT INTO finished (program, requested, created) VALUES (?, ?, ?) ON CONFLICT(program) "

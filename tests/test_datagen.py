@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 
 def _count(db: Path) -> tuple[int, int]:
     if not db.exists():
@@ -113,8 +115,20 @@ def test_backend_ray_without_the_extra_is_one_line_and_exit_2(tmp_path: Path, mo
     assert not db.exists()
 
 
+@pytest.mark.parametrize(("flags", "says"), [
+    (["--size", "LARGE"], "--size needs --suite polybench"),
+    (["--suite", "polybench", "--scale", "use"], "--scale is for generated programs"),
+])
+def test_size_and_scale_belong_to_their_suite(tmp_path: Path, capsys, flags: list[str], says: str) -> None:
+    db = tmp_path / "data.db"
+    assert _exit_code_of_generate(db, *flags) == 2
+    err = capsys.readouterr().err
+    assert says in err and len(err.strip().splitlines()) == 1
+    assert not db.exists()
+
+
 def test_beam_favourites_are_measured_first_then_random_samples() -> None:
-    from costmodel import labels
+    from costmodel import labels, sampling
     from costmodel.dataset import frontend_loader
     from costmodel.programs import generated_programs
     from looper.deps import compute_dependences
@@ -122,23 +136,60 @@ def test_beam_favourites_are_measured_first_then_random_samples() -> None:
 
     (spec,) = generated_programs(502, 1)
     scop = frontend_loader(spec.source, spec.defines)
-    favourites = labels._beam_favourites(Schedule(scop), compute_dependences(scop), 2)
+    favourites = sampling._favourites(sampling._search(Schedule(scop), compute_dependences(scop), seeded=False), 2)
     assert len({s.fingerprint() for s in favourites}) == 2
-    results = labels.measure_program(spec, 3, set(), spec.seed, repeat=1, sampling=labels.Sampling(beam=2))
+    results = labels.measure_program(spec, 3, set(), spec.seed, repeat=1, sampling=sampling.Sampling(beam=2))
     assert [r.fingerprint for r in results[:2]] == [s.fingerprint() for s in favourites]
     assert len({r.fingerprint for r in results}) == 3 and all(r.status == "ok" for r in results)
     # Resumed with the first favourite stored: it is not measured again, the second still is.
     again = labels.measure_program(spec, 2, {favourites[0].fingerprint()}, spec.seed, repeat=1,
-                                   sampling=labels.Sampling(beam=2))
+                                   sampling=sampling.Sampling(beam=2))
     assert again[0].fingerprint == favourites[1].fingerprint()
     assert favourites[0].fingerprint() not in {r.fingerprint for r in again}
+
+
+def test_visited_schedules_come_first_with_their_origins_then_a_random_fifth(tmp_path: Path) -> None:
+    import random
+
+    from costmodel.dataset import frontend_loader, open_db
+    from costmodel.pipeline import run
+    from costmodel.programs import polybench_programs
+    from costmodel.sampling import Sampling, choose_schedules
+    from looper.deps import compute_dependences
+    from looper.legality import check
+    from looper.schedule import Schedule
+    from looper.search.sampler import neighbour
+
+    (spec,) = polybench_programs(["gemver"])
+    chosen = choose_schedules(spec, 20, set(), 0, Sampling(visited=True))
+    origins = [origin for origin, _ in chosen]
+    assert origins[0] == "original" and not chosen[0][1].steps
+    assert {"beam", "pluto", "neighbour"} <= set(origins) and origins.count("random") == 4
+    assert origins.index("random") == 16  # the random fifth comes last
+    assert len({s.fingerprint() for _, s in chosen}) == 20
+    # Deterministic, so that a resumed run skips what it stored and measures the rest.
+    again = choose_schedules(spec, 20, {chosen[0][1].fingerprint()}, 0, Sampling(visited=True))
+    assert [s.fingerprint() for _, s in again][:15] == [s.fingerprint() for _, s in chosen][1:16]
+    # A neighbour: one decision more than its schedule, legal.
+    scop = frontend_loader(spec.source, spec.defines)
+    deps = compute_dependences(scop)
+    near = neighbour(Schedule(scop), deps, random.Random(1))
+    assert near is not None and len(near.steps) >= 1 and check(near, deps)
+    # Measured through the data generator, each sample stores its origin.
+    db = tmp_path / "visited.db"
+    run(db, iter([spec]), 1, 6, repeat=1, sampling=Sampling(visited=True), quiet=True)
+    rows = open_db(db).execute("SELECT origin, status FROM samples ORDER BY id").fetchall()
+    origins = [r["origin"] for r in rows]
+    assert origins[0] == "original" and origins[-2:] == ["random"] * 2
+    assert all(r["status"] == "ok" for r in rows)
 
 
 def test_nest_steps_samples_parallelize_several_nests_and_measure() -> None:
     import json
 
-    from costmodel.labels import Sampling, measure_program
+    from costmodel.labels import measure_program
     from costmodel.programs import polybench_programs
+    from costmodel.sampling import Sampling
 
     (spec,) = polybench_programs(["3mm"])  # three loop nests
     one = measure_program(spec, 6, set(), 0, repeat=1)

@@ -15,9 +15,10 @@ ray = pytest.importorskip("ray")
 
 from codegen.harness import machine_id  # noqa: E402
 from costmodel import ray_backend  # noqa: E402  (needs ray: after the skip)
-from costmodel.labels import Sampling  # noqa: E402
+from costmodel.labels import RUN_TIMEOUT  # noqa: E402
 from costmodel.pipeline import run  # noqa: E402
 from costmodel.programs import ProgramSpec, generated_programs  # noqa: E402
+from costmodel.sampling import Sampling  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +104,7 @@ def test_a_task_that_finished_is_never_force_cancelled(local_ray, monkeypatch) -
     monkeypatch.setattr(ray_backend, "_measure", ray.remote(num_cpus=1, max_retries=0)(lambda *args: ([], "m")))
     backend = ray_backend.RayBackend(jobs=1)
     (spec,) = generated_programs(502, 1)
-    task = backend.submit(spec, 1, set(), 1, Sampling())
+    task = backend.submit(spec, 1, set(), 1, Sampling(), RUN_TIMEOUT)
     ray.wait([task], num_returns=1, timeout=60)  # finished, result not fetched: what a timeout can meet
     monkeypatch.setattr(ray, "cancel", lambda ref, **kwargs: cancelled.append(ref))
     backend.cancel(task)

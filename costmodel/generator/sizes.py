@@ -5,15 +5,33 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from costmodel.generator.model import TSTEPS, Guard, Loop, Node, Ref, Stmt, Var
 
-# Estimated run time at the default sizes, in ns, drawn log-uniformly (training programs should run 1-50 ms).
-TARGET_NS = (3e6, 3e7)
-MAX_BYTES = 32 << 20  # all arrays together: about the last-level cache
-MAX_LIVEOUT = 1_000_000  # elements dumped at the default sizes (printing one takes ~0.4 us)
 MIN_SIZE = 12
-SMALL_RANGE = (5, 12)  # small sizes for fuzzing (TSTEPS: 2-4)
+SMALL_RANGE = (5, 12)
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How large a program's default sizes are: a run-time target, drawn log-uniformly, and footprint caps."""
+
+    name: str
+    target_ns: tuple[float, float]  # estimated run time at the default sizes, in ns
+    max_bytes: tuple[float, float]  # all arrays together at most this, drawn log-uniformly per program
+    max_liveout: int  # elements dumped at the default sizes (printing one takes ~0.4 us)
+    tsteps: tuple[int, int]  # the time loop's trip count
+
+
+# "small": the shipped model's training programs, all in the 32 MiB last-level cache, 3-30 ms a run.
+# "use": the sizes looper is used at, PolyBench MEDIUM/LARGE-like: 5-200 ms a run (long enough to time
+# in bulk), footprints from L2 (1 MiB) to 4x the last-level cache; O(n^3) work ends with smaller arrays
+# than O(n^2) work at the same time.
+SCALES = {
+    "small": Scale("small", (3e6, 3e7), (32 << 20, 32 << 20), 1_000_000, (4, 40)),
+    "use": Scale("use", (5e6, 2e8), (8 << 20, 128 << 20), 16_000_000, (10, 100)),
+}  # small sizes for fuzzing (TSTEPS: 2-4)
 
 
 # Nanoseconds per statement instance for each feature (gcc -O3 -march=native, one core), fitted by
@@ -136,12 +154,17 @@ def elements(arrays: Iterable[Var], sizes: Mapping[str, int]) -> int:
     return sum(math.prod(max(1, e.value(sizes)) for e in a.extents()) for a in arrays)
 
 
-def choose_sizes(rng: random.Random, nests: list[list[Node]], arrays: list[Var], dtype: str) -> dict[str, int]:
-    """Default sizes: random aspect ratios, one scale found by bisection so the work hits a random target."""
+def choose_sizes(rng: random.Random, nests: list[list[Node]], arrays: list[Var], dtype: str,
+                 scale_of: Scale = SCALES["small"]) -> dict[str, int]:
+    """Default sizes: random aspect ratios, one scale found by bisection so the work hits a random target,
+    then shrunk until the arrays fit a random footprint cap."""
     params = used_params(nests, arrays)
     ratios = {p: rng.uniform(0.7, 1.4) for p in params if p != TSTEPS}
-    tsteps = rng.randint(4, 40)
-    target = math.exp(rng.uniform(*map(math.log, TARGET_NS)))
+    tsteps = rng.randint(*scale_of.tsteps)
+    target = _log_uniform(rng, scale_of.target_ns)
+    # no draw when the cap is fixed, so that the "small" programs of a seed stay what they were
+    lo_bytes, hi_bytes = scale_of.max_bytes
+    max_bytes = hi_bytes if lo_bytes == hi_bytes else _log_uniform(rng, scale_of.max_bytes)
     elem = 4 if dtype in ("float", "int") else 8
 
     def at(scale: float) -> dict[str, int]:
@@ -157,10 +180,15 @@ def choose_sizes(rng: random.Random, nests: list[list[Node]], arrays: list[Var],
         lo, hi = (mid, hi) if work(mid) < target else (lo, mid)
     scale = lo
     liveouts = [a for a in arrays if a.written]
-    while scale > MIN_SIZE and (elements(arrays, at(scale)) * elem > MAX_BYTES
-                                or elements(liveouts, at(scale)) > MAX_LIVEOUT):
+    while scale > MIN_SIZE and (elements(arrays, at(scale)) * elem > max_bytes
+                                or elements(liveouts, at(scale)) > scale_of.max_liveout):
         scale *= 0.95
     return at(scale)
+
+
+def _log_uniform(rng: random.Random, bounds: tuple[float, float]) -> float:
+    """A random value between two bounds, uniform in log scale."""
+    return math.exp(rng.uniform(*map(math.log, bounds)))
 
 
 def small_sizes(seed: int, sizes: Mapping[str, int]) -> dict[str, int]:

@@ -53,3 +53,22 @@ def samples(start: Schedule, deps: Dependences, count: int, *, seed: int = 0, sp
             if len(found) >= count:
                 break
     return list(found.values())
+
+
+def neighbour(schedule: Schedule, deps: Dependences, rng: random.Random, *,
+              space: Space = SAMPLING_SPACE) -> Schedule | None:
+    """A random legal schedule one decision away from `schedule` (one candidate of one level of the search),
+    or None if no level offers one."""
+    kinds = list(dict.fromkeys(levels(space)))  # each level once: a repeated level offers the same candidates
+    rng.shuffle(kinds)
+    for _, generate in kinds:
+        options = list(generate(schedule, space, deps))
+        rng.shuffle(options)
+        for steps in options[:12]:
+            candidate = schedule.then(*steps)
+            try:
+                if candidate.fingerprint() != schedule.fingerprint() and check(candidate, deps):
+                    return candidate
+            except ScheduleError:
+                continue
+    return None
