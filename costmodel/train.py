@@ -5,7 +5,11 @@ Losses (the model predicts log-speedup p; y is the measured speedup):
 - mape: |exp(p) - y| / y, LOOPer's loss;
 - log:  (p - log y)^2, mean squared error in log space (a 2x error counts the same both ways);
 - rank: pairwise logistic loss on pairs of schedules of one program, weighted by their measured
-  log-speedup gap, plus RANK_CALIBRATION * the log loss to keep predictions on the speedup scale.
+  log-speedup gap, plus RANK_CALIBRATION * the log loss to keep predictions on the speedup scale;
+- pairs: every pair of a program alike, each pulled towards the probability of its measured order;
+- lambda: LambdaRank's pairwise logistic loss, each pair weighted by how much swapping the two would
+  change the program's nDCG (gain: speedup over the program's best; discount: by predicted rank), so
+  that the order at the top of each program's list counts most; plus the same calibration.
 `compare_losses()` trains one model per loss and reports their validation metrics.
 """
 
@@ -30,7 +34,7 @@ from costmodel.inference import save_model, threads
 from costmodel.model import CostModel, Ensemble, ModelConfig
 from looper.progress import Progress
 
-LOSSES = ("mape", "log", "rank", "pairs")
+LOSSES = ("mape", "log", "rank", "pairs", "lambda")
 RANK_CALIBRATION = 0.5  # weight of the log loss inside the rank loss (0.1 left MAPE near 1 on the synthetic set)
 # Standard deviation of the difference of two labels' log-speedups measured in different sessions
 # (TRAINING.md, "Measured alone": one label's median |change| is 0.04 serial, 0.08 parallel).
@@ -82,7 +86,38 @@ def loss_value(name: str, pred: torch.Tensor, speedup: torch.Tensor, group: torc
         # A logistic with slope 1.7 / noise is close to the normal CDF, so exact scores fit exactly.
         diff = (pred[:, None] - pred[None, :])[mask] * (1.7 / PAIR_NOISE)
         return torch.nn.functional.binary_cross_entropy_with_logits(diff, p) + calibration
+    if name == "lambda":
+        return _lambda_loss(pred, speedup, group) + RANK_CALIBRATION * (pred - target).pow(2).mean()
     raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
+
+
+def _lambda_loss(pred: torch.Tensor, speedup: torch.Tensor, group: torch.Tensor) -> torch.Tensor:
+    """LambdaRank's loss: softplus(-(p_i - p_j)) over the pairs of one program measured i faster than j
+    (by > 1%), weighted by |delta nDCG| of swapping them in the predicted order, per program then averaged."""
+    programs, local = torch.unique(group, return_inverse=True)  # 0 .. G-1: index_add_ needs them dense
+    same = group[:, None] == group[None, :]
+    # the program's best speedup: the gains are fractions of it, so a pair's weight is in the regret's units
+    best = torch.where(same, speedup[None, :], torch.zeros_like(speedup)[None, :]).amax(dim=1)
+    gain = speedup / best
+    with torch.no_grad():
+        detached = pred.detach()
+        rank = (same & (detached[None, :] > detached[:, None])).sum(dim=1) + 1  # 1 = predicted best
+        ideal = (same & (gain[None, :] > gain[:, None])).sum(dim=1) + 1
+        discount = 1.0 / torch.log2(1.0 + rank.float())
+        ideal_dcg = gain.new_zeros(len(programs)).index_add_(0, local, gain / torch.log2(1.0 + ideal.float()))[local]
+        swing = (gain[:, None] - gain[None, :]).abs() * (discount[:, None] - discount[None, :]).abs()
+        weight = swing / ideal_dcg[:, None]
+    mask = same & (torch.log(speedup)[:, None] - torch.log(speedup)[None, :] > 0.01)
+    if not bool(mask.any()):
+        return pred.sum() * 0.0
+    pairs = torch.nn.functional.softplus(-(pred[:, None] - pred[None, :])[mask])
+    w = weight[mask]
+    # per program: its weighted mean, so that a program with many schedules does not drown the others
+    owner = local[:, None].expand_as(mask)[mask]
+    total = pairs.new_zeros(len(programs)).index_add_(0, owner, w * pairs)
+    norm = w.new_zeros(len(programs)).index_add_(0, owner, w)
+    used = norm > 0
+    return (total[used] / norm[used]).mean()
 
 
 def _normalization(examples: list[Example]) -> tuple[torch.Tensor, ...]:

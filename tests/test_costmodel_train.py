@@ -141,6 +141,21 @@ def test_pairs_loss_wants_the_measured_order_and_ties_for_near_ties(monkeypatch)
     assert float(loss_value("pairs", alike, near, group)) < float(loss_value("pairs", apart, near, group))
 
 
+def test_lambda_loss_cares_most_about_the_top_of_each_program(monkeypatch):
+    monkeypatch.setattr("costmodel.train.RANK_CALIBRATION", 0.0)  # the pair term alone
+    y = torch.tensor([1.0, 2.0, 4.0, 0.5, 1.0, 3.0])
+    group = torch.tensor([7, 7, 7, 7, 900, 900])  # program ids as the training batches number them: sparse
+    right = torch.log(y)
+    assert float(loss_value("lambda", right, y, group)) < float(loss_value("lambda", -right, y, group))
+    # Swapping the two best schedules of a program costs more than swapping its two worst.
+    top, bottom = right.clone(), right.clone()
+    top[[1, 2]], bottom[[0, 3]] = right[[2, 1]], right[[3, 0]]
+    assert float(loss_value("lambda", top, y, group)) > float(loss_value("lambda", bottom, y, group))
+    pred = (-right).requires_grad_()
+    loss_value("lambda", pred, y, group).backward()
+    assert pred.grad is not None and float(pred.grad[2]) < 0 < float(pred.grad[3])  # raise the best, lower the worst
+
+
 def test_train_checkpoint_resume_evaluate(synthetic_db, tmp_path, capsys):
     config = TrainConfig(epochs=3, batch_size=16, val_fraction=0.3, patience=10, seed=2)
     small = ModelConfig(hidden=32, comp_hidden=64, expr_hidden=16, unimod_hidden=8)
