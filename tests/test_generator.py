@@ -51,6 +51,20 @@ def test_diversity_over_200_seeds() -> None:
     assert all(p.liveouts for p in progs)
 
 
+def test_use_scale_spans_the_caches_at_measurable_run_times() -> None:
+    small = {generate(s).source for s in range(5)}
+    use = [generate(s, scale="use") for s in range(120)]
+    assert not small & {p.source for p in use[:5]}  # another random stream: no training program repeats
+    assert use[3] == generate(3, scale="use") and use[3].name == "gen3u"
+    mib = sorted(p.footprint_bytes / 2**20 for p in use)
+    assert mib[-1] <= 128 and sum(m > 32 for m in mib) >= 12 and sum(m < 1 for m in mib) >= 12  # L2 to 4x LLC
+    seconds = [p.estimated_seconds for p in use]
+    assert sum(0.005 <= t <= 0.2 for t in seconds) >= 0.75 * len(use) and max(seconds) <= 0.2
+    assert max(max(v for k, v in p.sizes.items() if k != "TSTEPS") for p in use) >= 2000
+    with pytest.raises(ValueError, match="scale 'huge'"):
+        generate(1, scale="huge")
+
+
 def test_limits_and_small_sizes() -> None:
     for seed in range(30):
         p = generate(seed, max_nests=2, max_depth=3)
