@@ -63,7 +63,7 @@ def evaluate_parser(parser_cls: type[argparse.ArgumentParser] = argparse.Argumen
     """The `looper evaluate` command line."""
     p = parser_cls(prog="looper evaluate",
                    description="Evaluate a cost model on held-out measured data: MAPE, and per program Spearman, "
-                               "pairwise accuracy on pairs >10%% apart, nDCG@1, nDCG@5 and top-1 regret, "
+                               "pairwise accuracy on pairs >10% apart, nDCG@1, nDCG@5 and top-1 regret, "
                                "averaged over programs.")
     p.add_argument("--model", type=Path, default=None,
                    help="model checkpoint, or 'analytical' for the hand-written stand-in (a baseline); "

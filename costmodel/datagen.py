@@ -140,7 +140,7 @@ def parser(parser_cls: type = argparse.ArgumentParser) -> argparse.ArgumentParse
     ag = sub.add_parser("agreement", help="how alike two labellings of the same schedules are",
                         description="Compare the labels of the schedules two data sets both hold (e.g. a data set "
                                     "and its remeasure hours later): mean per-program Spearman, pairwise agreement "
-                                    "on pairs more than 10%% apart, MAPE of A against B; all, serial and parallel "
+                                    "on pairs more than 10% apart, MAPE of A against B; all, serial and parallel "
                                     "schedules.")
     ag.add_argument("data", type=Path, nargs=2, metavar="DB", help="the two data sets, A and B")
     ag.add_argument("--json", action="store_true", help="print the figures as JSON")

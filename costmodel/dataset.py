@@ -126,6 +126,7 @@ class SampleRow:
     fingerprint: str
     schedule: dict
     speedup: float
+    origin: str = ""  # how the schedule was chosen (costmodel.sampling); "" in older data sets
 
     @property
     def parallel(self) -> bool:
@@ -159,13 +160,14 @@ def timing_spread(times: Sequence[float]) -> float:
 def ok_samples(conn: sqlite3.Connection, max_spread: float | None = MAX_SPREAD) -> dict[str, list[SampleRow]]:
     """The usable samples (status 'ok', positive speedup, steady runs), grouped by program key, in id order."""
     grouped: dict[str, list[SampleRow]] = {}
-    query = ("SELECT id, program, fingerprint, schedule, speedup, times FROM samples "
+    origin = "origin" if "origin" in {r[1] for r in conn.execute("PRAGMA table_info(samples)")} else "''"
+    query = (f"SELECT id, program, fingerprint, schedule, speedup, times, {origin} AS origin FROM samples "
              "WHERE status = 'ok' AND speedup > 0 ORDER BY program, id")
     for r in conn.execute(query):
         if max_spread is not None and timing_spread(json.loads(r["times"] or "[]")) > max_spread:
             continue
-        grouped.setdefault(r["program"], []).append(
-            SampleRow(r["id"], r["program"], r["fingerprint"], json.loads(r["schedule"]), float(r["speedup"])))
+        grouped.setdefault(r["program"], []).append(SampleRow(
+            r["id"], r["program"], r["fingerprint"], json.loads(r["schedule"]), float(r["speedup"]), r["origin"] or ""))
     return grouped
 
 

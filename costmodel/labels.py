@@ -79,10 +79,11 @@ def _prepare_chosen(spec: ProgramSpec, chosen: list[Chosen]) -> Prepared:
     return prepare(spec, [s for _, s in chosen], [origin for origin, _ in chosen])
 
 
-def prepare_stored(spec: ProgramSpec, schedules: list[dict]) -> Prepared:
-    """`prepare` for stored schedules (`Schedule.to_json()`) of a program (`looper dataset remeasure`)."""
+def prepare_stored(spec: ProgramSpec, schedules: list[dict], origins: list[str] | None = None) -> Prepared:
+    """`prepare` for stored schedules (`Schedule.to_json()`) of a program and their origins (`looper dataset
+    remeasure`)."""
     scop = frontend_loader(spec.source, spec.defines)
-    return prepare(spec, [Schedule.from_json(scop, s) for s in schedules])
+    return prepare(spec, [Schedule.from_json(scop, s) for s in schedules], origins)
 
 
 def label(prepared: Prepared, harness: Harness) -> list[Sample]:

@@ -66,7 +66,8 @@ def remeasure(data: Path, out: Path, keys: list[str], *, repeat: int = 5, steady
                     progress()
                 continue
             spec, rows = spec_of(progs[key]), grouped[key]
-            yield Task(spec, (labels.prepare_stored, spec, [r.schedule for r in rows]), len(rows))
+            yield Task(spec, (labels.prepare_stored, spec, [r.schedule for r in rows], [r.origin for r in rows]),
+                       len(rows))
 
     measure_locally(tasks(), jobs or os.cpu_count() or 1, Policy.from_repeat(repeat),
                     recorder(out, tally, None, progress))

@@ -37,6 +37,8 @@ def test_remeasure_copies_programs_measures_every_ok_schedule_and_resumes(tmp_pa
     sources = conn.execute("SELECT COUNT(*) FROM programs WHERE source != ''").fetchone()[0]
     conn.close()
     assert all(s > 0 for s in speedups) and sources == 2
+    origins = {o for (o,) in sqlite3.connect(out).execute("SELECT DISTINCT origin FROM samples")}
+    assert origins == {"random"}, "each schedule keeps the origin it was chosen by"
 
     # Run again: every program is finished, nothing is measured or stored twice.
     assert main(["dataset", "remeasure", str(data), "--out", str(out), "--repeat", "1", "--quiet"]) == 0
