@@ -149,8 +149,12 @@ def test_mini_dataset_runs_the_small_sizes() -> None:
 
 def test_in_bounds_and_no_overflow_under_sanitizers() -> None:
     """AddressSanitizer and UBSan (signed overflow, bad shifts, ...) find nothing at the small sizes."""
+    run_under_sanitizers([generate(s) for s in range(2000, 2006)])
+
+
+def run_under_sanitizers(progs: list[GeneratedProgram]) -> None:
+    """Build each program with AddressSanitizer and UBSan at its small sizes and run it: nothing found."""
     san = STRICT.with_(flags=("-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"))
-    progs = [generate(s) for s in range(2000, 2006)]
 
     def one(prog: GeneratedProgram) -> None:
         extra, dirs = harness_sources(prog.source, [])

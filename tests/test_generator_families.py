@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import random
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 import pytest
 
-from codegen.build import compile_text
 from costmodel.generator import GeneratedProgram, generate, programs
 from costmodel.generator.builder import Builder
 from costmodel.generator.families import FAMILIES
 from costmodel.generator.model import depth
-from looper.verify import harness_sources
 from polybench.manifest import UTILITIES
-from tests.test_generator import STRICT, _check_dump, _run
+from tests.test_generator import _check_dump, _run, run_under_sanitizers
 
 SEEDS = 120  # "use" programs looked at: each family is in ten or more of them
 # sha256 of generate(seed).source before the families existed: "small" programs must not change
@@ -88,18 +85,7 @@ def test_cheap_family_programs_run_finite_at_default_sizes() -> None:
 
 
 def test_families_in_bounds_and_no_overflow_under_sanitizers() -> None:
-    san = STRICT.with_(flags=("-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"))
-    progs = [p for family in sorted(FAMILIES) for p in carrying(family, 10)[6:]]  # not those run above
-
-    def one(prog: GeneratedProgram) -> None:
-        extra, dirs = harness_sources(prog.source, [])
-        cc = san.with_(include_dirs=tuple(dirs), defines={**san.defines, **prog.small_defines()})
-        binary = compile_text(prog.source, cc, name=prog.name, extra_sources=extra)
-        proc = subprocess.run([str(binary)], capture_output=True, text=True, timeout=120)
-        assert proc.returncode == 0, f"seed {prog.seed}:\n{proc.stderr[-2000:]}"
-
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(one, progs))
+    run_under_sanitizers([p for family in sorted(FAMILIES) for p in carrying(family, 10)[6:]])  # not those run above
 
 
 def test_frontend_extracts_families_and_dependences_compute() -> None:
