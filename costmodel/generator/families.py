@@ -247,13 +247,7 @@ def _matrix(b: Builder, loop: Loop) -> Var:
 def _lu_kij(b: Builder, n: str) -> Loop:
     """for k { for i > k { a_ik *= r_k; for j > k: a_ij -= a_ik a_kj } }: right-looking, row by row."""
     lk = b.rect("k", n, down=False)
-    li, lj = _after(b, "i", lk), _after(b, "j", lk)
-    a = _matrix(b, lk)
-    k, i, j = lk.it, li.it, lj.it
-    mult = _reciprocal(b, _at(b, a, [i, k], [lk, li]), a, k, [lk, li])
-    env = [lk, li, lj]
-    upd = _update(b, _at(b, a, [i, j], env), _at(b, a, [i, k], env), _at(b, a, [k, j], env), (lk,))
-    return chain([lk, li], [mult, chain([lj], [upd])])
+    return _lu_rowwise(b, lk, _after(b, "i", lk), pivot_outer=True)
 
 
 def _lu_right(b: Builder, n: str) -> Loop:
@@ -273,14 +267,20 @@ def _lu_right(b: Builder, n: str) -> Loop:
 def _lu_ikj(b: Builder, n: str) -> Loop:
     """for i { for k < i { a_ik *= r_k; for j > k: a_ij -= a_ik a_kj } }: row by row (Doolittle)."""
     li = b.rect("i", n, down=False)
-    lk = _before(b, "k", li, down=False)
+    return _lu_rowwise(b, li, _before(b, "k", li, down=False), pivot_outer=False)
+
+
+def _lu_rowwise(b: Builder, outer: Loop, middle: Loop, *, pivot_outer: bool) -> Loop:
+    """What both row-wise LU orders share: `outer { middle { a_ik *= r_k; for j > k: a_ij -= a_ik a_kj } }`,
+    the pivot loop k being `outer` (kij) or `middle` (ikj)."""
+    lk, li = (outer, middle) if pivot_outer else (middle, outer)
     lj = _after(b, "j", lk)
-    a = _matrix(b, li)
-    i, k, j = li.it, lk.it, lj.it
-    mult = _reciprocal(b, _at(b, a, [i, k], [li, lk]), a, k, [li, lk])
-    env = [li, lk, lj]
+    a = _matrix(b, outer)
+    k, i, j = lk.it, li.it, lj.it
+    mult = _reciprocal(b, _at(b, a, [i, k], [outer, middle]), a, k, [outer, middle])
+    env = [outer, middle, lj]
     upd = _update(b, _at(b, a, [i, j], env), _at(b, a, [i, k], env), _at(b, a, [k, j], env), (lk,))
-    return chain([li, lk], [mult, chain([lj], [upd])])
+    return chain([outer, middle], [mult, chain([lj], [upd])])
 
 
 def _lu_jki(b: Builder, n: str) -> Loop:
