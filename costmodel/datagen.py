@@ -77,8 +77,8 @@ def parser(parser_cls: type = argparse.ArgumentParser) -> argparse.ArgumentParse
     g.add_argument("--first-seed", type=at_least(0), default=0, help="seed of the first program (default: 0)")
     g.add_argument("--scale", choices=("small", "use"), default="small",
                    help="generated programs' sizes: 'small' in cache, 3-30 ms a run (the shipped model's data); "
-                        "'use' as PolyBench MEDIUM/LARGE, 1 MiB to 4x the last-level cache, 5-200 ms, with more "
-                        "program families (default: small)")
+                        "'use' as PolyBench MEDIUM/LARGE, footprints up to 4x the last-level cache, 5-200 ms, "
+                        "with more program families (default: small)")
     g.add_argument("--kernels", nargs="*", metavar="KERNEL",
                    help="PolyBench kernels, with --suite polybench (default: all 30)")
     g.add_argument("--size", choices=SIZES, metavar="SIZE",

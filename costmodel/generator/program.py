@@ -48,7 +48,7 @@ def generate(seed: int, *, max_nests: int = 4, max_depth: int = 5, scale: str = 
     """The program of a seed (same seed, same arguments: same program).
 
     `scale` "small" gives the shipped model's training programs (in cache, 3-30 ms, the six patterns);
-    "use" programs of the sizes looper is used at (1 MiB to 4x the last-level cache, 5-200 ms) and
+    "use" programs of the sizes looper is used at (footprints up to 4x the last-level cache, 5-200 ms) and
     the families of `costmodel.generator.families` besides the patterns, from another random stream."""
     if max_nests < 1 or not 1 <= max_depth <= 5:
         raise ValueError("need max_nests >= 1 and 1 <= max_depth <= 5")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from costmodel.generator.model import TSTEPS, Guard, Loop, Node, Ref, Stmt, Var
 
 MIN_SIZE = 12
-SMALL_RANGE = (5, 12)
+SMALL_RANGE = (5, 12)  # small sizes for fuzzing (TSTEPS: 2-4)
 
 
 @dataclass(frozen=True)
@@ -26,12 +26,12 @@ class Scale:
 
 # "small": the shipped model's training programs, all in the 32 MiB last-level cache, 3-30 ms a run.
 # "use": the sizes looper is used at, PolyBench MEDIUM/LARGE-like: 5-200 ms a run (long enough to time
-# in bulk), footprints from L2 (1 MiB) to 4x the last-level cache; O(n^3) work ends with smaller arrays
-# than O(n^2) work at the same time.
+# in bulk), all arrays together capped at 8-128 MiB (4x the last-level cache): O(n^3) work reaches its
+# run time with arrays in L2 or the LLC, O(n^2) work at the cap, beyond the LLC.
 SCALES = {
     "small": Scale("small", (3e6, 3e7), (32 << 20, 32 << 20), 1_000_000, (4, 40)),
     "use": Scale("use", (5e6, 2e8), (8 << 20, 128 << 20), 16_000_000, (10, 100)),
-}  # small sizes for fuzzing (TSTEPS: 2-4)
+}
 
 
 # Nanoseconds per statement instance for each feature (gcc -O3 -march=native, one core), fitted by
