@@ -8,7 +8,9 @@ import random
 from looper.deps import Dependences
 from looper.legality import check
 from looper.schedule import Schedule, ScheduleError
-from looper.search.candidates import SAMPLING_SPACE, Space, levels
+from looper.search.candidates import SAMPLING_SPACE, Space, Steps, levels
+
+TRIES = 12  # options tried at one level before it is left unchanged
 
 
 def sample(start: Schedule, deps: Dependences, rng: random.Random, *, space: Space = SAMPLING_SPACE,
@@ -28,14 +30,8 @@ def sample(start: Schedule, deps: Dependences, rng: random.Random, *, space: Spa
         # 0, so the committed data sets' schedules come out the same.
         if name == "parallel" and outer_parallel > 0 and rng.random() < outer_parallel:
             options.sort(key=lambda steps: getattr(steps[0], "depth", 0))  # stable: nests at one depth stay shuffled
-        for steps in options[:12]:  # a few tries: most levels have legal choices early
-            candidate = current.then(*steps)
-            try:
-                if check(candidate, deps):
-                    current = candidate
-                    break
-            except ScheduleError:
-                continue
+        if (taken := _first_legal(current, options, deps)) is not None:
+            current = taken
     return current
 
 
@@ -64,11 +60,20 @@ def neighbour(schedule: Schedule, deps: Dependences, rng: random.Random, *,
     for _, generate in kinds:
         options = list(generate(schedule, space, deps))
         rng.shuffle(options)
-        for steps in options[:12]:
-            candidate = schedule.then(*steps)
-            try:
-                if candidate.fingerprint() != schedule.fingerprint() and check(candidate, deps):
-                    return candidate
-            except ScheduleError:
-                continue
+        if (found := _first_legal(schedule, options, deps, changed=True)) is not None:
+            return found
+    return None
+
+
+def _first_legal(schedule: Schedule, options: list[Steps], deps: Dependences, *,
+                 changed: bool = False) -> Schedule | None:
+    """`schedule` extended by the first of a few options that applies legally (and, if `changed`, is a new
+    schedule), or None: a few tries, since most levels offer legal choices early."""
+    for steps in options[:TRIES]:
+        candidate = schedule.then(*steps)
+        try:
+            if (not changed or candidate.fingerprint() != schedule.fingerprint()) and check(candidate, deps):
+                return candidate
+        except ScheduleError:
+            continue
     return None
