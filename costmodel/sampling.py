@@ -5,7 +5,7 @@ random minority). Each chosen schedule carries its origin, which the data set st
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from costmodel.dataset import frontend_loader
@@ -52,8 +52,7 @@ def choose_schedules(spec: ProgramSpec, count: int, skip: set[str], seed: int,
         first = visited(start, deps, seed)
         reserve = max(2, round(count * RANDOM_SHARE))
     else:
-        first = [("beam", s) for s in _favourites(_search(start, deps, seeded=False), sampling.beam)] \
-            if sampling.beam else []
+        first = [("beam", s) for s in _favourites(_search(start, deps), sampling.beam)] if sampling.beam else []
         reserve = 0
     chosen = _distinct(first, skip)[:count - reserve]
     taken = skip | {s.fingerprint() for _, s in chosen}
@@ -73,22 +72,22 @@ def visited(start: Schedule, deps: Dependences, seed: int) -> list[Chosen]:
     The search lives at the top of the model's list: measuring its favourites and their neighbours
     teaches where the model is wrong there, which random walks (mostly losers it already orders) do not.
     Deterministic for a model and a seed, so that a resumed run picks the same schedules."""
-    result = _search(start, deps, seeded=True)
+    starts = search_starts(start, deps)  # once: the Pluto-class scheduler is the slow part of choosing
+    result = _search(start, deps, starts)
     favourites = _favourites(result, FAVOURITES)
     rng = random.Random(f"neighbours-{seed}")
     near = [n for fav in favourites[:NEIGHBOURED] for _ in range(NEIGHBOURS)
             if (n := neighbour(fav, deps, rng)) is not None]
     return [("original", start), *(("beam", s) for s in favourites),
             ("beam", without_idle_skews(result.best, deps)), ("pluto", plain(start, deps, "pluto")),
-            *(("neighbour", s) for s in near), *(("seed", s) for _, s in search_starts(start, deps))]
+            *(("neighbour", s) for s in near), *(("seed", s) for _, s in starts)]
 
 
-def _search(start: Schedule, deps: Dependences, *, seeded: bool) -> SearchResult:
-    """The beam search with the shipped cost model (from the seeds too, as looper-opt, when `seeded`)."""
+def _search(start: Schedule, deps: Dependences, seeds: Sequence[tuple[str, Schedule]] = ()) -> SearchResult:
+    """The beam search with the shipped cost model, from `start` and `seeds` (looper-opt's `search_starts`)."""
     evaluator = load_evaluator()
     if evaluator is None:
         raise RuntimeError("--beam and --visited need the shipped cost model (costmodel/pretrained/model.pt)")
-    seeds = search_starts(start, deps) if seeded else ()
     # The fusion levels as wide as looper-opt's search keeps them, so these are the schedules it visits.
     return beam_search(start, deps, evaluator, fusion_width=FUSION_WIDTH, seeds=seeds)
 

@@ -136,7 +136,7 @@ def test_beam_favourites_are_measured_first_then_random_samples() -> None:
 
     (spec,) = generated_programs(502, 1)
     scop = frontend_loader(spec.source, spec.defines)
-    favourites = sampling._favourites(sampling._search(Schedule(scop), compute_dependences(scop), seeded=False), 2)
+    favourites = sampling._favourites(sampling._search(Schedule(scop), compute_dependences(scop)), 2)
     assert len({s.fingerprint() for s in favourites}) == 2
     results = labels.measure_program(spec, 3, set(), spec.seed, repeat=1, sampling=sampling.Sampling(beam=2))
     assert [r.fingerprint for r in results[:2]] == [s.fingerprint() for s in favourites]
