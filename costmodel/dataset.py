@@ -97,12 +97,17 @@ def open_db(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
         raise ValueError(f"{path}: not a data set ({exc})") from None
     if create:
         conn.executescript(SCHEMA)
-        have = {r[1] for r in conn.execute("PRAGMA table_info(samples)")}
+        have = sample_columns(conn)
         for name, declaration in ADDED_COLUMNS.items():
             if name not in have:
                 conn.execute(f"ALTER TABLE samples ADD COLUMN {name} {declaration}")
         conn.commit()
     return conn
+
+
+def sample_columns(conn: sqlite3.Connection) -> set[str]:
+    """The columns of a data set's `samples` table (an older data set lacks some of ADDED_COLUMNS)."""
+    return {r[1] for r in conn.execute("PRAGMA main.table_info(samples)")}
 
 
 @dataclass(frozen=True)
@@ -160,7 +165,7 @@ def timing_spread(times: Sequence[float]) -> float:
 def ok_samples(conn: sqlite3.Connection, max_spread: float | None = MAX_SPREAD) -> dict[str, list[SampleRow]]:
     """The usable samples (status 'ok', positive speedup, steady runs), grouped by program key, in id order."""
     grouped: dict[str, list[SampleRow]] = {}
-    origin = "origin" if "origin" in {r[1] for r in conn.execute("PRAGMA table_info(samples)")} else "''"
+    origin = "origin" if "origin" in sample_columns(conn) else "''"
     query = (f"SELECT id, program, fingerprint, schedule, speedup, times, {origin} AS origin FROM samples "
              "WHERE status = 'ok' AND speedup > 0 ORDER BY program, id")
     for r in conn.execute(query):
@@ -364,7 +369,7 @@ def _insert_programs(conn: sqlite3.Connection, dst: Path, wanted: Iterable[str],
     conn.execute("CREATE TEMP TABLE wanted (key TEXT PRIMARY KEY)")
     conn.executemany("INSERT INTO wanted VALUES (?)", [(k,) for k in wanted])
     # The columns from the schema itself, so that one added there is copied too; an older source lacks some.
-    have = {r[1] for r in conn.execute("PRAGMA main.table_info(samples)")}
+    have = sample_columns(conn)
     columns = ", ".join(r[1] for r in conn.execute("PRAGMA dst.table_info(samples)")
                         if (keep_ids or r[1] != "id") and r[1] in have)
     conn.execute("INSERT INTO dst.programs SELECT * FROM programs WHERE key IN (SELECT key FROM wanted)")
