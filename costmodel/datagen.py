@@ -20,6 +20,7 @@ from pathlib import Path
 from costmodel.agreement import agreement, format_agreement
 from costmodel.cli import guard
 from costmodel.dataset import merge_databases, open_db, program_keys, split_database, statistics
+from costmodel.generator import SCALES
 from costmodel.labels import RUN_TIMEOUT
 from costmodel.pipeline import run
 from costmodel.programs import generated_programs, polybench_programs
@@ -75,7 +76,7 @@ def parser(parser_cls: type = argparse.ArgumentParser) -> argparse.ArgumentParse
     g.add_argument("--programs", type=at_least(1), default=100,
                    help="number of generated programs, one seed each (default: 100)")
     g.add_argument("--first-seed", type=at_least(0), default=0, help="seed of the first program (default: 0)")
-    g.add_argument("--scale", choices=("small", "use"), default="small",
+    g.add_argument("--scale", choices=tuple(SCALES), default="small",
                    help="generated programs' sizes: 'small' in cache, 3-30 ms a run (the shipped model's data); "
                         "'use' as PolyBench MEDIUM/LARGE, footprints up to 4x the last-level cache, 5-200 ms, "
                         "with more program families (default: small)")
