@@ -9,15 +9,19 @@ serial and parallel schedules (a `parallelize` step):
   count), the share that A and B order alike;
 - mape: mean |A - B| / B over the schedules (B the reference).
 This is how label quality is reported: two labellings of the same schedules, hours apart.
+`averaged` makes one labelling of several: the geometric mean of each schedule's speedups, for
+the schedules usable in every one (`looper evaluate --data A.db --data B.db`).
 """
 
 from __future__ import annotations
 
 import math
 import sqlite3
+from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 
-from costmodel.dataset import SampleRow, ok_samples, open_db
+from costmodel.dataset import MAX_SPREAD, SampleRow, ok_samples, open_db
 from costmodel.evaluate import metrics, ordered_alike, spearman
 
 MIN_SCHEDULES = 3  # a program's Spearman needs at least this many common schedules
@@ -44,6 +48,23 @@ def read(path: Path) -> tuple[Labels, list[str]]:
         return labels(ok_samples(conn, None)), harnesses
     finally:
         conn.close()
+
+
+def averaged(paths: Sequence[Path], max_spread: float | None = MAX_SPREAD) -> Labels:
+    """The schedules `ok` (and steady, runs spread at most `max_spread`) in every data set of `paths`,
+    labelled with the geometric mean of their speedups: labels averaged over several timing runs."""
+    every = []
+    for path in paths:
+        with closing(open_db(path, create=False)) as conn:
+            every.append(labels(ok_samples(conn, max_spread)))
+    first, rest = every[0], every[1:]
+    out: Labels = {}
+    for key, schedules in first.items():
+        common = {f: (parallel, math.prod([x, *(other[key][f][1] for other in rest)]) ** (1 / len(every)))
+                  for f, (parallel, x) in schedules.items() if all(f in other.get(key, {}) for other in rest)}
+        if common:
+            out[key] = common
+    return out
 
 
 def agreement(a: Path, b: Path) -> dict:
@@ -79,10 +100,9 @@ def figures(first: Labels, second: Labels) -> dict:
     return report
 
 
-def second_labelling(data: Path, again: Path) -> dict[str, float]:
-    """`looper evaluate`'s metrics with `again`'s labels as the predictions of `data`'s, on the schedules
-    both labelled: what a perfect model could reach against labels this noisy."""
-    first, _ = read(data)
+def second_labelling(first: Labels, again: Path) -> dict[str, float]:
+    """`looper evaluate`'s metrics with `again`'s labels as the predictions of the labels `first`, on the
+    schedules both labelled: what a perfect model could reach against labels this noisy."""
     second, _ = read(again)
     groups = {}
     for key in first.keys() & second.keys():

@@ -68,7 +68,10 @@ def evaluate_parser(parser_cls: type[argparse.ArgumentParser] = argparse.Argumen
     p.add_argument("--model", type=Path, default=None,
                    help="model checkpoint, or 'analytical' for the hand-written stand-in (a baseline); "
                         "default: the shipped model, as looper-opt uses")
-    p.add_argument("--data", type=Path, required=True, help="data set database")
+    p.add_argument("--data", type=Path, required=True, action="append",
+                   help="data set database; given more than once, labellings of the same schedules (looper "
+                        "dataset remeasure): each schedule's label is the geometric mean of its speedups, over "
+                        "the schedules usable in all")
     p.add_argument("--again", type=Path, default=None, metavar="B.db",
                    help="a second labelling of the same schedules (looper dataset remeasure): the same metrics "
                         "with its labels as the predictions, beside the model's (the ceiling noisy labels "
@@ -162,7 +165,7 @@ def _outcome(summary: dict) -> str:
 
 
 def _evaluate(argv: list[str], parser_cls) -> int:
-    from costmodel.agreement import second_labelling
+    from costmodel.agreement import averaged, second_labelling
     from costmodel.evaluate import evaluate, evaluate_scorer, format_metrics
 
     args = evaluate_parser(parser_cls).parse_args(argv)
@@ -171,7 +174,8 @@ def _evaluate(argv: list[str], parser_cls) -> int:
 
         args.model = PRETRAINED
     standin = str(args.model) == "analytical"
-    for path in [*((args.data,) if standin else (args.model, args.data)), *((args.again,) if args.again else ())]:
+    data, more = args.data[0], args.data[1:]
+    for path in [*(() if standin else (args.model,)), *args.data, *((args.again,) if args.again else ())]:
         if not path.is_file():
             print(f"{path}: error: no such file", file=sys.stderr)
             return EXIT_INPUT
@@ -179,10 +183,10 @@ def _evaluate(argv: list[str], parser_cls) -> int:
     if standin:
         from looper.search.evaluators import AnalyticalEvaluator
 
-        result = evaluate_scorer(AnalyticalEvaluator(), args.data, progress=progress)
+        result = evaluate_scorer(AnalyticalEvaluator(), data, more=more, progress=progress)
     else:
-        result = evaluate(args.model, args.data, progress=progress)
-    again = second_labelling(args.data, args.again) if args.again else None
+        result = evaluate(args.model, data, more=more, progress=progress)
+    again = second_labelling(averaged(args.data, None), args.again) if args.again else None
     if args.json:
         clean = lambda m: {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in m.items()}
         print(json.dumps({**clean(result), "again": clean(again)} if again else clean(result), indent=2))

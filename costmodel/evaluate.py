@@ -13,13 +13,16 @@ Definitions (per program p with measured speedups y and predictions s over its s
   10%, the share the predictions order the same way (pairs closer than that are within the labels'
   own noise: `looper dataset agreement`).
 Against a second labelling of the same schedules (`looper evaluate --again B.db`), the same metrics
-with B's labels as the predictions say what a perfect model could reach on labels this noisy.
+with B's labels as the predictions say what a perfect model could reach on labels this noisy. With
+several labellings of one data set (`--data A.db --data B.db`), each schedule's label is the geometric
+mean of its speedups in all of them, over the schedules usable in all (costmodel.agreement.averaged).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from itertools import combinations
 from pathlib import Path
 
@@ -139,22 +142,45 @@ def evaluate_examples(model, examples: Sequence) -> dict[str, float]:
     return metrics(groups)
 
 
-def evaluate(model_path: str | Path, data: str | Path, *, progress: bool | None = None) -> dict[str, float]:
-    """Metrics of a checkpoint on every usable sample of a data set."""
-    from costmodel.dataset import load_dataset
+def averaged_labels(data: str | Path, more: Sequence[str | Path]) -> dict[str, dict[str, float]] | None:
+    """program -> fingerprint -> label averaged over the labellings `data` and `more` (None without `more`:
+    the data set's own labels stand)."""
+    from costmodel.agreement import averaged
+
+    if not more:
+        return None
+    return {key: {f: label for f, (_, label) in schedules.items()}
+            for key, schedules in averaged([Path(data), *map(Path, more)]).items()}
+
+
+def evaluate(model_path: str | Path, data: str | Path, *, more: Sequence[str | Path] = (),
+             progress: bool | None = None) -> dict[str, float]:
+    """Metrics of a checkpoint on every usable sample of a data set; with `more` labellings of it, on
+    the samples usable in all, against their averaged labels."""
+    from costmodel.dataset import MAX_SPREAD, load_dataset, ok_samples, open_db
     from costmodel.inference import load_model
 
     model = load_model(model_path)
     dataset = load_dataset(data, progress=progress)
-    result = evaluate_examples(model, dataset.examples)
+    examples = dataset.examples
+    if (labels := averaged_labels(data, more)) is not None:
+        conn = open_db(data, create=False)
+        try:
+            fingerprint = {r.id: r.fingerprint for rows in ok_samples(conn, MAX_SPREAD).values() for r in rows}
+        finally:
+            conn.close()
+        examples = [replace(e, speedup=labels[e.program][fingerprint[e.id]]) for e in examples
+                    if fingerprint[e.id] in labels.get(e.program, {})]
+    result = evaluate_examples(model, examples)
     result["skipped_programs"] = len(dataset.skipped_programs)
     result["skipped_samples"] = dataset.skipped_samples
     return result
 
 
-def evaluate_scorer(scorer, data: str | Path, *, progress: bool | None = None) -> dict[str, float]:
+def evaluate_scorer(scorer, data: str | Path, *, more: Sequence[str | Path] = (),
+                    progress: bool | None = None) -> dict[str, float]:
     """Metrics of any search Evaluator (e.g. the analytical stand-in) on the usable samples of a data
-    set, on exactly the samples `evaluate` uses, so a model can be compared with what it replaces."""
+    set, on exactly the samples and labels `evaluate` uses, so a model can be compared with what it replaces."""
     from costmodel.dataset import MAX_SPREAD, frontend_loader, ok_samples, open_db, programs
     from looper.progress import Progress
     from looper.schedule import Schedule
@@ -164,6 +190,11 @@ def evaluate_scorer(scorer, data: str | Path, *, progress: bool | None = None) -
         progs, grouped = programs(conn), ok_samples(conn, MAX_SPREAD)
     finally:
         conn.close()
+    labels = averaged_labels(data, more)
+    if labels is not None:
+        grouped = {key: kept for key, rows in grouped.items()
+                   if (kept := [replace(r, speedup=labels[key][r.fingerprint]) for r in rows
+                                if r.fingerprint in labels.get(key, {})])}
     groups: dict[str, tuple[list[float], list[float]]] = {}
     skipped = 0
     with Progress(len(grouped), "scoring programs", enabled=progress) as bar:

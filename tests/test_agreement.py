@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from costmodel.agreement import agreement
+from costmodel.agreement import agreement, averaged
 from costmodel.dataset import open_db
 from looper.cli import main
 
@@ -56,6 +56,22 @@ def test_agreement_figures_by_hand(pair: tuple[Path, Path]) -> None:
     assert serial["mape"] == pytest.approx((3 + 0.05 / 1.05 + 0.05 + 1 / 3 + 2 / 3) / 9)
     assert parallel == {"programs": 1, "schedules": 2, "spearman_programs": 0, "spearman": None, "pairs": 0,
                         "pairwise": None, "mape": pytest.approx(0.375)}
+
+
+def test_averaged_labels_are_geometric_means_over_the_schedules_usable_in_both(pair: tuple[Path, Path]) -> None:
+    a, b = pair
+    conn = open_db(b)
+    with conn:  # one schedule's runs in B spread 50% around their median: not steady, so not averaged
+        conn.execute("UPDATE samples SET times = '[1.0, 1.5, 2.0, 2.5]' WHERE fingerprint = 'd'")
+    conn.close()
+    both = averaged([a, b])
+    assert sorted(both) == ["p1", "p2", "p3", "p4"]
+    assert both["p1"] == {"a": (False, 1.0), "b": (False, pytest.approx(2.0)), "c": (False, pytest.approx(3.0))}
+    assert both["p2"] == {f: (parallel, pytest.approx(2.0)) for f, parallel in (("x", True), ("y", True), ("z", False))}
+    assert set(both["p3"]) == {"p", "q"} and both["p4"]["v"][1] == pytest.approx(2.4 ** 0.5)
+    assert averaged([a, b], None)["p1"]["d"] == (False, pytest.approx(4.0))  # no steadiness asked: kept
+    alone = {key: {f: (parallel, x) for f, (parallel, x, _) in rows.items()} for key, rows in LABELS.items()}
+    assert averaged([a]) == alone
 
 
 def test_agreement_command_prints_a_table_or_json(pair: tuple[Path, Path], capsys, tmp_path: Path) -> None:

@@ -394,6 +394,14 @@ def test_evaluate_defaults_to_the_shipped_model_and_sets_it_beside_a_second_labe
     assert "2nd labelling" in capsys.readouterr().out
     assert main(["evaluate", "--data", str(synthetic_db), "--again", str(tmp_path / "none.db"), "--quiet"]) == 2
     assert "none.db: error: no such file" in capsys.readouterr().err
+    # Two labellings as --data: the labels are their geometric means, here 1.5 ** 0.5 times the first's for half.
+    for model in (["--model", "analytical"], []):  # the stand-in and the shipped model
+        assert main(["evaluate", *model, "--data", str(synthetic_db), "--json", "--quiet"]) == 0
+        alone = json.loads(capsys.readouterr().out)
+        assert main(["evaluate", *model, "--data", str(synthetic_db), "--data", str(again), "--json", "--quiet"]) == 0
+        averaged = json.loads(capsys.readouterr().out)
+        assert averaged["samples"] == alone["samples"] and averaged["mape"] != alone["mape"]
+    assert main(["evaluate", "--data", str(synthetic_db), "--data", str(tmp_path / "none.db"), "--quiet"]) == 2
 
 
 def test_leave_one_program_out(tmp_path, synthetic_db, capsys):
