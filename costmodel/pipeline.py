@@ -83,15 +83,21 @@ class ProcessBackend:
     def cancel(self, task: Future) -> None:
         """Kill the task's worker and give its slot a fresh pool."""
         index = self._slot.pop(task)
-        for proc in list((getattr(self.pools[index], "_processes", None) or {}).values()):
-            proc.kill()  # first: shutdown() forgets the pool's processes, and a hung one keeps running
-        self.pools[index].shutdown(wait=False, cancel_futures=True)
+        self._stop(index)
         self.pools[index] = ProcessPoolExecutor(max_workers=1)
 
     def close(self) -> None:
-        """Shut every pool down without waiting."""
-        for pool in self.pools:
-            pool.shutdown(wait=False, cancel_futures=True)
+        """Stop every worker now, busy or not: on an interrupt the command ends at once instead of at
+        exit, where Python waits for each worker to finish the program it prepares (minutes)."""
+        for index in range(len(self.pools)):
+            self._stop(index)
+
+    def _stop(self, index: int) -> None:
+        """Kill pool `index`'s worker and shut the pool down."""
+        pool = self.pools[index]
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.kill()  # first: shutdown() forgets the pool's processes, and a hung one keeps running
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass(frozen=True)

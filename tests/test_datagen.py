@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,41 @@ def test_a_failing_or_hanging_program_is_recorded_and_the_run_goes_on(tmp_path: 
 
 def _sleep_forever(*args, **kwargs):
     time.sleep(3600)
+
+
+def test_closing_the_preparers_stops_a_busy_worker_at_once() -> None:
+    from costmodel.pipeline import ProcessBackend
+
+    backend = ProcessBackend(1)
+    backend.submit(_sleep_forever)
+    deadline = time.time() + 30
+    while not backend.pools[0]._processes and time.time() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.05)
+    (worker,) = backend.pools[0]._processes.values()  # type: ignore[attr-defined]
+    backend.close()
+    worker.join(5)
+    assert not worker.is_alive()
+
+
+def test_an_interrupt_ends_the_command_promptly_with_exit_130(tmp_path: Path) -> None:
+    # The command with a preparation that never ends (this module's _sleep_forever, which its workers
+    # import by name): an interrupt must not wait for the workers' programs.
+    script = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import test_datagen; "
+              "from costmodel import labels; labels.prepare_new = test_datagen._sleep_forever; "
+              "from looper.cli import main; sys.exit(main(sys.argv[1:]))")
+    proc = subprocess.Popen([sys.executable, "-c", script, "dataset", "generate", "--out", str(tmp_path / "data.db"),
+                             "--programs", "4", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    time.sleep(4)  # started: imports done, the workers preparing
+    os.kill(proc.pid, signal.SIGINT)  # the command only, as `kill -INT` does: its workers are stopped by it
+    start = time.monotonic()
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        with suppress(ProcessLookupError):  # whatever is left of the group (nothing, when it passes)
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert time.monotonic() - start < 10
+    assert proc.returncode == 130 and b"Traceback" not in err, err.decode()
 
 
 def _exit_code_of_generate(db: Path, *flags: str) -> int:
