@@ -47,6 +47,25 @@ def test_missing_compiler_is_skipped_with_a_note(tmp_path: Path, monkeypatch: py
     assert "skipped: compiler 'no-such-clang-99' not found" in report.read_text()
 
 
+def test_a_candidate_model_is_a_configuration_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    from costmodel.inference import PRETRAINED
+
+    monkeypatch.setenv("LOOPER_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "b.json"
+    argv = ["bench", "--size", "MINI", "--kernels", "jacobi-1d", "--configs", "gcc", "--repeat", "1", "--results",
+            str(tmp_path / "r.db"), "--json", str(out), "--quiet"]
+    assert main([*argv, "--model", f"again={PRETRAINED}"]) == 0
+    data = json.loads(out.read_text())
+    assert f"cost model {PRETRAINED}" in data["configurations"]["looper-again"]["description"]
+    cell = data["sizes"]["MINI"]["kernels"]["jacobi-1d"]["configs"]["looper-again"]
+    assert cell["status"] == OK and cell["speedup"] > 0
+    for bad, says in ((f"pluto={PRETRAINED}", "configuration looper-pluto exists already"),
+                      (str(PRETRAINED), "expected NAME=CHECKPOINT"), ("x=absent.pt", "no such cost-model checkpoint")):
+        assert main([*argv, "--model", bad]) == 2
+        assert says in capsys.readouterr().err
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("bench")

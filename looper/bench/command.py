@@ -12,7 +12,7 @@ from pathlib import Path
 
 from codegen.harness import machine_id
 from looper.argtypes import at_least, positive
-from looper.bench.configs import CONFIG_NAMES, default_configs, select, unavailable
+from looper.bench.configs import CONFIG_NAMES, Config, default_configs, model_config, select, unavailable
 from looper.bench.report import collect, combine, markdown, plot
 from looper.bench.runner import Settings, bench, commit_id
 from looper.bench.store import Key, Store
@@ -39,6 +39,9 @@ def parser(cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argp
     p.add_argument("--configs", nargs="+", metavar="CONFIG",
                    help="configurations to run, or with --from-json to show (default: all; gcc, the baseline, is "
                         f"always included): {', '.join(CONFIG_NAMES)}")
+    p.add_argument("--model", action="append", default=[], metavar="NAME=CHECKPOINT",
+                   help="add configuration looper-NAME: the default search scored by this cost-model checkpoint, "
+                        "beside the shipped model's `looper` (repeatable; default: none)")
     p.add_argument("--repeat", type=at_least(1), default=5, help="timed runs per configuration (default: 5)")
     p.add_argument("--json", type=Path, metavar="OUT", help="write this run's results as JSON (default: not written)")
     p.add_argument("--plot", type=Path, metavar="OUT.png",
@@ -85,6 +88,11 @@ def main(argv: list[str] | None = None, cls: type[argparse.ArgumentParser] = arg
         p.error("--json writes a run's results; with --from-json nothing is measured")
     say = (lambda text: None) if args.quiet else (lambda text: print(f"[bench] {text}", file=sys.stderr, flush=True))
     command = shlex.join(["looper", "bench", *(sys.argv[2:] if argv is None else argv)])
+    try:
+        extra = _model_configs(args.model, args.gcc)
+    except ValueError as exc:
+        print(f"looper bench: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
     if args.from_json:
         try:
             runs = [json.loads(path.read_text()) for path in args.from_json]
@@ -92,14 +100,17 @@ def main(argv: list[str] | None = None, cls: type[argparse.ArgumentParser] = arg
             print(f"looper bench: error: cannot read results: {exc}", file=sys.stderr)
             return EXIT_INPUT
     else:
-        data = _measure(args, say, command)
+        data = _measure(args, say, command, extra)
         if isinstance(data, int):
             return data
         runs = [data]
         if args.json:
             _write(args.json, json.dumps(data, indent=1) + "\n")
+    shown = _names(args.configs)
+    if shown is not None:  # the --model configurations too
+        shown += list(extra)
     try:
-        report = combine(runs, _names(args.configs))
+        report = combine(runs, shown)
     except (KeyError, ValueError) as exc:
         print(f"looper bench: error: not a results file of looper bench: {exc}", file=sys.stderr)
         return EXIT_INPUT
@@ -119,12 +130,15 @@ def main(argv: list[str] | None = None, cls: type[argparse.ArgumentParser] = arg
     return EXIT_OK
 
 
-def _measure(args: argparse.Namespace, say: Callable[[str], None], command: str) -> dict | int:
-    """Measure what the results database lacks (unless --report-only); return this commit's results or an exit
-    status."""
+def _measure(args: argparse.Namespace, say: Callable[[str], None], command: str,
+             extra: dict[str, Config]) -> dict | int:
+    """Measure what the results database lacks (unless --report-only), with the configurations `extra` beside
+    the named ones; return this commit's results or an exit status."""
     try:
         kernels = [KERNELS[n] for n in _names(args.kernels) or KERNELS]
-        configs = select(_names(args.configs), default_configs(args.gcc, args.clang))
+        names = _names(args.configs)
+        configs = select(names if names is None else [*names, *extra], {**default_configs(args.gcc, args.clang),
+                                                                          **extra})
     except KeyError as exc:
         print(f"looper bench: error: unknown kernel {exc}; known: {', '.join(KERNELS)}", file=sys.stderr)
         return EXIT_INPUT
@@ -150,6 +164,22 @@ def _measure(args: argparse.Namespace, say: Callable[[str], None], command: str)
                   remeasure_busy=args.remeasure_busy, log=say, progress=None if not args.quiet else False)
         return collect(store, key, configs, skipped, repeat=args.repeat, threads=args.threads,
                        verify_size=args.verify_size, command=command, note=args.note)
+
+
+def _model_configs(specs: list[str], gcc: str) -> dict[str, Config]:
+    """The configurations of `--model NAME=CHECKPOINT` options, by name."""
+    out: dict[str, Config] = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            raise ValueError(f"--model {spec!r}: expected NAME=CHECKPOINT")
+        if not Path(path).is_file():
+            raise ValueError(f"--model {spec!r}: {path}: no such cost-model checkpoint")
+        config = model_config(name, Path(path).resolve(), gcc)
+        if config.name in CONFIG_NAMES or config.name in out:
+            raise ValueError(f"--model {spec!r}: configuration {config.name} exists already")
+        out[config.name] = config
+    return out
 
 
 def _plot_paths(plot: Path | None, size: str, report: dict) -> dict[str, Path] | str:
