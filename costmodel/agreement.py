@@ -67,6 +67,11 @@ def averaged(paths: Sequence[Path], max_spread: float | None = MAX_SPREAD) -> La
     return out
 
 
+def averaged_labels(paths: Sequence[Path]) -> dict[str, dict[str, float]]:
+    """`averaged` as `looper evaluate` takes labels: program -> fingerprint -> label."""
+    return {key: {f: label for f, (_, label) in schedules.items()} for key, schedules in averaged(paths).items()}
+
+
 def agreement(a: Path, b: Path) -> dict:
     """The figures of the module docstring for two data sets, and what each holds."""
     first, first_harness = read(a)

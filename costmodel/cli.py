@@ -165,7 +165,7 @@ def _outcome(summary: dict) -> str:
 
 
 def _evaluate(argv: list[str], parser_cls) -> int:
-    from costmodel.agreement import averaged, second_labelling
+    from costmodel.agreement import averaged, averaged_labels, second_labelling
     from costmodel.evaluate import evaluate, evaluate_scorer, format_metrics
 
     args = evaluate_parser(parser_cls).parse_args(argv)
@@ -174,18 +174,19 @@ def _evaluate(argv: list[str], parser_cls) -> int:
 
         args.model = PRETRAINED
     standin = str(args.model) == "analytical"
-    data, more = args.data[0], args.data[1:]
+    data = args.data[0]
     for path in [*(() if standin else (args.model,)), *args.data, *((args.again,) if args.again else ())]:
         if not path.is_file():
             print(f"{path}: error: no such file", file=sys.stderr)
             return EXIT_INPUT
     progress = False if args.quiet else None
+    labels = averaged_labels(args.data) if len(args.data) > 1 else None  # several labellings: their mean
     if standin:
         from looper.search.evaluators import AnalyticalEvaluator
 
-        result = evaluate_scorer(AnalyticalEvaluator(), data, more=more, progress=progress)
+        result = evaluate_scorer(AnalyticalEvaluator(), data, labels=labels, progress=progress)
     else:
-        result = evaluate(args.model, data, more=more, progress=progress)
+        result = evaluate(args.model, data, labels=labels, progress=progress)
     again = second_labelling(averaged(args.data, None), args.again) if args.again else None
     if args.json:
         clean = lambda m: {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in m.items()}

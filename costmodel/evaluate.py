@@ -15,7 +15,7 @@ Definitions (per program p with measured speedups y and predictions s over its s
 Against a second labelling of the same schedules (`looper evaluate --again B.db`), the same metrics
 with B's labels as the predictions say what a perfect model could reach on labels this noisy. With
 several labellings of one data set (`--data A.db --data B.db`), each schedule's label is the geometric
-mean of its speedups in all of them, over the schedules usable in all (costmodel.agreement.averaged).
+mean of its speedups in all of them, over the schedules usable in all (costmodel.agreement.averaged_labels).
 """
 
 from __future__ import annotations
@@ -142,28 +142,20 @@ def evaluate_examples(model, examples: Sequence) -> dict[str, float]:
     return metrics(groups)
 
 
-def averaged_labels(data: str | Path, more: Sequence[str | Path]) -> dict[str, dict[str, float]] | None:
-    """program -> fingerprint -> label averaged over the labellings `data` and `more` (None without `more`:
-    the data set's own labels stand)."""
-    from costmodel.agreement import averaged
-
-    if not more:
-        return None
-    return {key: {f: label for f, (_, label) in schedules.items()}
-            for key, schedules in averaged([Path(data), *map(Path, more)]).items()}
+Relabelled = Mapping[str, Mapping[str, float]]  # program -> fingerprint -> label (costmodel.agreement.averaged_labels)
 
 
-def evaluate(model_path: str | Path, data: str | Path, *, more: Sequence[str | Path] = (),
+def evaluate(model_path: str | Path, data: str | Path, *, labels: Relabelled | None = None,
              progress: bool | None = None) -> dict[str, float]:
-    """Metrics of a checkpoint on every usable sample of a data set; with `more` labellings of it, on
-    the samples usable in all, against their averaged labels."""
+    """Metrics of a checkpoint on every usable sample of a data set; with `labels` (e.g. averaged over
+    several labellings), on the samples they label, against them."""
     from costmodel.dataset import MAX_SPREAD, load_dataset, ok_samples, open_db
     from costmodel.inference import load_model
 
     model = load_model(model_path)
     dataset = load_dataset(data, progress=progress)
     examples = dataset.examples
-    if (labels := averaged_labels(data, more)) is not None:
+    if labels is not None:
         conn = open_db(data, create=False)
         try:
             fingerprint = {r.id: r.fingerprint for rows in ok_samples(conn, MAX_SPREAD).values() for r in rows}
@@ -177,7 +169,7 @@ def evaluate(model_path: str | Path, data: str | Path, *, more: Sequence[str | P
     return result
 
 
-def evaluate_scorer(scorer, data: str | Path, *, more: Sequence[str | Path] = (),
+def evaluate_scorer(scorer, data: str | Path, *, labels: Relabelled | None = None,
                     progress: bool | None = None) -> dict[str, float]:
     """Metrics of any search Evaluator (e.g. the analytical stand-in) on the usable samples of a data
     set, on exactly the samples and labels `evaluate` uses, so a model can be compared with what it replaces."""
@@ -190,7 +182,6 @@ def evaluate_scorer(scorer, data: str | Path, *, more: Sequence[str | Path] = ()
         progs, grouped = programs(conn), ok_samples(conn, MAX_SPREAD)
     finally:
         conn.close()
-    labels = averaged_labels(data, more)
     if labels is not None:
         grouped = {key: kept for key, rows in grouped.items()
                    if (kept := [replace(r, speedup=labels[key][r.fingerprint]) for r in rows
