@@ -41,7 +41,8 @@ def parser(cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argp
                         f"always included): {', '.join(CONFIG_NAMES)}")
     p.add_argument("--model", action="append", default=[], metavar="NAME=CHECKPOINT",
                    help="add configuration looper-NAME: the default search scored by this cost-model checkpoint, "
-                        "beside the shipped model's `looper` (repeatable; default: none)")
+                        "beside the shipped model's `looper`; results are stored by NAME, so another checkpoint "
+                        "needs another NAME (repeatable; default: none)")
     p.add_argument("--repeat", type=at_least(1), default=5, help="timed runs per configuration (default: 5)")
     p.add_argument("--json", type=Path, metavar="OUT", help="write this run's results as JSON (default: not written)")
     p.add_argument("--plot", type=Path, metavar="OUT.png",
