@@ -119,7 +119,11 @@ def test_an_interrupt_ends_the_command_promptly_with_exit_130(tmp_path: Path) ->
     proc = subprocess.Popen([sys.executable, "-c", script, "dataset", "generate", "--out", str(tmp_path / "data.db"),
                              "--programs", "4", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
-    time.sleep(4)  # started: imports done, the workers preparing
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    deadline = time.time() + 120
+    while not children.read_text().split() and time.time() < deadline:  # until the workers prepare
+        time.sleep(0.1)
+    time.sleep(0.5)
     os.kill(proc.pid, signal.SIGINT)  # the command only, as `kill -INT` does: its workers are stopped by it
     start = time.monotonic()
     try:
