@@ -67,9 +67,13 @@ def averaged(paths: Sequence[Path], max_spread: float | None = MAX_SPREAD) -> La
     return out
 
 
-def averaged_labels(paths: Sequence[Path]) -> dict[str, dict[str, float]]:
-    """`averaged` as `looper evaluate` takes labels: program -> fingerprint -> label."""
-    return {key: {f: label for f, (_, label) in schedules.items()} for key, schedules in averaged(paths).items()}
+def averaged_labels(paths: Sequence[Path]) -> dict[int, float]:
+    """`averaged` as `looper evaluate` takes labels: the first data set's sample id -> averaged label."""
+    mean = averaged(paths)
+    with closing(open_db(paths[0], create=False)) as conn:
+        rows = ok_samples(conn, MAX_SPREAD)
+    return {r.id: mean[key][r.fingerprint][1] for key, group in rows.items() for r in group
+            if r.fingerprint in mean.get(key, {})}
 
 
 def agreement(a: Path, b: Path) -> dict:

@@ -25,10 +25,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from itertools import combinations
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 Values = Sequence[float] | np.ndarray  # a program's speedups: a list or a 1-d array
+if TYPE_CHECKING:
+    from costmodel.dataset import Example, SampleRow
+
+T = TypeVar("T", "Example", "SampleRow")  # a labelled sample: its id and its speedup
 APART = 1.1  # pairs of schedules whose speedups differ by more than this factor count for `pairwise`
 
 
@@ -142,28 +147,27 @@ def evaluate_examples(model, examples: Sequence) -> dict[str, float]:
     return metrics(groups)
 
 
-Relabelled = Mapping[str, Mapping[str, float]]  # program -> fingerprint -> label (costmodel.agreement.averaged_labels)
+Relabelled = Mapping[int, float]  # sample id -> label (costmodel.agreement.averaged_labels)
+
+
+def relabelled(samples: Sequence[T], labels: Relabelled | None) -> list[T]:
+    """Examples or sample rows with the labels `labels` gives them, those it does not label left out
+    (all as they are without `labels`)."""
+    if labels is None:
+        return list(samples)
+    return [replace(s, speedup=labels[s.id]) for s in samples if s.id in labels]
 
 
 def evaluate(model_path: str | Path, data: str | Path, *, labels: Relabelled | None = None,
              progress: bool | None = None) -> dict[str, float]:
     """Metrics of a checkpoint on every usable sample of a data set; with `labels` (e.g. averaged over
     several labellings), on the samples they label, against them."""
-    from costmodel.dataset import MAX_SPREAD, load_dataset, ok_samples, open_db
+    from costmodel.dataset import load_dataset
     from costmodel.inference import load_model
 
     model = load_model(model_path)
     dataset = load_dataset(data, progress=progress)
-    examples = dataset.examples
-    if labels is not None:
-        conn = open_db(data, create=False)
-        try:
-            fingerprint = {r.id: r.fingerprint for rows in ok_samples(conn, MAX_SPREAD).values() for r in rows}
-        finally:
-            conn.close()
-        examples = [replace(e, speedup=labels[e.program][fingerprint[e.id]]) for e in examples
-                    if fingerprint[e.id] in labels.get(e.program, {})]
-    result = evaluate_examples(model, examples)
+    result = evaluate_examples(model, relabelled(dataset.examples, labels))
     result["skipped_programs"] = len(dataset.skipped_programs)
     result["skipped_samples"] = dataset.skipped_samples
     return result
@@ -182,10 +186,7 @@ def evaluate_scorer(scorer, data: str | Path, *, labels: Relabelled | None = Non
         progs, grouped = programs(conn), ok_samples(conn, MAX_SPREAD)
     finally:
         conn.close()
-    if labels is not None:
-        grouped = {key: kept for key, rows in grouped.items()
-                   if (kept := [replace(r, speedup=labels[key][r.fingerprint]) for r in rows
-                                if r.fingerprint in labels.get(key, {})])}
+    grouped = {key: kept for key, rows in grouped.items() if (kept := relabelled(rows, labels))}
     groups: dict[str, tuple[list[float], list[float]]] = {}
     skipped = 0
     with Progress(len(grouped), "scoring programs", enabled=progress) as bar:
