@@ -127,7 +127,7 @@ def parser(parser_cls: type = argparse.ArgumentParser) -> argparse.ArgumentParse
     mg = sub.add_parser("merge", help="one data set from several; a program in several takes the last one's samples",
                         description="Write one data set from several. A program found in several takes all its "
                                     "samples from the last data set that has it.")
-    mg.add_argument("data", type=Path, nargs="+", help="data sets to merge, in order")
+    mg.add_argument("data", type=Path, nargs="+", help="data sets to merge, in order (a FILE.db.xz is read unpacked)")
     mg.add_argument("--out", type=Path, required=True, help="data set to create")
     rm = sub.add_parser("remeasure", help="measure a data set's schedules again into a new database (resumable)",
                         description="Time a data set's stored schedules (those labelled ok) again with the "

@@ -14,9 +14,11 @@ Schema (shared with the data generator; created here when absent):
   `requested` schedules of it. A program with fewer legal schedules than that, or one whose worker
   failed, is done all the same: a resumed run skips it instead of measuring it again.
 
-Only samples with status 'ok', a positive speedup and a steady measurement (the interquartile range
-of the timed runs at most `MAX_SPREAD` of their median) are used: a busy machine makes runs, and
-parallel ones most, vary wildly, and such labels teach noise. Splits are by program: the schedules of
+Only samples with status 'ok', a positive speedup and a steady measurement (the harness's spread of
+the timed runs, `codegen.harness.spread`, at most `MAX_SPREAD`) are used: a busy machine makes runs,
+and parallel ones most, vary wildly, and such labels teach noise. A sample of fewer than four runs
+has no quartiles and counts as steady, as in every harness decision: the policy stops a clearly slow
+schedule after two runs, and at LARGE (`--repeat 2`) most schedules get two to four. Splits are by program: the schedules of
 one program never fall in two splits.
 """
 
@@ -24,15 +26,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import lzma
 import pickle
+import shutil
 import sqlite3
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 
+from codegen.harness import spread
 from costmodel.features import FEATURE_VERSION, Featurizer, Sample
 from looper.ir import Scop
 from looper.progress import Progress
@@ -153,15 +159,6 @@ def programs(conn: sqlite3.Connection) -> dict[str, ProgramRow]:
     return out
 
 
-def timing_spread(times: Sequence[float]) -> float:
-    """Interquartile range of timed runs over their median (0 for fewer than two runs)."""
-    t = sorted(times)
-    n = len(t)
-    if n < 2 or t[n // 2] <= 0:
-        return 0.0
-    return (t[(3 * n) // 4] - t[n // 4]) / t[n // 2]
-
-
 def ok_samples(conn: sqlite3.Connection, max_spread: float | None = MAX_SPREAD) -> dict[str, list[SampleRow]]:
     """The usable samples (status 'ok', positive speedup, steady runs), grouped by program key, in id order."""
     grouped: dict[str, list[SampleRow]] = {}
@@ -169,7 +166,7 @@ def ok_samples(conn: sqlite3.Connection, max_spread: float | None = MAX_SPREAD) 
     query = (f"SELECT id, program, fingerprint, schedule, speedup, times, {origin} AS origin FROM samples "
              "WHERE status = 'ok' AND speedup > 0 ORDER BY program, id")
     for r in conn.execute(query):
-        if max_spread is not None and timing_spread(json.loads(r["times"] or "[]")) > max_spread:
+        if max_spread is not None and spread(json.loads(r["times"] or "[]")) > max_spread:
             continue
         grouped.setdefault(r["program"], []).append(SampleRow(
             r["id"], r["program"], r["fingerprint"], json.loads(r["schedule"]), float(r["speedup"]), r["origin"] or ""))
@@ -407,21 +404,40 @@ def merge_databases(sources: Sequence[str | Path], out: str | Path) -> dict[str,
     """A new data set `out` holding every program of `sources`; a program found in several takes all
     its samples from the last of them, so that one program's labels come from one measurement
     session (`generated.db remeasured.db`: quiet labels where there are any, else stored ones).
+    A source ending in `.xz` (a part as the repository stores it, data/README.md) is read unpacked.
     Returns the number of programs taken from each source. An existing `out` is refused."""
     _refuse_existing(out)
-    owner: dict[str, str] = {}
-    for source in map(str, sources):
-        with closing(open_db(source, create=False)) as conn:
-            owner.update(dict.fromkeys(program_keys(conn), source))
-    tmp = _new_db(out)
-    counts = {}
-    for source in dict.fromkeys(map(str, sources)):
-        wanted = [k for k, s in owner.items() if s == source]
-        with closing(open_db(source, create=False)) as conn:
-            _insert_programs(conn, tmp, wanted, keep_ids=False)  # ids of two sources would collide
-        counts[source] = len(wanted)
+    sources = list(dict.fromkeys(map(str, sources)))
+    with tempfile.TemporaryDirectory(dir=Path(out).resolve().parent) as unpacked:
+        readable = {source: _unpacked(source, Path(unpacked)) for source in sources}
+        owner: dict[str, str] = {}
+        for source in sources:
+            with closing(open_db(readable[source], create=False)) as conn:
+                owner.update(dict.fromkeys(program_keys(conn), source))
+        tmp = _new_db(out)
+        counts = {}
+        for source in sources:
+            wanted = [k for k, s in owner.items() if s == source]
+            with closing(open_db(readable[source], create=False)) as conn:
+                _insert_programs(conn, tmp, wanted, keep_ids=False)  # ids of two sources would collide
+            counts[source] = len(wanted)
     tmp.replace(out)
     return counts
+
+
+def _unpacked(source: str, folder: Path) -> Path:
+    """`source` itself, or for an xz-compressed data set its contents written into `folder`."""
+    if not source.endswith(".xz"):
+        return Path(source)
+    if not Path(source).exists():
+        raise FileNotFoundError(f"{source}: no such data set")
+    target = folder / f"{len(list(folder.iterdir()))}.db"
+    try:
+        with lzma.open(source) as packed, target.open("wb") as unpacked:
+            shutil.copyfileobj(packed, unpacked)
+    except lzma.LZMAError as exc:
+        raise ValueError(f"{source}: not an xz-compressed data set ({exc})") from None
+    return target
 
 
 def split_database(source: str | Path, train_out: str | Path, test_out: str | Path, *, test_fraction: float = 0.2,
@@ -452,7 +468,7 @@ def statistics(path: str | Path, max_spread: float | None = MAX_SPREAD) -> dict:
     try:
         by_status = dict(conn.execute("SELECT status, COUNT(*) FROM samples GROUP BY status").fetchall())
         n_programs = conn.execute("SELECT COUNT(*) FROM programs").fetchone()[0]
-        spreads = sorted(timing_spread(json.loads(t or "[]"))
+        spreads = sorted(spread(json.loads(t or "[]"))
                          for (t,) in conn.execute("SELECT times FROM samples WHERE status = 'ok'"))
         created = [t for (t,) in conn.execute("SELECT created FROM samples WHERE created IS NOT NULL ORDER BY created")]
         usable = sum(len(rows) for rows in ok_samples(conn, max_spread).values())
