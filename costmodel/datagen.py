@@ -21,6 +21,7 @@ from costmodel.agreement import agreement, format_agreement
 from costmodel.cli import guard
 from costmodel.dataset import merge_databases, open_db, program_keys, split_database, statistics
 from costmodel.generator import SCALES
+from costmodel.inference import load_model
 from costmodel.labels import RUN_TIMEOUT
 from costmodel.pipeline import run
 from costmodel.programs import generated_programs, polybench_programs
@@ -98,6 +99,9 @@ def parser(parser_cls: type = argparse.ArgumentParser) -> argparse.ArgumentParse
                    help="of each program's schedules, first those looper-opt's default search visits: the original, "
                         "the shipped model's beam favourites, the Pluto-class schedules and seeds, neighbours of "
                         "the favourites; then a random fifth (costmodel/sampling.py)")
+    g.add_argument("--model", type=Path, metavar="CHECKPOINT",
+                   help="the cost model whose beam search --beam and --visited follow, e.g. a candidate's, so that "
+                        "its favourites are measured before it is judged (default: the shipped model)")
     g.add_argument("--nest-steps", type=at_least(1), default=1, metavar="K",
                    help="random schedules may take up to K parallel, tile, unroll and vector steps each, one per "
                         "loop nest (the search's Space.nest_steps; default: 1, as data/generated.db)")
@@ -189,6 +193,15 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
             import ray  # noqa: F401  (only to say that the extra is missing)
         except ImportError:
             p.error("--backend ray needs the 'ray' extra: pip install 'looper[ray]'")
+    model = None
+    if args.model is not None:
+        if not (args.beam or args.visited):
+            p.error("--model needs --beam or --visited (random schedules use no model)")
+        if not args.model.is_file():
+            print(f"{args.model}: error: no such cost-model checkpoint", file=sys.stderr)
+            return 2
+        load_model(args.model)  # a file that is not a checkpoint fails here, once, not in every worker
+        model = str(args.model.resolve())  # workers (Ray tasks) may start in another directory
     if args.backend == "local" and not args.quiet and (warning := busy_warning()):
         print(f"looper dataset: warning: {warning}", file=sys.stderr)
     if args.suite == "polybench":
@@ -201,7 +214,7 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
         counts = run(args.out, iter(specs), len(specs), args.schedules_per_program, repeat=args.repeat,
                      log=log, progress=bar.advance, jobs=args.jobs, backend=args.backend,
                      ray_address=args.ray_address, quiet=args.quiet, run_timeout=args.run_timeout,
-                     sampling=Sampling(args.beam, args.nest_steps, args.outer_parallel, args.visited))
+                     sampling=Sampling(args.beam, args.nest_steps, args.outer_parallel, args.visited, model))
     hours = (time.time() - started) / 3600
     counts["samples_per_hour"] = int(counts["new_samples"] / hours) if hours > 0 else 0
     print(json.dumps(counts))

@@ -18,8 +18,8 @@ Only samples with status 'ok', a positive speedup and a steady measurement (the 
 the timed runs, `codegen.harness.spread`, at most `MAX_SPREAD`) are used: a busy machine makes runs,
 and parallel ones most, vary wildly, and such labels teach noise. A sample of fewer than four runs
 has no quartiles and counts as steady, as in every harness decision: the policy stops a clearly slow
-schedule after two runs, and at LARGE (`--repeat 2`) most schedules get two to four. Splits are by program: the schedules of
-one program never fall in two splits.
+schedule after two runs, and at LARGE (`--repeat 2`) most schedules get two to four. Splits are by
+program: the schedules of one program never fall in two splits.
 """
 
 from __future__ import annotations

@@ -50,7 +50,8 @@ def load_model(path: str | Path) -> CostModel | Ensemble:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise CheckpointError(f"{path}: not a cost-model checkpoint ({type(exc).__name__}: {exc})") from None
+        first = (str(exc).splitlines() or [""])[0]  # torch's messages run to several lines of advice
+        raise CheckpointError(f"{path}: not a cost-model checkpoint ({type(exc).__name__}: {first})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a cost-model checkpoint")
     members = [_member(path, part) for part in data.get("members", [data])]

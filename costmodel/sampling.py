@@ -33,6 +33,7 @@ class Sampling:
     nest_steps: int = 1  # random walks take up to K parallel, tile, unroll and vector steps each
     outer_parallel: float = 0.0  # the chance that a parallel step takes the outermost legal loop
     visited: bool = False  # what looper-opt's default search visits, then a random minority
+    model: str | None = None  # the checkpoint whose beam search `beam` and `visited` follow (None: the shipped one)
 
 
 Chosen = tuple[str, Schedule]  # (origin, schedule): "original", "pluto", "seed", "beam", "neighbour", "random"
@@ -43,16 +44,17 @@ def choose_schedules(spec: ProgramSpec, count: int, skip: set[str], seed: int,
     """Up to `count` new legal schedules of a program, none of whose fingerprints is in `skip`.
 
     By default random walks of the search's levels with every skew (`SAMPLING_SPACE`, `sampling.nest_steps`),
-    after `sampling.beam` favourites of the shipped model's beam search; with `sampling.visited` what the
+    after `sampling.beam` favourites of the model's beam search; with `sampling.visited` what the
     default search visits first (`visited`), and random walks for the last `RANDOM_SHARE`."""
     scop = frontend_loader(spec.source, spec.defines)
     deps = compute_dependences(scop)
     start = Schedule(scop)
     if sampling.visited:
-        first = visited(start, deps, seed)
+        first = visited(start, deps, seed, sampling.model)
         reserve = max(2, round(count * RANDOM_SHARE))
     else:
-        first = [("beam", s) for s in _favourites(_search(start, deps), sampling.beam)] if sampling.beam else []
+        first = [("beam", s) for s in _favourites(_search(start, deps, sampling.model), sampling.beam)] \
+            if sampling.beam else []
         reserve = 0
     chosen = _distinct(first, skip)[:count - reserve]
     taken = skip | {s.fingerprint() for _, s in chosen}
@@ -64,16 +66,17 @@ def choose_schedules(spec: ProgramSpec, count: int, skip: set[str], seed: int,
     return chosen[:count]
 
 
-def visited(start: Schedule, deps: Dependences, seed: int) -> list[Chosen]:
+def visited(start: Schedule, deps: Dependences, seed: int, model: str | None = None) -> list[Chosen]:
     """What looper-opt's default search visits, most telling first: the original; the beam's favourites
-    (with the shipped model, from the same starts as looper-opt) and the schedule it would emit; the
-    Pluto-class schedule; one-step neighbours of the first favourites; every seed of the search.
+    (with the checkpoint `model`, by default the shipped one, from the same starts as looper-opt) and the
+    schedule it would emit; the Pluto-class schedule; one-step neighbours of the first favourites; every
+    seed of the search.
 
     The search lives at the top of the model's list: measuring its favourites and their neighbours
     teaches where the model is wrong there, which random walks (mostly losers it already orders) do not.
     Deterministic for a model and a seed, so that a resumed run picks the same schedules."""
     starts = search_starts(start, deps)  # once: the Pluto-class scheduler is the slow part of choosing
-    result = _search(start, deps, starts)
+    result = _search(start, deps, model, starts)
     favourites = _favourites(result, FAVOURITES)
     rng = random.Random(f"neighbours-{seed}")
     near = [n for fav in favourites[:NEIGHBOURED] for _ in range(NEIGHBOURS)
@@ -83,11 +86,14 @@ def visited(start: Schedule, deps: Dependences, seed: int) -> list[Chosen]:
             *(("neighbour", s) for s in near), *(("seed", s) for _, s in starts)]
 
 
-def _search(start: Schedule, deps: Dependences, seeds: Sequence[tuple[str, Schedule]] = ()) -> SearchResult:
-    """The beam search with the shipped cost model, from `start` and `seeds` (looper-opt's `search_starts`)."""
-    evaluator = load_evaluator()
+def _search(start: Schedule, deps: Dependences, model: str | None,
+            seeds: Sequence[tuple[str, Schedule]] = ()) -> SearchResult:
+    """The beam search with the cost model at `model` (None: the shipped one), from `start` and `seeds`
+    (looper-opt's `search_starts`)."""
+    evaluator = load_evaluator(model)
     if evaluator is None:
-        raise RuntimeError("--beam and --visited need the shipped cost model (costmodel/pretrained/model.pt)")
+        where = model or "costmodel/pretrained/model.pt"
+        raise RuntimeError(f"--beam and --visited need a cost model; none at {where}")
     # The fusion levels as wide as looper-opt's search keeps them, so these are the schedules it visits.
     return beam_search(start, deps, evaluator, fusion_width=FUSION_WIDTH, seeds=seeds)
 

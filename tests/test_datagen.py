@@ -176,7 +176,7 @@ def test_beam_favourites_are_measured_first_then_random_samples() -> None:
 
     (spec,) = generated_programs(502, 1)
     scop = frontend_loader(spec.source, spec.defines)
-    favourites = sampling._favourites(sampling._search(Schedule(scop), compute_dependences(scop)), 2)
+    favourites = sampling._favourites(sampling._search(Schedule(scop), compute_dependences(scop), None), 2)
     assert len({s.fingerprint() for s in favourites}) == 2
     results = labels.measure_program(spec, 3, set(), spec.seed, repeat=1, sampling=sampling.Sampling(beam=2))
     assert [r.fingerprint for r in results[:2]] == [s.fingerprint() for s in favourites]
@@ -186,6 +186,47 @@ def test_beam_favourites_are_measured_first_then_random_samples() -> None:
                                    sampling=sampling.Sampling(beam=2))
     assert again[0].fingerprint == favourites[1].fingerprint()
     assert favourites[0].fingerprint() not in {r.fingerprint for r in again}
+
+
+def test_a_candidate_model_chooses_the_beam_favourites(tmp_path: Path) -> None:
+    """`--model`: the beam search that picks the measured favourites is the candidate's, not the shipped one's."""
+    import torch
+
+    from costmodel import sampling
+    from costmodel.dataset import frontend_loader
+    from costmodel.inference import save_model
+    from costmodel.model import CostModel, ModelConfig
+    from costmodel.programs import generated_programs
+    from looper.deps import compute_dependences
+    from looper.schedule import Schedule
+
+    torch.manual_seed(3)
+    candidate = tmp_path / "candidate.pt"
+    save_model(CostModel(ModelConfig()), candidate)  # untrained: a model with other favourites
+    (spec,) = generated_programs(502, 1)
+    scop = frontend_loader(spec.source, spec.defines)
+    start, deps = Schedule(scop), compute_dependences(scop)
+    theirs = [s.fingerprint() for s in sampling._favourites(sampling._search(start, deps, str(candidate)), 2)]
+    shipped = [s.fingerprint() for s in sampling._favourites(sampling._search(start, deps, None), 2)]
+    assert theirs != shipped
+    chosen = sampling.choose_schedules(spec, 3, set(), spec.seed, sampling.Sampling(beam=2, model=str(candidate)))
+    assert [s.fingerprint() for _, s in chosen[:2]] == theirs
+
+
+@pytest.mark.parametrize(("flags", "says"), [
+    (["--model", "MODEL"], "--model needs --beam or --visited"),
+    (["--visited", "--model", "MODEL"], "MODEL: not a cost-model checkpoint"),
+    (["--visited", "--model", "none.pt"], "none.pt: error: no such cost-model checkpoint"),
+])
+def test_a_bad_model_is_one_line_and_exit_2(tmp_path: Path, capsys, flags: list[str], says: str) -> None:
+    model = tmp_path / "model.pt"
+    model.write_text("not a checkpoint")
+    db = tmp_path / "data.db"
+    flags = [str(model) if f == "MODEL" else str(tmp_path / f) if f == "none.pt" else f for f in flags]
+    assert _exit_code_of_generate(db, *flags) == 2
+    err = capsys.readouterr().err
+    assert says.replace("MODEL", str(model)).replace("none.pt", str(tmp_path / "none.pt")) in err
+    assert len(err.strip().splitlines()) == 1 and not db.exists()
 
 
 def test_visited_schedules_come_first_with_their_origins_then_a_random_fifth(tmp_path: Path) -> None:
