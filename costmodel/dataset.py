@@ -407,16 +407,16 @@ def merge_databases(sources: Sequence[str | Path], out: str | Path) -> dict[str,
     A source ending in `.xz` (a part as the repository stores it, data/README.md) is read unpacked.
     Returns the number of programs taken from each source. An existing `out` is refused."""
     _refuse_existing(out)
-    sources = list(dict.fromkeys(map(str, sources)))
+    names = list(dict.fromkeys(map(str, sources)))
     with tempfile.TemporaryDirectory(dir=Path(out).resolve().parent) as unpacked:
-        readable = {source: _unpacked(source, Path(unpacked)) for source in sources}
+        readable = {source: _unpacked(source, Path(unpacked)) for source in names}
         owner: dict[str, str] = {}
-        for source in sources:
+        for source in names:
             with closing(open_db(readable[source], create=False)) as conn:
                 owner.update(dict.fromkeys(program_keys(conn), source))
         tmp = _new_db(out)
         counts = {}
-        for source in sources:
+        for source in names:
             wanted = [k for k, s in owner.items() if s == source]
             with closing(open_db(readable[source], create=False)) as conn:
                 _insert_programs(conn, tmp, wanted, keep_ids=False)  # ids of two sources would collide
