@@ -294,7 +294,7 @@ def load_dataset(db: str | Path, *, loader: ScopLoader = frontend_loader, cache:
                 and (e.sample.origin is not None or not r.schedule.get("steps")))
 
     todo = sum(len(rows) for rows in grouped.values() if not all(usable(r) for r in rows))
-    featurizer = Featurizer(max_programs=4)
+    featurizer = Featurizer()
     fresh = 0
     with Progress(todo, f"featurizing {db.name}", enabled=progress) as bar:
         for key, rows in grouped.items():

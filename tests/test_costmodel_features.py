@@ -31,6 +31,17 @@ def schedules(gemm):
     return found
 
 
+def test_the_featurizer_keeps_a_few_programs_and_gives_the_same_features_again():
+    """Bounded: a data worker featurizes program after program (64 cached programs held 3.8 GB)."""
+    scops = [read_scop(text) for text in PROGRAMS.values()]
+    assert len(scops) > 2
+    fz = F.Featurizer(max_programs=2)
+    first = [fz.schedule(Schedule(scop)) for scop in scops]
+    assert len(fz._programs) == 2
+    again = fz.schedule(Schedule(scops[0]))  # evicted, computed anew
+    assert np.array_equal(again.comps, first[0].comps) and np.array_equal(again.loops, first[0].loops)
+
+
 def test_shapes_and_tree(schedules):
     fz = F.Featurizer()
     for s in schedules:

@@ -39,7 +39,10 @@ class Sample:
 class Featurizer:
     """Computes `Sample`s; caches program features and parsed rows per Scop (bounded LRU)."""
 
-    def __init__(self, max_programs: int = 64) -> None:
+    # A program's entry keeps the features of every schedule a search scored (tens of MB after a beam
+    # search at the use scale): a data worker's shipped-model featurizer holding 64 programs grew to
+    # 3.8 GB. Searches and data sets go program by program, so a few entries are enough.
+    def __init__(self, max_programs: int = 4) -> None:
         self.max_programs = max_programs
         self._programs: OrderedDict[int, _Program] = OrderedDict()
 
