@@ -21,7 +21,7 @@ from costmodel.agreement import agreement, format_agreement
 from costmodel.cli import guard
 from costmodel.dataset import merge_databases, open_db, program_keys, split_database, statistics
 from costmodel.generator import SCALES
-from costmodel.inference import load_model
+from costmodel.inference import load_model, threads
 from costmodel.labels import RUN_TIMEOUT
 from costmodel.pipeline import run
 from costmodel.programs import generated_programs, polybench_programs
@@ -200,7 +200,10 @@ def _main(argv: list[str] | None, parser_cls: type) -> int:
         if not args.model.is_file():
             print(f"{args.model}: error: no such cost-model checkpoint", file=sys.stderr)
             return 2
-        load_model(args.model)  # a file that is not a checkpoint fails here, once, not in every worker
+        # A file that is not a checkpoint fails here, once, not in every worker; on one thread, because
+        # the workers are forked next, and a fork after torch's thread pool ran leaves them hanging.
+        with threads(1):
+            load_model(args.model)
         model = str(args.model.resolve())  # workers (Ray tasks) may start in another directory
     if args.backend == "local" and not args.quiet and (warning := busy_warning()):
         print(f"looper dataset: warning: {warning}", file=sys.stderr)

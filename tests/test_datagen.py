@@ -213,6 +213,27 @@ def test_a_candidate_model_chooses_the_beam_favourites(tmp_path: Path) -> None:
     assert [s.fingerprint() for _, s in chosen[:2]] == theirs
 
 
+def test_generate_with_a_candidate_model_measures_its_favourites(tmp_path: Path) -> None:
+    """The command checks the checkpoint before forking its workers; they must still load it (a parent
+    that ran torch's thread pool before the fork left the workers hanging in load_state_dict)."""
+    import torch
+
+    from costmodel.inference import save_model
+    from costmodel.model import CostModel, ModelConfig
+
+    torch.manual_seed(3)
+    candidate, db = tmp_path / "candidate.pt", tmp_path / "data.db"
+    save_model(CostModel(ModelConfig()), candidate)
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from looper.cli import main; sys.exit(main(sys.argv[1:]))",
+         "dataset", "generate", "--out", str(db), "--programs", "1", "--first-seed", "502", "--beam", "2",
+         "--model", str(candidate), "--schedules-per-program", "3", "--repeat", "1", "--quiet"],
+        capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    origins = [r[0] for r in sqlite3.connect(db).execute("SELECT origin FROM samples ORDER BY id")]
+    assert origins == ["beam", "beam", "random"]
+
+
 @pytest.mark.parametrize(("flags", "says"), [
     (["--model", "MODEL"], "--model needs --beam or --visited"),
     (["--visited", "--model", "MODEL"], "MODEL: not a cost-model checkpoint"),
