@@ -93,12 +93,12 @@ def parser(parser_cls: type = argparse.ArgumentParser) -> argparse.ArgumentParse
                    help="schedules measured per program (default: 30)")
     _repeat_option(g)
     g.add_argument("--beam", type=at_least(0), default=0, metavar="K",
-                   help="of each program's schedules, first the K the shipped cost model ranks highest in a beam "
-                        "search (exploration data; default: 0, random samples only)")
+                   help="of each program's schedules, first the K the cost model (the shipped one, or --model) ranks "
+                        "highest in a beam search (exploration data; default: 0, random samples only)")
     g.add_argument("--visited", action="store_true",
                    help="of each program's schedules, first those looper-opt's default search visits: the original, "
-                        "the shipped model's beam favourites, the Pluto-class schedules and seeds, neighbours of "
-                        "the favourites; then a random fifth (costmodel/sampling.py)")
+                        "the model's beam favourites (the shipped one, or --model), the Pluto-class schedules and "
+                        "seeds, neighbours of the favourites; then a random fifth (costmodel/sampling.py)")
     g.add_argument("--model", type=Path, metavar="CHECKPOINT",
                    help="the cost model whose beam search --beam and --visited follow, e.g. a candidate's, so that "
                         "its favourites are measured before it is judged (default: the shipped model)")
