@@ -53,10 +53,25 @@ def read(path: Path) -> tuple[Labels, list[str]]:
 def averaged(paths: Sequence[Path], max_spread: float | None = MAX_SPREAD) -> Labels:
     """The schedules `ok` (and steady, runs spread at most `max_spread`) in every data set of `paths`,
     labelled with the geometric mean of their speedups: labels averaged over several timing runs."""
-    every = []
-    for path in paths:
-        with closing(open_db(path, create=False)) as conn:
-            every.append(labels(ok_samples(conn, max_spread)))
+    return _mean([labels(_ok(path, max_spread)) for path in paths])
+
+
+def averaged_labels(paths: Sequence[Path]) -> dict[int, float]:
+    """`averaged` as `looper evaluate` takes labels: the first data set's sample id -> averaged label."""
+    rows = [_ok(path, MAX_SPREAD) for path in paths]
+    mean = _mean([labels(r) for r in rows])
+    return {r.id: mean[key][r.fingerprint][1] for key, group in rows[0].items() for r in group
+            if r.fingerprint in mean.get(key, {})}
+
+
+def _ok(path: Path, max_spread: float | None) -> dict[str, list[SampleRow]]:
+    """A data set's `ok` samples (steady ones, with `max_spread`), by program."""
+    with closing(open_db(path, create=False)) as conn:
+        return ok_samples(conn, max_spread)
+
+
+def _mean(every: list[Labels]) -> Labels:
+    """The schedules labelled in all of `every`, with the geometric mean of their labels."""
     first, rest = every[0], every[1:]
     out: Labels = {}
     for key, schedules in first.items():
@@ -65,15 +80,6 @@ def averaged(paths: Sequence[Path], max_spread: float | None = MAX_SPREAD) -> La
         if common:
             out[key] = common
     return out
-
-
-def averaged_labels(paths: Sequence[Path]) -> dict[int, float]:
-    """`averaged` as `looper evaluate` takes labels: the first data set's sample id -> averaged label."""
-    mean = averaged(paths)
-    with closing(open_db(paths[0], create=False)) as conn:
-        rows = ok_samples(conn, MAX_SPREAD)
-    return {r.id: mean[key][r.fingerprint][1] for key, group in rows.items() for r in group
-            if r.fingerprint in mean.get(key, {})}
 
 
 def agreement(a: Path, b: Path) -> dict:
