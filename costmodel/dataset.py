@@ -409,7 +409,7 @@ def merge_databases(sources: Sequence[str | Path], out: str | Path) -> dict[str,
     _refuse_existing(out)
     names = list(dict.fromkeys(map(str, sources)))
     with tempfile.TemporaryDirectory(dir=Path(out).resolve().parent) as unpacked:
-        readable = {source: _unpacked(source, Path(unpacked)) for source in names}
+        readable = {source: _unpacked(source, Path(unpacked) / f"{i}.db") for i, source in enumerate(names)}
         owner: dict[str, str] = {}
         for source in names:
             with closing(open_db(readable[source], create=False)) as conn:
@@ -425,13 +425,12 @@ def merge_databases(sources: Sequence[str | Path], out: str | Path) -> dict[str,
     return counts
 
 
-def _unpacked(source: str, folder: Path) -> Path:
-    """`source` itself, or for an xz-compressed data set its contents written into `folder`."""
+def _unpacked(source: str, target: Path) -> Path:
+    """`source` itself, or for an xz-compressed data set its contents written to `target`."""
     if not source.endswith(".xz"):
         return Path(source)
     if not Path(source).exists():
         raise FileNotFoundError(f"{source}: no such data set")
-    target = folder / f"{len(list(folder.iterdir()))}.db"
     try:
         with lzma.open(source) as packed, target.open("wb") as unpacked:
             shutil.copyfileobj(packed, unpacked)
