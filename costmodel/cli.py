@@ -41,6 +41,9 @@ def train_parser(parser_cls: type[argparse.ArgumentParser] = argparse.ArgumentPa
     p.add_argument("--resume", action="store_true", help="continue from the last epoch's checkpoint (<out>.state)")
     p.add_argument("--unanchored", action="store_true",
                    help="predict each schedule's speedup on its own, not relative to the program's original schedule")
+    p.add_argument("--init", type=Path, metavar="CHECKPOINT",
+                   help="fine-tune: start from this checkpoint's weights, architecture and feature normalization "
+                        "(an ensemble's member k for member k; e.g. the shipped model, costmodel/pretrained/model.pt)")
     p.add_argument("--ensemble", type=at_least(1), default=1, metavar="K",
                    help="train K models with seeds SEED..SEED+K-1 (<out stem>.memberK.pt) and save their "
                         "ensemble (mean log prediction) at --out (default: 1, one model)")
@@ -118,8 +121,16 @@ def _train(argv: list[str], parser_cls) -> int:
         print(f"{args.data}: error: no such data set", file=sys.stderr)
         return EXIT_INPUT
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, loss=args.loss, seed=args.seed,
-                         val_fraction=args.val_fraction, lr=args.lr, patience=args.patience, threads=args.threads)
+                         val_fraction=args.val_fraction, lr=args.lr, patience=args.patience, threads=args.threads,
+                         init=str(args.init or ""))
     model_config = ModelConfig(anchored=not args.unanchored)
+    if args.init and (args.unanchored or args.suite or args.leave_one_out or args.compare_losses):
+        print("looper train: error: --init applies to plain and --ensemble training, with the checkpoint's "
+              "architecture (not --unanchored)", file=sys.stderr)
+        return EXIT_INPUT
+    if args.init and not args.init.is_file():
+        print(f"{args.init}: error: no such checkpoint", file=sys.stderr)
+        return EXIT_INPUT
     if args.unanchored and (args.suite or args.leave_one_out or args.compare_losses):
         print("looper train: error: --unanchored applies to plain and --ensemble training only", file=sys.stderr)
         return EXIT_INPUT

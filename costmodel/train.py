@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -55,6 +56,10 @@ class TrainConfig:
     patience: int = 25  # epochs without validation improvement; validation sets of a few dozen programs are noisy
     per_program: int = 32  # schedules of one program per batch chunk
     threads: int = 1
+    # Fine-tuning: start from this checkpoint's weights and feature normalization (its architecture too);
+    # member `init_member` of an ensemble checkpoint (an ensemble's member k starts from its member k).
+    init: str = ""
+    init_member: int = 0
 
 
 def loss_value(name: str, pred: torch.Tensor, speedup: torch.Tensor, group: torch.Tensor) -> torch.Tensor:
@@ -199,8 +204,12 @@ def train(data: str | Path | Dataset, out: str | Path, config: TrainConfig = Tra
     val_set = [e for k in val_keys for e in groups[k]]
     program_ids = {k: i for i, k in enumerate(sorted(groups))}
     torch.manual_seed(config.seed)
-    model = CostModel(model_config)
-    model.set_normalization(*_normalization(train_set))
+    if config.init:
+        model = initial_model(config.init, config.init_member)
+        model_config = model.config
+    else:
+        model = CostModel(model_config)
+        model.set_normalization(*_normalization(train_set))
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=max(1, config.patience // 3))
     history: list[dict] = []
@@ -276,6 +285,18 @@ def train(data: str | Path | Dataset, out: str | Path, config: TrainConfig = Tra
             "train_programs": len(train_keys), "val_programs": len(val_keys)}
 
 
+def initial_model(path: str | Path, member: int = 0) -> CostModel:
+    """The network a fine-tuning run starts from: a single checkpoint, or member `member` (modulo the
+    count) of an ensemble checkpoint, in training mode with its own feature normalization."""
+    from costmodel.inference import load_model
+
+    loaded = load_model(path)
+    members = [cast(CostModel, m) for m in loaded.members] if isinstance(loaded, Ensemble) else [loaded]
+    model = members[member % len(members)]
+    model.train()
+    return model
+
+
 def _load_single(path: Path) -> CostModel:
     """A checkpoint that train() wrote: one model, never an ensemble."""
     from costmodel.inference import load_model
@@ -314,14 +335,15 @@ def train_ensemble(data: str | Path, out: str | Path, config: TrainConfig = Trai
                    progress: bool | None = None, plots: bool = True) -> dict:
     """Train `members` models with seeds config.seed, config.seed + 1, ... (each its own validation
     split and initialization), `jobs` at a time, and save them at `out` as one Ensemble. Member k is
-    exactly `train(data, member_path(out, k), replace(config, seed=config.seed + k))`; with `resume`,
+    exactly `train(data, member_path(out, k), replace(config, seed=config.seed + k, init_member=k))`; with `resume`,
     finished members are only reloaded."""
     if members < 1:
         raise ValueError("an ensemble needs at least 1 member")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     dataset = load_dataset(data, progress=progress)  # featurizes once; parallel members read the cache
-    runs = [(k, str(member_path(out, k)), replace(config, seed=config.seed + k)) for k in range(members)]
+    runs = [(k, str(member_path(out, k)), replace(config, seed=config.seed + k, init_member=k))
+            for k in range(members)]
     if jobs <= 1:
         summaries = [train(dataset, path, cfg, model_config=model_config, resume=resume, progress=progress,
                            plots=plots) for _, path, cfg in runs]

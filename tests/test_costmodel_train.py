@@ -289,6 +289,41 @@ def test_ensemble_of_seeds(synthetic_db, tmp_path, capsys):
                  "polybench"]) == 2
 
 
+def test_fine_tuning_starts_from_the_checkpoint(synthetic_db, tmp_path, capsys):
+    """--init: each member starts from the checkpoint's member (weights and normalization, not fresh ones)."""
+    base = tmp_path / "base.pt"
+    assert main(["train", "--data", str(synthetic_db), "--out", str(base), "--epochs", "2", "--batch-size", "16",
+                 "--unanchored", "--ensemble", "2", "--quiet"]) == 0
+    start = load_model(base)
+    # lr so small that nothing moves: the fine-tuned members are the starting ones, up to the calibration
+    tuned = tmp_path / "tuned.pt"
+    assert main(["train", "--data", str(synthetic_db), "--out", str(tuned), "--epochs", "1", "--batch-size", "16",
+                 "--lr", "1e-12", "--ensemble", "2", "--init", str(base), "--quiet"]) == 0, capsys.readouterr().err
+    after = load_model(tuned)
+
+    def same(x: torch.nn.Module, y: torch.nn.Module) -> bool:
+        a, b = x.state_dict(), y.state_dict()
+        return all(torch.allclose(a[n], b[n], atol=1e-6) for n in a if n != "log_offset")
+
+    assert not after.members[0].config.anchored  # the checkpoint's architecture, not the default
+    assert same(start.members[0], after.members[0]) and same(start.members[1], after.members[1])
+    assert not same(start.members[1], after.members[0])  # member k from member k
+    assert load_model(tuned.with_name("tuned.member1.pt")).meta["train_config"]["init_member"] == 1
+    # a fresh run from the same seed ends elsewhere: the starting point mattered
+    fresh = tmp_path / "fresh.pt"
+    train(synthetic_db, fresh, TrainConfig(epochs=1, batch_size=16, lr=1e-12), progress=False, log=lambda _: None,
+          plots=False)
+    assert not same(load_model(fresh), start.members[0])
+    capsys.readouterr()
+    assert main(["train", "--data", str(synthetic_db), "--out", str(tuned), "--init", str(tmp_path / "no.pt")]) == 2
+    assert "no such checkpoint" in capsys.readouterr().err
+    assert main(["train", "--data", str(synthetic_db), "--out", str(tuned), "--init", str(base), "--unanchored"]) == 2
+    (tmp_path / "junk.pt").write_text("junk")
+    assert main(["train", "--data", str(synthetic_db), "--out", str(tuned), "--init", str(tmp_path / "junk.pt"),
+                 "--quiet"]) == 2
+    assert "not a cost-model checkpoint" in capsys.readouterr().err
+
+
 def test_compare_losses(synthetic_db, tmp_path):
     small = ModelConfig(hidden=16, comp_hidden=32, expr_hidden=8, unimod_hidden=8)
     report = compare_losses(synthetic_db, tmp_path, TrainConfig(epochs=1, batch_size=32, val_fraction=0.3),
