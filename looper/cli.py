@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
+import signal
 import stat
 import sys
 import tempfile
+import threading
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import looper
@@ -72,8 +76,34 @@ def opt_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """A signal handler that stops the command as Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While a command runs, SIGTERM (`kill PID`) stops it the way Ctrl-C does: workers stopped, finished
+    work kept, no half-written file, exit 130. (Dying of SIGTERM outright skips that clean-up; and a job
+    started with `&` from a script ignores SIGINT, so `kill PID` is how such a job is stopped.)"""
+    if threading.current_thread() is not threading.main_thread():  # signal handlers live in the main thread
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main_opt(argv: list[str] | None = None) -> int:
     """Entry point of `looper-opt`."""
+    with _terminate_as_interrupt():
+        return _main_opt(argv)
+
+
+def _main_opt(argv: list[str] | None) -> int:
+    """looper-opt's work, its failures reported in one line."""
     args = opt_parser().parse_args(argv)
     try:
         return _run_opt(args)
@@ -278,7 +308,10 @@ def main(argv: list[str] | None = None) -> int:
                    add_help=False)
     args, rest = parser.parse_known_args(argv)
     try:
-        return _dispatch(args.command, rest)
+        with _terminate_as_interrupt():
+            return _dispatch(args.command, rest)
+    except KeyboardInterrupt:  # before a subcommand's own handler (while importing it)
+        return 130
     except BrokenPipeError:  # the reader went away (`looper ... | head`): stop quietly, like a C tool
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + 13

@@ -110,9 +110,9 @@ def test_closing_the_preparers_stops_a_busy_worker_at_once() -> None:
     assert not worker.is_alive()
 
 
-def test_an_interrupt_ends_the_command_promptly_with_exit_130(tmp_path: Path) -> None:
-    # The command with a preparation that never ends (this module's _sleep_forever, which its workers
-    # import by name): an interrupt must not wait for the workers' programs.
+def _generate_preparing_forever(tmp_path: Path) -> tuple[subprocess.Popen, list[int]]:
+    """`looper dataset generate` with a preparation that never ends (this module's _sleep_forever, which
+    its workers import by name), once its workers are busy; and the workers' pids."""
     script = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import test_datagen; "
               "from costmodel import labels; labels.prepare_new = test_datagen._sleep_forever; "
               "from looper.cli import main; sys.exit(main(sys.argv[1:]))")
@@ -121,18 +121,49 @@ def test_an_interrupt_ends_the_command_promptly_with_exit_130(tmp_path: Path) ->
                             start_new_session=True)
     children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
     deadline = time.time() + 120
-    while not children.read_text().split() and time.time() < deadline:  # until the workers prepare
+    while len(children.read_text().split()) < 2 and time.time() < deadline:  # until both workers prepare
         time.sleep(0.1)
     time.sleep(0.5)
-    os.kill(proc.pid, signal.SIGINT)  # the command only, as `kill -INT` does: its workers are stopped by it
+    return proc, [int(pid) for pid in children.read_text().split()]
+
+
+def _gone(pids: list[int], within: float) -> bool:
+    """Whether every one of these processes has ended (and been reaped) within `within` seconds."""
+    deadline = time.time() + within
+    while any(Path(f"/proc/{pid}").exists() for pid in pids) and time.time() < deadline:
+        time.sleep(0.1)
+    return not any(Path(f"/proc/{pid}").exists() for pid in pids)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupt_ends_the_command_promptly_with_exit_130(tmp_path: Path, signum: int) -> None:
+    # Ctrl-C, and `kill PID` (a job started with `&` from a script ignores SIGINT): the interrupt must not
+    # wait for the workers' programs, and must not leave the workers running.
+    proc, workers = _generate_preparing_forever(tmp_path)
+    os.kill(proc.pid, signum)  # the command only, as `kill` does: its workers are stopped by it
     start = time.monotonic()
     try:
         _, err = proc.communicate(timeout=60)
+        stopped = _gone(workers, 10)
     finally:
         with suppress(ProcessLookupError):  # whatever is left of the group (nothing, when it passes)
             os.killpg(proc.pid, signal.SIGKILL)
     assert time.monotonic() - start < 10
     assert proc.returncode == 130 and b"Traceback" not in err, err.decode()
+    assert len(workers) == 2 and stopped
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a parent-death signal is Linux's")
+def test_the_workers_die_with_a_killed_command(tmp_path: Path) -> None:
+    proc, workers = _generate_preparing_forever(tmp_path)
+    os.kill(proc.pid, signal.SIGKILL)  # no clean-up can run: the workers must go by themselves
+    try:
+        proc.wait(10)
+        stopped = _gone(workers, 10)
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert len(workers) == 2 and stopped
 
 
 def _exit_code_of_generate(db: Path, *flags: str) -> int:

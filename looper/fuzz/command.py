@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 from pathlib import Path
 
@@ -57,7 +56,6 @@ def main(argv: list[str] | None = None, parser_cls: type = argparse.ArgumentPars
                       all_searches=args.all_searches, beam_width=args.beam_width, max_nests=args.max_nests,
                       max_depth=args.max_depth, reduce=not args.no_reduce, reduce_budget=args.reduce_budget,
                       max_reductions=args.max_reductions, quiet=args.quiet)
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill PID` stops a run cleanly (workers killed, state kept)
     with Progress(args.programs, "fuzz", enabled=False if args.quiet else None) as bar:
 
         def log(message: str) -> None:
@@ -69,7 +67,3 @@ def main(argv: list[str] | None = None, parser_cls: type = argparse.ArgumentPars
     if summary["interrupted"]:
         return 130
     return 1 if summary["failures"] else 0
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
