@@ -462,7 +462,14 @@ def active_seconds(created: Sequence[float], pause: float = PAUSE_S) -> float:
 
 
 def statistics(path: str | Path, max_spread: float | None = MAX_SPREAD) -> dict:
-    """Counts of a data set: programs, samples by status, usable samples, timing noise, throughput."""
+    """Counts of a data set (or of an xz-compressed part): programs, samples by status, usable samples,
+    timing noise, throughput."""
+    with tempfile.TemporaryDirectory() as unpacked:
+        return _statistics(_unpacked(str(path), Path(unpacked) / "data.db"), max_spread)
+
+
+def _statistics(path: Path, max_spread: float | None) -> dict:
+    """statistics() of an unpacked data set."""
     conn = open_db(path, create=False)
     try:
         by_status = dict(conn.execute("SELECT status, COUNT(*) FROM samples GROUP BY status").fetchall())

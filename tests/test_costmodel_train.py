@@ -414,6 +414,9 @@ def test_merge_reads_xz_compressed_parts(tmp_path, synthetic_db, capsys):
     assert main(["dataset", "merge", str(packed), "--out", str(unpacked)]) == 0
     assert D.statistics(unpacked)["samples"] == D.statistics(plain)["samples"] > 0
     assert sorted(tmp_path.iterdir()) == [packed, plain, unpacked]  # nothing unpacked is left behind
+    capsys.readouterr()
+    assert main(["dataset", "stats", str(packed), "--json"]) == 0  # stats reads a part as it is stored too
+    assert json.loads(capsys.readouterr().out) == D.statistics(plain)
     broken = tmp_path / "broken.db.xz"
     broken.write_bytes(b"not xz")
     assert main(["dataset", "merge", str(broken), "--out", str(tmp_path / "x.db")]) == 2
