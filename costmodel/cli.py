@@ -43,7 +43,8 @@ def train_parser(parser_cls: type[argparse.ArgumentParser] = argparse.ArgumentPa
                    help="predict each schedule's speedup on its own, not relative to the program's original schedule")
     p.add_argument("--init", type=Path, metavar="CHECKPOINT",
                    help="fine-tune: start from this checkpoint's weights, architecture and feature normalization "
-                        "(an ensemble's member k for member k; e.g. the shipped model, costmodel/pretrained/model.pt)")
+                        "(an ensemble's member k for member k; e.g. the shipped model, costmodel/pretrained/model.pt; "
+                        "default: none, a fresh network)")
     p.add_argument("--ensemble", type=at_least(1), default=1, metavar="K",
                    help="train K models with seeds SEED..SEED+K-1 (<out stem>.memberK.pt) and save their "
                         "ensemble (mean log prediction) at --out (default: 1, one model)")

@@ -113,7 +113,10 @@ def test_closing_the_preparers_stops_a_busy_worker_at_once() -> None:
 def _generate_preparing_forever(tmp_path: Path) -> tuple[subprocess.Popen, list[int]]:
     """`looper dataset generate` with a preparation that never ends (this module's _sleep_forever, which
     its workers import by name), once its workers are busy; and the workers' pids."""
-    script = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import test_datagen; "
+    # SIGINT as an interactive shell leaves it: a runner started in the background (`.ci/run &` from a
+    # script) passes SIGINT on ignored, and a command started so rightly ignores it.
+    script = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+              f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import test_datagen; "
               "from costmodel import labels; labels.prepare_new = test_datagen._sleep_forever; "
               "from looper.cli import main; sys.exit(main(sys.argv[1:]))")
     proc = subprocess.Popen([sys.executable, "-c", script, "dataset", "generate", "--out", str(tmp_path / "data.db"),
