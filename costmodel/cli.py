@@ -125,17 +125,18 @@ def _train(argv: list[str], parser_cls) -> int:
                          val_fraction=args.val_fraction, lr=args.lr, patience=args.patience, threads=args.threads,
                          init=str(args.init or ""))
     model_config = ModelConfig(anchored=not args.unanchored)
-    if args.init and (args.unanchored or args.suite or args.leave_one_out or args.compare_losses):
+    many_models = args.suite or args.leave_one_out or args.compare_losses  # not one model or one ensemble
+    if args.init and (args.unanchored or many_models):
         print("looper train: error: --init applies to plain and --ensemble training, with the checkpoint's "
               "architecture (not --unanchored)", file=sys.stderr)
         return EXIT_INPUT
     if args.init and not args.init.is_file():
         print(f"{args.init}: error: no such checkpoint", file=sys.stderr)
         return EXIT_INPUT
-    if args.unanchored and (args.suite or args.leave_one_out or args.compare_losses):
+    if args.unanchored and many_models:
         print("looper train: error: --unanchored applies to plain and --ensemble training only", file=sys.stderr)
         return EXIT_INPUT
-    if args.ensemble != 1 and (args.suite or args.leave_one_out or args.compare_losses):
+    if args.ensemble != 1 and many_models:
         print("looper train: error: --ensemble trains one ensemble; it does not combine with --suite, "
               "--leave-one-out or --compare-losses", file=sys.stderr)
         return EXIT_INPUT

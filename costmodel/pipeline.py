@@ -64,7 +64,7 @@ def _die_with(parent: int) -> None:
     """A worker's first act: be killed when its command dies, even by SIGKILL, instead of living on as an
     orphan that holds a core and gigabytes (Linux; elsewhere only a command stopped cleanly stops it)."""
     if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the command died before the call above
         os._exit(1)
 

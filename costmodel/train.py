@@ -31,7 +31,7 @@ import torch
 from costmodel import features as F
 from costmodel.dataset import Dataset, Example, iter_program_batches, load_dataset, split_programs
 from costmodel.evaluate import evaluate_examples, predict
-from costmodel.inference import save_model, threads
+from costmodel.inference import load_model, save_model, threads
 from costmodel.model import CostModel, Ensemble, ModelConfig
 from looper.progress import Progress
 
@@ -288,8 +288,6 @@ def train(data: str | Path | Dataset, out: str | Path, config: TrainConfig = Tra
 def initial_model(path: str | Path, member: int = 0) -> CostModel:
     """The network a fine-tuning run starts from: a single checkpoint, or member `member` (modulo the
     count) of an ensemble checkpoint, in training mode with its own feature normalization."""
-    from costmodel.inference import load_model
-
     loaded = load_model(path)
     members = [cast(CostModel, m) for m in loaded.members] if isinstance(loaded, Ensemble) else [loaded]
     model = members[member % len(members)]
@@ -299,8 +297,6 @@ def initial_model(path: str | Path, member: int = 0) -> CostModel:
 
 def _load_single(path: Path) -> CostModel:
     """A checkpoint that train() wrote: one model, never an ensemble."""
-    from costmodel.inference import load_model
-
     model = load_model(path)
     assert isinstance(model, CostModel)
     return model
