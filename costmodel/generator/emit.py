@@ -103,6 +103,11 @@ class Renderer:
             a, b = (t.refs[0].render() for t in st.terms)
             st.text = f"{x} = {a} {'>' if st.style == 0 else '<'} {b} ? {a} : {b}"
             var.bound = max(var.bound, *(t.refs[0].var.bound for t in st.terms))
+        elif st.kind == "relax":  # x = min(x, (a + b) / 2), or max: never beyond the bounds it reads
+            a, c = (r.render() for r in st.terms[1].refs)
+            half = f"({a} + {c}) / 2" if is_int else f"{literal(0.5, self.dtype)} * ({a} + {c})"
+            st.text = f"{x} = {x} {'<' if st.style == 0 else '>'} {half} ? {x} : {half}"
+            var.bound = max(var.bound, *(r.var.bound for t in st.terms for r in t.refs))
         elif st.kind == "scale":
             factor = st.terms[0].factor
             assert factor is not None  # a scale statement's one term always has its scalar (Builder.scale)

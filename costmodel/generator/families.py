@@ -1,4 +1,5 @@
-"""Program families of the "use" scale: triangular solves, factorizations, product chains and normalisations.
+"""Program families of the "use" scale: solves, factorizations, product chains, normalisations, relaxations,
+coupled fields, line sweeps and tensor contractions.
 
 Each family is written from its mathematical definition, with random variants (loop orders, triangle
 directions, which statements exist), so that it is a family and not one kernel. Accesses stay in
@@ -23,6 +24,14 @@ bounds as everywhere (boxed iterators, plain subscripts). Values stay finite by 
   A floor is only a larger bound than the renderer would track: the weights of anything else that
   reads these arrays get smaller, never larger. Integer programs reduce `% 1009` as everywhere, and
   multiply at most two values (times a small weight and alpha).
+- Relaxations, coupled fields and line sweeps read what they write along a whole run (k, or time):
+  each of their statements is a convex combination (floating point: weights whose magnitudes sum to
+  at most 1) or the minimum or maximum of its value and the mean of two values, so no value ever
+  leaves the largest bound of what it reads. A relaxation relaxes through half the path's length
+  (`min(D[i][j], (D[i][k] + D[k][j]) / 2)`) for that reason: a true shortest path through negative
+  values would diverge.
+- A contraction in place (`X[i][k] = S[k]` after `S[k] += w X[i][l] C[l][k]`) overwrites each element
+  once, from the old values: the exception above.
 Statements can only multiply, so "dividing by a pivot" is multiplying by a reciprocal the program
 holds: the diagonal element (as an LDL^T factor keeps 1 / d), a vector of reciprocals, or alpha.
 """
@@ -32,8 +41,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from costmodel.generator.builder import MAX_ARRAYS, Builder
-from costmodel.generator.model import Bound, Iter, Lin, Loop, Node, Ref, Stmt, Term, Var
-from costmodel.generator.patterns import chain
+from costmodel.generator.model import Bound, Iter, Lin, Loop, Node, Ref, Stmt, Sub, Term, Var
+from costmodel.generator.patterns import chain, its_of, neighbour
 
 RECURRENT_BOUND = 16.0  # the bound floor of an array a recurrence writes (see the module docstring)
 
@@ -110,6 +119,11 @@ def _between(b: Builder, name: str, low: Loop, high: Loop, *, down: bool | None 
 def _update(b: Builder, target: Ref, left: Ref, right: Ref, update: tuple[Loop, ...], sign: float = -1.0) -> Stmt:
     """`X += sign * w * L * R` along `update` (the renderer picks w from the bounds once sizes are known)."""
     return Stmt("accumulate", target, [Term(sign, (left, right))], update, style=b.rng.randint(0, 2))
+
+
+def _mix(target: Ref, weights: list[float], reads: list[Ref]) -> Stmt:
+    """`X = w0 * R0 + w1 * R1 + ...`: weights as given (a copy when one weight of 1)."""
+    return Stmt("assign", target, [Term(w, (r,)) for w, r in zip(weights, reads, strict=True)])
 
 
 def _reciprocal(b: Builder, target: Ref, mat: Var, d: Iter, env: list[Loop]) -> Stmt:
@@ -520,10 +534,215 @@ def _covariance(b: Builder, data: Var, ps: str, pf: str, by_rows: bool) -> list[
     return [chain([lj, lk], body)]
 
 
+# ---- relaxations ------------------------------------------------------------------------------------
+
+
+def relaxation(b: Builder, max_depth: int) -> list[Node]:
+    """Path relaxation through every intermediate k (Floyd-Warshall-like), or rounds against a weight matrix."""
+    b.tags.update(("relaxation", "minmax"))
+    n = b.rng.choice(b.params)
+    lk, li, lj = b.rect("k", n, down=False), b.rect("i", n), b.rect("j", n)
+    order = [lk, li, lj] if b.chance(0.8) else [lk, lj, li]
+    dist = _written(b, li.it, lj.it)
+    nodes: list[Node] = []
+    if b.chance(0.4):  # start from a copy of the weights, in a nest of its own
+        l1, l2 = b.rect("i", n), b.rect("j", n)
+        weights = _operand(b, (n, n))
+        its = [l1.it, l2.it]
+        nodes.append(chain([l1, l2], [_mix(_at(b, dist, its, [l1, l2]), [1.0], [_at(b, weights, its, [l1, l2])])]))
+    k, i, j = lk.it, li.it, lj.it
+    via = dist if b.chance(0.7) else _operand(b, (n, n))  # D[k][j], or a weight matrix (a min-plus product)
+    x = _at(b, dist, [i, j], order)
+    step = Stmt("relax", x, [Term(1.0, (x,)), Term(1.0, (_at(b, dist, [i, k], order), _at(b, via, [k, j], order)))],
+                style=b.rng.randint(0, 1))
+    root = chain(order, [step])
+    if via is not dist and max_depth >= 4 and b.chance(0.5):  # rounds of relaxation (Bellman-Ford-like)
+        root = chain([b.time_loop()], [root])
+    nodes.append(root)
+    return nodes
+
+
+# ---- coupled fields ----------------------------------------------------------------------------------
+
+
+def _distinct(b: Builder, its: list[Iter], taken: list[Var]) -> Var:
+    """An array written with these iterators' sizes that is none of `taken` (then added to it)."""
+    var = _written(b, *its)
+    if any(var is t for t in taken):
+        var = b.new_array(tuple(it.param for it in its))
+        var.written = True
+        b.nest_written.add(var.name)
+    taken.append(var)
+    return var
+
+
+def coupled_fields(b: Builder, max_depth: int) -> list[Node]:
+    """Time steps updating fields from differences of another and back, in 1-3 dimensions (FDTD-like)."""
+    b.tags.update(("coupled_fields", "time_iterated"))
+    dim = b.rng.randint(1, min(3, max_depth - 1))
+    params = [b.rng.choice(b.params) for _ in range(dim)]
+
+    def box() -> list[Loop]:  # the interior: every neighbour at distance one stays in bounds
+        loops = [b.rect("ijk"[d], params[d], 1, down=False) for d in range(dim)]
+        return loops if b.chance(0.85) else loops[::-1]
+
+    def at(var: Var, loops: list[Loop], axis: int, shift: int) -> Ref:  # var[i][j + shift] along axis
+        its = sorted(its_of(loops), key=lambda it: "ijk".index(it.name))
+        return b._ref(var, [neighbour(it, shift if d == axis else 0) for d, it in enumerate(its)], loops)
+
+    taken: list[Var] = []
+    grid = [Iter("ijk"[d], params[d], 0, Lin.of(params[d], 1, -1)) for d in range(dim)]
+    h = _distinct(b, grid, taken)
+    es = [_distinct(b, grid, taken) for _ in range(dim)]
+    integer = b.dtype == "int"
+    we = 1.0 if integer else b.rng.choice((0.1, 0.125, 0.2))
+    wh = 1.0 if integer else b.rng.choice((0.05, 0.1, 0.125))
+    sweeps: list[Node] = []
+    if dim >= 2 and b.chance(0.5):  # a source on one face every step: E[0][j] = S[j]
+        loops = [b.rect("jk"[d - 1], params[d], 1, down=False) for d in range(1, dim)]
+        face = [Sub("0", Lin(const=1), (), "const"), *(b.sub(it, "plain") for it in its_of(loops))]
+        src = _operand(b, tuple(params[1:]))
+        sweeps.append(chain(loops, [_mix(b._ref(es[0], face, loops), [1.0], [_at(b, src, its_of(loops), loops)])]))
+    for axis, e in enumerate(es):  # E += w (H[.. i - 1 ..] - H[.. i ..]) along its axis
+        loops = box()
+        terms = [Term(1.0 if integer else round(1 - 2 * we, 6), (at(e, loops, axis, 0),)),
+                 Term(we, (at(h, loops, axis, -1),)), Term(-we, (at(h, loops, axis, 0),))]
+        sweeps.append(chain(loops, [Stmt("assign", at(e, loops, axis, 0), terms)]))
+    loops = box()
+    terms = [Term(1.0 if integer else round(1 - 2 * dim * wh, 6), (at(h, loops, 0, 0),))]
+    for axis, e in enumerate(es):  # H -= w (E[.. i + 1 ..] - E[.. i ..]) over every axis
+        terms += [Term(-wh, (at(e, loops, axis, 1),)), Term(wh, (at(e, loops, axis, 0),))]
+    update_h = chain(loops, [Stmt("assign", at(h, loops, 0, 0), terms)])
+    sweeps = [update_h, *sweeps] if b.chance(0.25) else [*sweeps, update_h]
+    return [chain([b.time_loop()], sweeps)]
+
+
+# ---- line sweeps -------------------------------------------------------------------------------------
+
+
+def line_sweep(b: Builder, max_depth: int) -> list[Node]:
+    """Alternating-direction line solves: per line a forward recurrence, then a backward one; columns, then rows."""
+    b.tags.update(("line_sweep", "imperfect"))
+    n = b.rng.choice(b.params)
+    taken: list[Var] = []
+    box = [b.rect("i", n), b.rect("j", n)]
+    both = b.chance(0.75)  # columns then rows (each grid written by one half), or the columns only
+    v = _distinct(b, its_of(box), taken)
+    u = _distinct(b, its_of(box), taken) if both else _operand(b, (n, n))
+    per_line = b.chance(0.3)  # the recurrence's coefficients in one vector reused by every line
+    coef = [_distinct(b, its_of(box)[1:] if per_line else its_of(box), taken) for _ in range(2)]
+    halves: list[Node] = [_half_sweep(b, n, u, v, coef, per_line, across=True)]
+    if both:
+        halves.append(_half_sweep(b, n, v, u, coef, per_line, across=False))
+    if max_depth >= 3 and b.chance(0.8):
+        return [chain([b.time_loop()], halves)]
+    return halves
+
+
+def _half_sweep(b: Builder, n: str, src: Var, dst: Var, coef: list[Var], per_line: bool, *, across: bool) -> Loop:
+    """For each line i: P, Q along j from src, then dst back along j (dst[j][i] when `across`, else dst[i][j])."""
+    li = b.rect("i", n, 1, down=False)
+    fwd, bwd = b.rect("j", n, 1, down=False), b.rect("j", n, 1, down=True)
+    zero = Sub("0", Lin(const=1), (), "const")
+    i = li.it
+
+    def cell(var: Var, along: Sub, line: Sub, env: list[Loop]) -> Ref:  # var[along][line] or var[line][along]
+        return b._ref(var, [along, line] if across else [line, along], env)
+
+    def coefficient(var: Var, along: Sub, env: list[Loop]) -> Ref:  # P[i][j], or P[j] shared by the lines
+        return b._ref(var, [along] if per_line else [b.sub(i, "plain"), along], env)
+
+    p, q = coef
+    plain_i = b.sub(i, "plain")
+    start = [Stmt("assign", coefficient(p, zero, [li]), []),
+             _mix(coefficient(q, zero, [li]), [1.0], [cell(dst, zero, plain_i, [li])])]
+    env = [li, fwd]
+    j = fwd.it
+    ws = b.weights(2)
+    k = _operand(b, (n,))
+    reads = [coefficient(p, neighbour(j, -1), env), _at(b, k, [j], env)]
+    forward = [_mix(coefficient(p, b.sub(j, "plain"), env), ws, reads)]
+    ws = b.weights(5)
+    reads = [coefficient(q, neighbour(j, -1), env),
+             *(cell(src, b.sub(j, "plain"), neighbour(i, d), env) for d in (-1, 0, 1)),
+             coefficient(p, b.sub(j, "plain"), env)]
+    forward.append(_mix(coefficient(q, b.sub(j, "plain"), env), ws, reads))
+    env = [li, bwd]
+    j = bwd.it
+    ws = b.weights(3)
+    reads = [cell(dst, neighbour(j, 1), plain_i, env), coefficient(q, b.sub(j, "plain"), env),
+             coefficient(p, b.sub(j, "plain"), env)]
+    backward = _mix(cell(dst, b.sub(j, "plain"), plain_i, env), ws, reads)
+    return chain([li], [*start, chain([fwd], forward), chain([bwd], [backward])])
+
+
+# ---- tensor contractions -----------------------------------------------------------------------------
+
+
+def contraction(b: Builder, max_depth: int) -> list[Node]:
+    """A matrix or 3-tensor times a matrix along one mode (doitgen-like): in place through a buffer, or into another."""
+    b.tags.add("contraction")
+    rank = 3 if max_depth >= 4 and b.chance(0.7) else 2
+    params = [b.rng.choice(b.params) for _ in range(rank)]
+    outer = [b.rect("ijr"[d], params[d]) for d in range(rank - 1)]
+    pk = params[-1]
+    lk, ll = b.rect("k", pk), b.rect("l", pk)
+    mat = _operand(b, (pk, pk))
+    b.nest_product_reads.add(mat.name)
+    flipped = b.chance(0.2)  # C stored transposed
+    if b.chance(0.5):
+        return [_contract_in_place(b, outer, lk, ll, mat, flipped)]
+    mode = b.rng.randrange(rank)  # which mode of the tensor is contracted
+    tensor = _operand(b, (*params[:mode], pk, *params[mode:-1]))
+    b.nest_product_reads.add(tensor.name)
+    out = _written(b, *its_of(outer[:mode]), lk.it, *its_of(outer[mode:]))
+    l1 = [b.rect(it.name, it.param) for it in (*its_of(outer), lk.it)]
+    init_its = its_of(l1)
+    init_target = _at(b, out, [*init_its[:mode], init_its[-1], *init_its[mode:-1]], l1)
+    init = chain(l1, [b.scale(init_target) if b.chance(0.3) else Stmt("assign", init_target, [])])
+    order = [*outer, lk, ll]
+    b.rng.shuffle(order)
+    its = its_of(outer)
+    x = _at(b, tensor, [*its[:mode], ll.it, *its[mode:]], order)
+    c = _at(b, mat, [lk.it, ll.it] if flipped else [ll.it, lk.it], order)
+    w = b.weights(1)[0]
+    acc = Stmt("accumulate", _at(b, out, [*its[:mode], lk.it, *its[mode:]], order),
+               [Term(abs(w) if b.dtype != "int" else w, (x, c))], (ll,), style=b.rng.randint(0, 2))
+    return [init, chain(order, [acc])]
+
+
+def _contract_in_place(b: Builder, outer: list[Loop], lk: Loop, ll: Loop, mat: Var, flipped: bool) -> Loop:
+    """X[..][k] = sum_l X[..][l] C[l][k] for each row, through a buffer S[k]: the row is read whole first."""
+    b.tags.add("imperfect")
+    x = _written(b, *its_of(outer), lk.it)
+    b.nest_product_reads.add(x.name)
+    buf = _written(b, lk.it)
+    its = its_of(outer)
+    k_outer = b.chance(0.6)  # a dot product per k, or axpys along k for each l
+    env = [*outer, lk, ll] if k_outer else [*outer, ll, lk]
+    c = _at(b, mat, [lk.it, ll.it] if flipped else [ll.it, lk.it], env)
+    w = b.weights(1)[0]
+    term = Term(abs(w) if b.dtype != "int" else w, (_at(b, x, [*its, ll.it], env), c))
+    acc = Stmt("accumulate", _at(b, buf, [lk.it], env), [term], (ll,), style=b.rng.randint(0, 2))
+    if k_outer:
+        row = [chain([lk], [Stmt("assign", _at(b, buf, [lk.it], [*outer, lk]), []), chain([ll], [acc])])]
+    else:
+        first = b.rect("k", lk.it.param)
+        row = [chain([first], [Stmt("assign", _at(b, buf, [first.it], [*outer, first]), [])]), chain([ll, lk], [acc])]
+    back = b.rect("k", lk.it.param)
+    env = [*outer, back]
+    row.append(chain([back], [_mix(_at(b, x, [*its, back.it], env), [1.0], [_at(b, buf, [back.it], env)])]))
+    return chain(outer, row)
+
+
 FAMILIES: dict[str, tuple[int, Callable[[Builder, int], list[Node]], int]] = {
     # name: (smallest depth, builder, weight), as patterns.PATTERNS
     "trisolve": (2, trisolve, 3),
     "factorization": (3, factorization, 3),
     "product_chain": (3, product_chain, 2),
     "normalisation": (2, normalisation, 3),
+    "relaxation": (3, relaxation, 1),
+    "coupled_fields": (2, coupled_fields, 2),
+    "line_sweep": (2, line_sweep, 2),
+    "contraction": (3, contraction, 2),
 }

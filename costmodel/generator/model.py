@@ -204,7 +204,7 @@ class Term:
 class Stmt:
     """An assignment, kept structured until sizes are known (float weights depend on them)."""
 
-    kind: str  # assign | accumulate | average | select | scale
+    kind: str  # assign | accumulate | average | select | relax | scale
     target: Ref
     terms: list[Term]
     update: tuple[Loop, ...] = ()  # accumulate: the loops along which one element is updated

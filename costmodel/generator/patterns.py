@@ -199,7 +199,7 @@ def stencil(b: Builder, max_depth: int) -> list[Node]:
         if copy:
             src_ref = b._ref(src, [b.sub(it, "plain") for it in its], loops)
             return chain(loops, [Stmt("assign", dst_ref, [Term(1.0, (src_ref,))])])
-        refs = [b._ref(src, [_shift(it, c) for it, c in zip(its, p, strict=True)], loops) for p in points]
+        refs = [b._ref(src, [neighbour(it, c) for it, c in zip(its, p, strict=True)], loops) for p in points]
         return chain(loops, [b.average(dst_ref, refs)])
 
     nests: list[Node]
@@ -216,7 +216,7 @@ def stencil(b: Builder, max_depth: int) -> list[Node]:
     return nests
 
 
-def _shift(it: Iter, c: int) -> Sub:
+def neighbour(it: Iter, c: int) -> Sub:
     """`i`, `i - 1`, `i + 2`: a stencil neighbour (the loop's margin keeps it >= 0)."""
     text = it.name if c == 0 else f"{it.name} {'+' if c > 0 else '-'} {abs(c)}"
     return Sub(text, it.hi.plus(c + 1), (it.name,), "plain" if c == 0 else "offset")
