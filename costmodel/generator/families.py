@@ -578,7 +578,7 @@ def _distinct(b: Builder, its: list[Iter], taken: list[Var]) -> Var:
 
 def coupled_fields(b: Builder, max_depth: int) -> list[Node]:
     """Time steps updating fields from differences of another and back, in 1-3 dimensions (FDTD-like)."""
-    b.tags.update(("coupled_fields", "time_iterated"))
+    b.tags.add("coupled_fields")  # and "time_iterated", from the time loop
     dim = b.rng.randint(1, min(3, max_depth - 1))
     params = [b.rng.choice(b.params) for _ in range(dim)]
 
@@ -684,7 +684,7 @@ def contraction(b: Builder, max_depth: int) -> list[Node]:
     b.tags.add("contraction")
     rank = 3 if max_depth >= 4 and b.chance(0.7) else 2
     params = [b.rng.choice(b.params) for _ in range(rank)]
-    outer = [b.rect("ijr"[d], params[d]) for d in range(rank - 1)]
+    outer = [b.rect("ij"[d], params[d]) for d in range(rank - 1)]
     pk = params[-1]
     lk, ll = b.rect("k", pk), b.rect("l", pk)
     mat = _operand(b, (pk, pk))
