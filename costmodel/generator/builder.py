@@ -17,7 +17,22 @@ import itertools
 import math
 import random
 
-from costmodel.generator.model import TSTEPS, Bound, Guard, Iter, Lin, Loop, Node, Ref, Stmt, Sub, Term, Var, loop_bound
+from costmodel.generator.model import (
+    TSTEPS,
+    Bound,
+    Guard,
+    Iter,
+    Lin,
+    Loop,
+    Node,
+    Ref,
+    Stmt,
+    Sub,
+    Term,
+    Var,
+    constant,
+    loop_bound,
+)
 
 ITERATORS = ("i", "j", "k", "l", "r")
 ARRAY_NAMES = ("A", "B", "C", "D", "E", "F", "G", "H", "U", "V", "W", "X", "Y", "Z")
@@ -140,14 +155,14 @@ class Builder:
             cands = same or pool or its
             if not cands or self.chance(0.03):
                 c = self.rng.choice((0, 1))
-                subs.append(Sub(str(c), Lin(const=c + 1), (), "const"))
+                subs.append(constant(c))
                 continue
             it = self.rng.choice(cands)
             used.add(it.name)
             form = self.rng.choices(("plain", "offset", "strided", "reversed", "sum"), (72, 12, 6, 5, 5))[0]
             others = [o for o in its if o is not it]
             subs.append(self.sub(it, form, self.rng.choice(others) if others else None))
-        return self._ref(var, subs, env)
+        return self.ref(var, subs, env)
 
     def write_ref(self, var: Var, its: list[Iter], env: list[Loop]) -> Ref:
         """A write of `var` indexed by distinct iterators (injective, so updates per element are countable)."""
@@ -155,9 +170,13 @@ class Builder:
         for it in its:
             form = self.rng.choices(("plain", "offset", "strided"), (86, 9, 5))[0]
             subs.append(self.sub(it, form))
-        return self._ref(var, subs, env)
+        return self.ref(var, subs, env)
 
-    def _ref(self, var: Var, subs: list[Sub], env: list[Loop]) -> Ref:
+    def at(self, var: Var, its: list[Iter], env: list[Loop]) -> Ref:
+        """`A[i][j]`: plain subscripts in this order."""
+        return self.ref(var, [self.sub(it, "plain") for it in its], env)
+
+    def ref(self, var: Var, subs: list[Sub], env: list[Loop]) -> Ref:
         """Record the extents a reference needs and the tags its subscripts earn."""
         for d, s in enumerate(subs):
             var.need[d] = var.need[d].join(s.need)
@@ -206,6 +225,13 @@ class Builder:
         if product:
             self.nest_product_reads.add(var.name)
         return var
+
+    def operand(self, dims: tuple[str, ...]) -> Var:
+        """An array of these sizes to read: one the program has (not written by this nest), or a new input."""
+        old = [v for v in self.arrays() if v.dims == dims and v.name not in self.nest_written]
+        if old and (self.chance(0.4) or len(self.vars) >= MAX_ARRAYS):
+            return self.rng.choice(old)
+        return self.new_array(dims)
 
     def scalar_param(self) -> Var:
         """`alpha` or `beta`: a read-only scalar argument of the kernel."""
@@ -279,7 +305,7 @@ class Builder:
             var = self.rng.choice(old) if reuse else self.new_array(dims)
             if product:
                 self.nest_product_reads.add(var.name)
-            ref = self._ref(var, [self.sub(it, "plain") for it in group], env)
+            ref = self.ref(var, [self.sub(it, "plain") for it in group], env)
             st.terms.append(Term(self.weights(1)[0] if self.dtype == "int" else 0.5, (ref,)))
         if missing and self.dtype != "int" and st.kind == "assign":
             total = sum(abs(t.weight) for t in st.terms)
@@ -290,6 +316,11 @@ class Builder:
     def average(self, target: Ref, refs: list[Ref]) -> Stmt:
         """`X = (R0 + R1 + ...) * w` with w <= 1 / count: stencils, in place or not."""
         return Stmt("average", target, [Term(1.0, (r,)) for r in refs], style=self.rng.randint(0, 1))
+
+    @staticmethod
+    def mix(target: Ref, weights: list[float], reads: list[Ref]) -> Stmt:
+        """`X = w0 * R0 + w1 * R1 + ...`: weights as given (a copy when one weight of 1)."""
+        return Stmt("assign", target, [Term(w, (r,)) for w, r in zip(weights, reads, strict=True)])
 
     def select(self, target: Ref, env: list[Loop], *, reduce: bool = False) -> Stmt:
         """`X = A > B ? A : B` (max or min), or the reduction `X = X < A ? X : A`."""

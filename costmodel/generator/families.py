@@ -1,5 +1,5 @@
-"""Program families of the "use" scale: solves, factorizations, product chains, normalisations, relaxations,
-coupled fields, line sweeps and tensor contractions.
+"""Program families of the "use" scale: solves, factorizations, product chains, normalisations and tensor
+contractions; the table of every family, with the sweeping ones of `sweeps`.
 
 Each family is written from its mathematical definition, with random variants (loop orders, triangle
 directions, which statements exist), so that it is a family and not one kernel. Accesses stay in
@@ -24,12 +24,7 @@ bounds as everywhere (boxed iterators, plain subscripts). Values stay finite by 
   A floor is only a larger bound than the renderer would track: the weights of anything else that
   reads these arrays get smaller, never larger. Integer programs reduce `% 1009` as everywhere, and
   multiply at most two values (times a small weight and alpha).
-- Relaxations, coupled fields and line sweeps read what they write along a whole run (k, or time):
-  each of their statements is a convex combination (floating point: weights whose magnitudes sum to
-  at most 1) or the minimum or maximum of its value and the mean of two values, so no value ever
-  leaves the largest bound of what it reads. A relaxation relaxes through half the path's length
-  (`min(D[i][j], (D[i][k] + D[k][j]) / 2)`) for that reason: a true shortest path through negative
-  values would diverge.
+- Relaxations, coupled fields and line sweeps live in `sweeps`, with their own argument.
 - A contraction in place (`X[i][k] = S[k]` after `S[k] += w X[i][l] C[l][k]`) overwrites each element
   once, from the old values: the exception above.
 Statements can only multiply, so "dividing by a pivot" is multiplying by a reciprocal the program
@@ -40,9 +35,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from costmodel.generator.builder import MAX_ARRAYS, Builder
-from costmodel.generator.model import Bound, Iter, Lin, Loop, Node, Ref, Stmt, Sub, Term, Var
-from costmodel.generator.patterns import chain, its_of, neighbour
+from costmodel.generator.builder import Builder
+from costmodel.generator.model import Bound, Iter, Lin, Loop, Node, Ref, Stmt, Term, Var
+from costmodel.generator.patterns import chain, its_of
+from costmodel.generator.sweeps import coupled_fields, line_sweep, relaxation
 
 RECURRENT_BOUND = 16.0  # the bound floor of an array a recurrence writes (see the module docstring)
 
@@ -50,19 +46,6 @@ Operand = tuple[Var, bool]  # an array and whether it is stored transposed
 
 
 # ---- helpers the Builder does not have -------------------------------------------------------------
-
-
-def _operand(b: Builder, dims: tuple[str, ...]) -> Var:
-    """An array of these sizes to read: one the program has (not written by this nest), or a new input."""
-    old = [v for v in b.arrays() if v.dims == dims and v.name not in b.nest_written]
-    if old and (b.chance(0.4) or len(b.vars) >= MAX_ARRAYS):
-        return b.rng.choice(old)
-    return b.new_array(dims)
-
-
-def _written(b: Builder, *its: Iter) -> Var:
-    """An array written with these iterators' sizes (Builder.target: an existing one or a new one)."""
-    return b.target(list(its))
 
 
 def _recurrent(var: Var) -> Var:
@@ -79,11 +62,6 @@ def _scalar(b: Builder) -> Var:
         var = b.rng.choice([v for v in b.vars.values() if v.kind == "temp"])
         b.nest_written.add(var.name)
         return var
-
-
-def _at(b: Builder, var: Var, its: list[Iter], env: list[Loop]) -> Ref:
-    """`A[i][j]`: plain subscripts in this order (recording extents and the transposed tag)."""
-    return b._ref(var, [b.sub(it, "plain") for it in its], env)
 
 
 def _tri(b: Builder, it: Iter, lower: Bound, upper: Bound, down: bool | None) -> Loop:
@@ -121,18 +99,13 @@ def _update(b: Builder, target: Ref, left: Ref, right: Ref, update: tuple[Loop, 
     return Stmt("accumulate", target, [Term(sign, (left, right))], update, style=b.rng.randint(0, 2))
 
 
-def _mix(target: Ref, weights: list[float], reads: list[Ref]) -> Stmt:
-    """`X = w0 * R0 + w1 * R1 + ...`: weights as given (a copy when one weight of 1)."""
-    return Stmt("assign", target, [Term(w, (r,)) for w, r in zip(weights, reads, strict=True)])
-
-
 def _reciprocal(b: Builder, target: Ref, mat: Var, d: Iter, env: list[Loop]) -> Stmt:
     """`X = X * A[d][d]` (the diagonal holds reciprocals), `X = X * D[d]` (a vector of them) or `X *= alpha`."""
     kind = b.rng.choice(("diagonal", "vector", "scalar"))
     if kind == "scalar":
         return b.scale(target)
-    var = mat if kind == "diagonal" else _operand(b, (d.param,))
-    return Stmt("assign", target, [Term(1.0, (target, _at(b, var, [d, d] if kind == "diagonal" else [d], env)))])
+    var = mat if kind == "diagonal" else b.operand((d.param,))
+    return Stmt("assign", target, [Term(1.0, (target, b.at(var, [d, d] if kind == "diagonal" else [d], env)))])
 
 
 # ---- triangular solves -------------------------------------------------------------------------------
@@ -142,7 +115,7 @@ def trisolve(b: Builder, max_depth: int) -> list[Node]:
     """Forward or backward substitution with a triangular matrix: one right-hand side, or several (trsm)."""
     b.tags.add("trisolve")
     n = b.rng.choice(b.params)
-    mat = _operand(b, (n, n))
+    mat = b.operand((n, n))
     b.nest_product_reads.add(mat.name)  # read in products: not the array the solution goes to
     forward = b.chance(0.5)
     if max_depth >= 3 and b.chance(0.5):
@@ -152,7 +125,7 @@ def trisolve(b: Builder, max_depth: int) -> list[Node]:
 
 def _coef(b: Builder, mat: Var, row: Iter, col: Iter, env: list[Loop], transposed: bool) -> Ref:
     """T[row][col], or T[col][row] when the matrix is stored the other way round."""
-    return _at(b, mat, [col, row] if transposed else [row, col], env)
+    return b.at(mat, [col, row] if transposed else [row, col], env)
 
 
 def _trsv(b: Builder, mat: Var, forward: bool) -> Loop:
@@ -164,29 +137,29 @@ def _trsv(b: Builder, mat: Var, forward: bool) -> Loop:
     if style == "columns":  # each solved unknown x[j] updates the rows still to solve
         lj = b.rect("j", n, down=not forward)
         li = (_after if forward else _before)(b, "i", lj)
-        x = _recurrent(_written(b, lj.it))
+        x = _recurrent(b.target([lj.it]))
         env = [lj, li]
-        upd = _update(b, _at(b, x, [li.it], env), _coef(b, mat, li.it, lj.it, env, transposed),
-                      _at(b, x, [lj.it], env), (lj,), b.rng.choice((-1.0, -1.0, 1.0)))
+        upd = _update(b, b.at(x, [li.it], env), _coef(b, mat, li.it, lj.it, env, transposed),
+                      b.at(x, [lj.it], env), (lj,), b.rng.choice((-1.0, -1.0, 1.0)))
         body: list[Node] = [chain([li], [upd])]
         if b.chance(0.7):
-            body.insert(0, _reciprocal(b, _at(b, x, [lj.it], [lj]), mat, lj.it, [lj]))
+            body.insert(0, _reciprocal(b, b.at(x, [lj.it], [lj]), mat, lj.it, [lj]))
             b.tags.add("imperfect")
         return chain([lj], body)
     li = b.rect("i", n, down=not forward)
     lj = part(b, "j", li)
     env = [li, lj]
-    x = _recurrent(_written(b, li.it))
-    xi = _at(b, x, [li.it], [li])
-    coef, xj = _coef(b, mat, li.it, lj.it, env, transposed), _at(b, x, [lj.it], env)
+    x = _recurrent(b.target([li.it]))
+    xi = b.at(x, [li.it], [li])
+    coef, xj = _coef(b, mat, li.it, lj.it, env, transposed), b.at(x, [lj.it], env)
     b.tags.add("imperfect")
     if style == "in_place":  # x holds the right-hand side, and then the solution
         after = [_reciprocal(b, xi, mat, li.it, [li])] if b.chance(0.6) else []
         return chain([li], [chain([lj], [_update(b, xi, coef, xj, (lj,), b.rng.choice((-1.0, 1.0)))]), *after])
     s = _scalar(b)
-    rhs = _at(b, _operand(b, (n,)), [li.it], [li])
+    rhs = b.at(b.operand((n,)), [li.it], [li])
     if b.chance(0.5):  # s = b[i]; s -= T[i][j] * x[j]; x[i] = s (* reciprocal)
-        finish = Term(1.0, (Ref(s), _at(b, mat, [li.it, li.it], [li])) if b.chance(0.5) else (Ref(s),))
+        finish = Term(1.0, (Ref(s), b.at(mat, [li.it, li.it], [li])) if b.chance(0.5) else (Ref(s),))
         stmts = [Stmt("assign", Ref(s), [Term(1.0, (rhs,))]), _update(b, Ref(s), coef, xj, (lj,)),
                  Stmt("assign", xi, [finish])]
     else:  # s = 0; s += T[i][j] * x[j]; x[i] = b[i] - s
@@ -204,38 +177,38 @@ def _trsm(b: Builder, mat: Var, forward: bool) -> Loop:
         lj = b.rect("j", n, down=not forward)
         li = (_after if forward else _before)(b, "i", lj)
         lk, lk2 = b.rect("k", m), b.rect("k", m)
-        x = _recurrent(_written(b, lj.it, lk.it))
+        x = _recurrent(b.target([lj.it, lk.it]))
         env = [lj, li, lk]
-        upd = _update(b, _at(b, x, [li.it, lk.it], env), _coef(b, mat, li.it, lj.it, env, transposed),
-                      _at(b, x, [lj.it, lk.it], env), (lj,))
+        upd = _update(b, b.at(x, [li.it, lk.it], env), _coef(b, mat, li.it, lj.it, env, transposed),
+                      b.at(x, [lj.it, lk.it], env), (lj,))
         body: list[Node] = [chain([li, lk], [upd])]
         if b.chance(0.7):
-            body.insert(0, chain([lk2], [_reciprocal(b, _at(b, x, [lj.it, lk2.it], [lj, lk2]), mat, lj.it,
+            body.insert(0, chain([lk2], [_reciprocal(b, b.at(x, [lj.it, lk2.it], [lj, lk2]), mat, lj.it,
                                                      [lj, lk2])]))
             b.tags.add("imperfect")
         return chain([lj], body)
     li = b.rect("i", n, down=not forward)
     lk = b.rect("k", m)
     lj = (_before if forward else _after)(b, "j", li)
-    x = _recurrent(_written(b, li.it, lk.it))
+    x = _recurrent(b.target([li.it, lk.it]))
     b.tags.add("imperfect")
     if style == "rows":  # for each row: X[i][k] -= T[i][j] * X[j][k] over j, k; then scale row i
         env = [li, lj, lk]
-        upd = _update(b, _at(b, x, [li.it, lk.it], env), _coef(b, mat, li.it, lj.it, env, transposed),
-                      _at(b, x, [lj.it, lk.it], env), (lj,))
+        upd = _update(b, b.at(x, [li.it, lk.it], env), _coef(b, mat, li.it, lj.it, env, transposed),
+                      b.at(x, [lj.it, lk.it], env), (lj,))
         body = [chain([lj, lk], [upd])]
         if b.chance(0.7):
             lk2 = b.rect("k", m)
-            body.append(chain([lk2], [_reciprocal(b, _at(b, x, [li.it, lk2.it], [li, lk2]), mat, li.it,
+            body.append(chain([lk2], [_reciprocal(b, b.at(x, [li.it, lk2.it], [li, lk2]), mat, li.it,
                                                   [li, lk2])]))
         return chain([li], body)
     # per element, in a scalar: the column loop outside or inside the row loop (columns are independent)
     outer = [li, lk] if b.chance(0.6) else [lk, li]
     env = [*outer, lj]
     s = _scalar(b)
-    xik = _at(b, x, [li.it, lk.it], outer)
-    rhs = _at(b, _operand(b, (n, m)), [li.it, lk.it], outer)
-    upd = _update(b, Ref(s), _coef(b, mat, li.it, lj.it, env, transposed), _at(b, x, [lj.it, lk.it], env), (lj,))
+    xik = b.at(x, [li.it, lk.it], outer)
+    rhs = b.at(b.operand((n, m)), [li.it, lk.it], outer)
+    upd = _update(b, Ref(s), _coef(b, mat, li.it, lj.it, env, transposed), b.at(x, [lj.it, lk.it], env), (lj,))
     factor = b.scalar_param() if b.chance(0.3) else None
     chain(outer, [Stmt("assign", Ref(s), [Term(1.0, (rhs,))]), chain([lj], [upd]),
                   Stmt("assign", xik, [Term(1.0, (Ref(s),), factor)])])
@@ -255,7 +228,7 @@ def factorization(b: Builder, max_depth: int) -> list[Node]:
 
 def _matrix(b: Builder, loop: Loop) -> Var:
     """The square matrix a factorization overwrites (its recurrence bound floor set)."""
-    return _recurrent(_written(b, loop.it, loop.it))
+    return _recurrent(b.target([loop.it, loop.it]))
 
 
 def _lu_kij(b: Builder, n: str) -> Loop:
@@ -269,12 +242,12 @@ def _lu_right(b: Builder, n: str) -> Loop:
     lk = b.rect("k", n, down=False)
     li = _after(b, "i", lk)
     a = _matrix(b, lk)
-    mult = _reciprocal(b, _at(b, a, [li.it, lk.it], [lk, li]), a, lk.it, [lk, li])
+    mult = _reciprocal(b, b.at(a, [li.it, lk.it], [lk, li]), a, lk.it, [lk, li])
     li2, lj = _after(b, "i", lk), _after(b, "j", lk)
     order = [lj, li2] if b.chance(0.5) else [li2, lj]
     env = [lk, *order]
     k, i, j = lk.it, li2.it, lj.it
-    upd = _update(b, _at(b, a, [i, j], env), _at(b, a, [i, k], env), _at(b, a, [k, j], env), (lk,))
+    upd = _update(b, b.at(a, [i, j], env), b.at(a, [i, k], env), b.at(a, [k, j], env), (lk,))
     return chain([lk], [chain([li], [mult]), chain(order, [upd])])
 
 
@@ -291,9 +264,9 @@ def _lu_rowwise(b: Builder, outer: Loop, middle: Loop, *, pivot_outer: bool) -> 
     lj = _after(b, "j", lk)
     a = _matrix(b, outer)
     k, i, j = lk.it, li.it, lj.it
-    mult = _reciprocal(b, _at(b, a, [i, k], [outer, middle]), a, k, [outer, middle])
+    mult = _reciprocal(b, b.at(a, [i, k], [outer, middle]), a, k, [outer, middle])
     env = [outer, middle, lj]
-    upd = _update(b, _at(b, a, [i, j], env), _at(b, a, [i, k], env), _at(b, a, [k, j], env), (lk,))
+    upd = _update(b, b.at(a, [i, j], env), b.at(a, [i, k], env), b.at(a, [k, j], env), (lk,))
     return chain([outer, middle], [mult, chain([lj], [upd])])
 
 
@@ -305,9 +278,9 @@ def _lu_jki(b: Builder, n: str) -> Loop:
     a = _matrix(b, lj)
     j, k, i = lj.it, lk.it, li.it
     env = [lj, lk, li]
-    upd = _update(b, _at(b, a, [i, j], env), _at(b, a, [i, k], env), _at(b, a, [k, j], env), (lk,))
+    upd = _update(b, b.at(a, [i, j], env), b.at(a, [i, k], env), b.at(a, [k, j], env), (lk,))
     li2 = _after(b, "i", lj)
-    mult = _reciprocal(b, _at(b, a, [li2.it, j], [lj, li2]), a, j, [lj, li2])
+    mult = _reciprocal(b, b.at(a, [li2.it, j], [lj, li2]), a, j, [lj, li2])
     return chain([lj], [chain([lk, li], [upd]), chain([li2], [mult])])
 
 
@@ -316,12 +289,12 @@ def _ldl_right(b: Builder, n: str) -> Loop:
     lk = b.rect("k", n, down=False)
     li = _after(b, "i", lk)
     a = _matrix(b, lk)
-    mult = _reciprocal(b, _at(b, a, [li.it, lk.it], [lk, li]), a, lk.it, [lk, li])
+    mult = _reciprocal(b, b.at(a, [li.it, lk.it], [lk, li]), a, lk.it, [lk, li])
     li2 = _after(b, "i", lk)
     lj = _between(b, "j", lk, li2)
     env = [lk, li2, lj]
     k, i, j = lk.it, li2.it, lj.it
-    upd = _update(b, _at(b, a, [i, j], env), _at(b, a, [i, k], env), _at(b, a, [j, k], env), (lk,))
+    upd = _update(b, b.at(a, [i, j], env), b.at(a, [i, k], env), b.at(a, [j, k], env), (lk,))
     return chain([lk], [chain([li], [mult]), chain([li2, lj], [upd])])
 
 
@@ -333,13 +306,13 @@ def _ldl_left(b: Builder, n: str) -> Loop:
     a = _matrix(b, lj)
     j, i, k = lj.it, li.it, lk.it
     env = [lj, li, lk]
-    upd = _update(b, _at(b, a, [i, j], env), _at(b, a, [i, k], env), _at(b, a, [j, k], env), (lk,))
-    mult = _reciprocal(b, _at(b, a, [i, j], [lj, li]), a, j, [lj, li])
+    upd = _update(b, b.at(a, [i, j], env), b.at(a, [i, k], env), b.at(a, [j, k], env), (lk,))
+    mult = _reciprocal(b, b.at(a, [i, j], [lj, li]), a, j, [lj, li])
     body: list[Node] = [chain([li], [chain([lk], [upd]), mult])]
     if b.chance(0.6):  # the diagonal first: the reciprocals below may read it
         lk2 = _before(b, "k", lj)
-        ajk = _at(b, a, [j, lk2.it], [lj, lk2])
-        body.insert(0, chain([lk2], [_update(b, _at(b, a, [j, j], [lj, lk2]), ajk, ajk, (lk2,))]))
+        ajk = b.at(a, [j, lk2.it], [lj, lk2])
+        body.insert(0, chain([lk2], [_update(b, b.at(a, [j, j], [lj, lk2]), ajk, ajk, (lk2,))]))
     return chain([lj], body)
 
 
@@ -351,13 +324,13 @@ def _ldl_rows(b: Builder, n: str) -> Loop:
     a = _matrix(b, li)
     i, j, k = li.it, lj.it, lk.it
     env = [li, lj, lk]
-    upd = _update(b, _at(b, a, [i, j], env), _at(b, a, [i, k], env), _at(b, a, [j, k], env), (lk,))
-    mult = _reciprocal(b, _at(b, a, [i, j], [li, lj]), a, j, [li, lj])
+    upd = _update(b, b.at(a, [i, j], env), b.at(a, [i, k], env), b.at(a, [j, k], env), (lk,))
+    mult = _reciprocal(b, b.at(a, [i, j], [li, lj]), a, j, [li, lj])
     body: list[Node] = [chain([lj], [chain([lk], [upd]), mult])]
     if b.chance(0.6):
         lk2 = _before(b, "k", li)
-        aik = _at(b, a, [i, lk2.it], [li, lk2])
-        body.append(chain([lk2], [_update(b, _at(b, a, [i, i], [li, lk2]), aik, aik, (lk2,))]))
+        aik = b.at(a, [i, lk2.it], [li, lk2])
+        body.append(chain([lk2], [_update(b, b.at(a, [i, i], [li, lk2]), aik, aik, (lk2,))]))
     return chain([li], body)
 
 
@@ -390,7 +363,7 @@ def product_chain(b: Builder, max_depth: int) -> list[Node]:
 def _input(b: Builder, rows: str, cols: str) -> Operand:
     """A rows x cols operand of a product, sometimes stored transposed."""
     flipped = b.chance(0.2)
-    return _operand(b, (cols, rows) if flipped else (rows, cols)), flipped
+    return b.operand((cols, rows) if flipped else (rows, cols)), flipped
 
 
 def _product(b: Builder, left: Operand, right: Operand, dims: tuple[str, str, str], nodes: list[Node]) -> Var:
@@ -399,7 +372,7 @@ def _product(b: Builder, left: Operand, right: Operand, dims: tuple[str, str, st
     for var, _ in (left, right):  # read in a product: not the array this product writes
         b.nest_product_reads.add(var.name)
     li, lj, lk = b.rect("i", pi), b.rect("j", pj), b.rect("k", pk)
-    out = _written(b, li.it, lj.it)
+    out = b.target([li.it, lj.it])
     # C initialised inside (before the k loop, which must then be innermost), in a nest of its own, or not
     init = b.rng.choice(("zero", "scale", "nest", "none"))
     if init in ("zero", "scale"):
@@ -409,19 +382,19 @@ def _product(b: Builder, left: Operand, right: Operand, dims: tuple[str, str, st
         order = [li, lj, lk]
         b.rng.shuffle(order)
     i, j, k = li.it, lj.it, lk.it
-    a = _at(b, left[0], [k, i] if left[1] else [i, k], order)
-    c = _at(b, right[0], [j, k] if right[1] else [k, j], order)
+    a = b.at(left[0], [k, i] if left[1] else [i, k], order)
+    c = b.at(right[0], [j, k] if right[1] else [k, j], order)
     w = b.weights(1)[0]
     term = Term(abs(w) if b.dtype != "int" else w, (a, c), b.scalar_param() if b.chance(0.4) else None)
-    acc = Stmt("accumulate", _at(b, out, [i, j], order), [term], (lk,), style=b.rng.randint(0, 2))
+    acc = Stmt("accumulate", b.at(out, [i, j], order), [term], (lk,), style=b.rng.randint(0, 2))
     root = chain(order, [acc])
     if init in ("zero", "scale"):
-        target = _at(b, out, [i, j], order[:2])
+        target = b.at(out, [i, j], order[:2])
         order[1].body.insert(0, b.scale(target) if init == "scale" else Stmt("assign", target, []))
         b.tags.add("imperfect")
     elif init == "nest":
         l1, l2 = b.rect("i", pi), b.rect("j", pj)
-        target = _at(b, out, [l1.it, l2.it], [l1, l2])
+        target = b.at(out, [l1.it, l2.it], [l1, l2])
         nodes.append(chain([l1, l2], [b.scale(target) if b.chance(0.4) else Stmt("assign", target, [])]))
     nodes.append(root)
     return out
@@ -439,20 +412,20 @@ def normalisation(b: Builder, max_depth: int) -> list[Node]:
     sample, feature = _box("i", ps), _box("j", pf)
     its = (feature, sample) if by_rows else (sample, feature)
     # written only when centred or scaled here: the dumped arrays are those written
-    data = _written(b, *its) if centre or spread else _operand(b, tuple(it.param for it in its))
+    data = b.target(list(its)) if centre or spread else b.operand(tuple(it.param for it in its))
     nodes: list[Node] = []
     mean = _statistic(b, data, ps, pf, by_rows, nodes, "mean")
     if centre:  # X[i][j] -= mean[j]
         order = _samples_features(b, ps, pf)
         i, j = _ij(order)
         x = _cell(b, data, i, j, order, by_rows)
-        nodes.append(chain(order, [Stmt("assign", x, [Term(1.0, (x,)), Term(-1.0, (_at(b, mean, [j], order),))])]))
+        nodes.append(chain(order, [Stmt("assign", x, [Term(1.0, (x,)), Term(-1.0, (b.at(mean, [j], order),))])]))
     if spread:  # a spread per feature, then every value times its feature's (weight capped by the renderer)
         stat = _statistic(b, data, ps, pf, by_rows, nodes, b.rng.choice(("squares", "extreme")))
         order = _samples_features(b, ps, pf)
         i, j = _ij(order)
         x = _cell(b, data, i, j, order, by_rows)
-        nodes.append(chain(order, [Stmt("assign", x, [Term(1.0, (x, _at(b, stat, [j], order)))])]))
+        nodes.append(chain(order, [Stmt("assign", x, [Term(1.0, (x, b.at(stat, [j], order)))])]))
     if max_depth >= 3 and b.chance(0.6):
         nodes += _covariance(b, data, ps, pf, by_rows)
     return nodes
@@ -477,7 +450,7 @@ def _ij(loops: list[Loop]) -> tuple[Iter, Iter]:
 
 def _cell(b: Builder, data: Var, sample: Iter, feature: Iter, env: list[Loop], by_rows: bool) -> Ref:
     """The data value of a sample and a feature."""
-    return _at(b, data, [feature, sample] if by_rows else [sample, feature], env)
+    return b.at(data, [feature, sample] if by_rows else [sample, feature], env)
 
 
 def _statistic(b: Builder, data: Var, ps: str, pf: str, by_rows: bool, nodes: list[Node], kind: str) -> Var:
@@ -485,11 +458,11 @@ def _statistic(b: Builder, data: Var, ps: str, pf: str, by_rows: bool, nodes: li
     # a mean is a sum that the renderer weights (about 1 / samples), maybe then times alpha; an extreme is
     # a max or a min; the feature loop is outside (initialising in it) or inside (initialising before)
     lj, li = b.rect("j", pf), b.rect("i", ps)
-    stat = _written(b, lj.it)
+    stat = b.target([lj.it])
     feature_outer = b.chance(0.5)
     env = [lj, li] if feature_outer else [li, lj]
     x = _cell(b, data, li.it, lj.it, env, by_rows)
-    target = _at(b, stat, [lj.it], env)
+    target = b.at(stat, [lj.it], env)
     if kind == "extreme":
         b.tags.add("minmax")
         step = Stmt("select", target, [Term(1.0, (target,)), Term(1.0, (x,))], style=b.rng.randint(0, 1))
@@ -497,8 +470,8 @@ def _statistic(b: Builder, data: Var, ps: str, pf: str, by_rows: bool, nodes: li
         step = Stmt("accumulate", target, [Term(1.0, (x, x) if kind == "squares" else (x,))], (li,),
                     style=b.rng.randint(0, 2))
     scaled = kind == "mean" and b.chance(0.4)
-    zero = lambda lp: Stmt("assign", _at(b, stat, [lp.it], [lp]), [])
-    times_alpha = lambda lp: b.scale(_at(b, stat, [lp.it], [lp]))
+    zero = lambda lp: Stmt("assign", b.at(stat, [lp.it], [lp]), [])
+    times_alpha = lambda lp: b.scale(b.at(stat, [lp.it], [lp]))
     if feature_outer:
         b.tags.add("imperfect")
         nodes.append(chain([lj], [zero(lj), chain([li], [step]), *([times_alpha(lj)] if scaled else [])]))
@@ -517,163 +490,21 @@ def _covariance(b: Builder, data: Var, ps: str, pf: str, by_rows: bool) -> list[
     lj = b.rect("j", pf)
     lk = _after(b, "k", lj, 0) if b.chance(0.5) else b.rect("k", pf)
     li = b.rect("i", ps)
-    cov = _written(b, lj.it, lk.it)
+    cov = b.target([lj.it, lk.it])
     j, k, i = lj.it, lk.it, li.it
     pairs_outer = b.chance(0.6)
     env = [lj, lk, li] if pairs_outer else [li, lj, lk]
     terms = [Term(1.0, (_cell(b, data, i, j, env, by_rows), _cell(b, data, i, k, env, by_rows)))]
-    acc = Stmt("accumulate", _at(b, cov, [j, k], env), terms, (li,), style=b.rng.randint(0, 2))
+    acc = Stmt("accumulate", b.at(cov, [j, k], env), terms, (li,), style=b.rng.randint(0, 2))
     if not pairs_outer:
         l1, l2 = b.rect("j", pf), b.rect("k", pf)
-        init = chain([l1, l2], [Stmt("assign", _at(b, cov, [l1.it, l2.it], [l1, l2]), [])])
+        init = chain([l1, l2], [Stmt("assign", b.at(cov, [l1.it, l2.it], [l1, l2]), [])])
         return [init, chain([li, lj, lk], [acc])] if b.chance(0.7) else [chain([li, lj, lk], [acc])]
     b.tags.add("imperfect")
-    body: list[Node] = [Stmt("assign", _at(b, cov, [j, k], [lj, lk]), []), chain([li], [acc])]
+    body: list[Node] = [Stmt("assign", b.at(cov, [j, k], [lj, lk]), []), chain([li], [acc])]
     if lk.triangular and b.chance(0.6):  # the other triangle: C[k][j] = C[j][k]
-        body.append(Stmt("assign", _at(b, cov, [k, j], [lj, lk]), [Term(1.0, (_at(b, cov, [j, k], [lj, lk]),))]))
+        body.append(b.mix(b.at(cov, [k, j], [lj, lk]), [1.0], [b.at(cov, [j, k], [lj, lk])]))
     return [chain([lj, lk], body)]
-
-
-# ---- relaxations ------------------------------------------------------------------------------------
-
-
-def relaxation(b: Builder, max_depth: int) -> list[Node]:
-    """Path relaxation through every intermediate k (Floyd-Warshall-like), or rounds against a weight matrix."""
-    b.tags.update(("relaxation", "minmax"))
-    n = b.rng.choice(b.params)
-    lk, li, lj = b.rect("k", n, down=False), b.rect("i", n), b.rect("j", n)
-    order = [lk, li, lj] if b.chance(0.8) else [lk, lj, li]
-    dist = _written(b, li.it, lj.it)
-    nodes: list[Node] = []
-    if b.chance(0.4):  # start from a copy of the weights, in a nest of its own
-        l1, l2 = b.rect("i", n), b.rect("j", n)
-        weights = _operand(b, (n, n))
-        its = [l1.it, l2.it]
-        nodes.append(chain([l1, l2], [_mix(_at(b, dist, its, [l1, l2]), [1.0], [_at(b, weights, its, [l1, l2])])]))
-    k, i, j = lk.it, li.it, lj.it
-    via = dist if b.chance(0.7) else _operand(b, (n, n))  # D[k][j], or a weight matrix (a min-plus product)
-    x = _at(b, dist, [i, j], order)
-    step = Stmt("relax", x, [Term(1.0, (x,)), Term(1.0, (_at(b, dist, [i, k], order), _at(b, via, [k, j], order)))],
-                style=b.rng.randint(0, 1))
-    root = chain(order, [step])
-    if via is not dist and max_depth >= 4 and b.chance(0.5):  # rounds of relaxation (Bellman-Ford-like)
-        root = chain([b.time_loop()], [root])
-    nodes.append(root)
-    return nodes
-
-
-# ---- coupled fields ----------------------------------------------------------------------------------
-
-
-def _distinct(b: Builder, its: list[Iter], taken: list[Var]) -> Var:
-    """An array written with these iterators' sizes that is none of `taken` (then added to it)."""
-    var = _written(b, *its)
-    if any(var is t for t in taken):
-        var = b.new_array(tuple(it.param for it in its))
-        var.written = True
-        b.nest_written.add(var.name)
-    taken.append(var)
-    return var
-
-
-def coupled_fields(b: Builder, max_depth: int) -> list[Node]:
-    """Time steps updating fields from differences of another and back, in 1-3 dimensions (FDTD-like)."""
-    b.tags.add("coupled_fields")  # and "time_iterated", from the time loop
-    dim = b.rng.randint(1, min(3, max_depth - 1))
-    params = [b.rng.choice(b.params) for _ in range(dim)]
-
-    def box() -> list[Loop]:  # the interior: every neighbour at distance one stays in bounds
-        loops = [b.rect("ijk"[d], params[d], 1, down=False) for d in range(dim)]
-        return loops if b.chance(0.85) else loops[::-1]
-
-    def at(var: Var, loops: list[Loop], axis: int, shift: int) -> Ref:  # var[i][j + shift] along axis
-        its = sorted(its_of(loops), key=lambda it: "ijk".index(it.name))
-        return b._ref(var, [neighbour(it, shift if d == axis else 0) for d, it in enumerate(its)], loops)
-
-    taken: list[Var] = []
-    grid = [Iter("ijk"[d], params[d], 0, Lin.of(params[d], 1, -1)) for d in range(dim)]
-    h = _distinct(b, grid, taken)
-    es = [_distinct(b, grid, taken) for _ in range(dim)]
-    integer = b.dtype == "int"
-    we = 1.0 if integer else b.rng.choice((0.1, 0.125, 0.2))
-    wh = 1.0 if integer else b.rng.choice((0.05, 0.1, 0.125))
-    sweeps: list[Node] = []
-    if dim >= 2 and b.chance(0.5):  # a source on one face every step: E[0][j] = S[j]
-        loops = [b.rect("jk"[d - 1], params[d], 1, down=False) for d in range(1, dim)]
-        face = [Sub("0", Lin(const=1), (), "const"), *(b.sub(it, "plain") for it in its_of(loops))]
-        src = _operand(b, tuple(params[1:]))
-        sweeps.append(chain(loops, [_mix(b._ref(es[0], face, loops), [1.0], [_at(b, src, its_of(loops), loops)])]))
-    for axis, e in enumerate(es):  # E += w (H[.. i - 1 ..] - H[.. i ..]) along its axis
-        loops = box()
-        terms = [Term(1.0 if integer else round(1 - 2 * we, 6), (at(e, loops, axis, 0),)),
-                 Term(we, (at(h, loops, axis, -1),)), Term(-we, (at(h, loops, axis, 0),))]
-        sweeps.append(chain(loops, [Stmt("assign", at(e, loops, axis, 0), terms)]))
-    loops = box()
-    terms = [Term(1.0 if integer else round(1 - 2 * dim * wh, 6), (at(h, loops, 0, 0),))]
-    for axis, e in enumerate(es):  # H -= w (E[.. i + 1 ..] - E[.. i ..]) over every axis
-        terms += [Term(-wh, (at(e, loops, axis, 1),)), Term(wh, (at(e, loops, axis, 0),))]
-    update_h = chain(loops, [Stmt("assign", at(h, loops, 0, 0), terms)])
-    sweeps = [update_h, *sweeps] if b.chance(0.25) else [*sweeps, update_h]
-    return [chain([b.time_loop()], sweeps)]
-
-
-# ---- line sweeps -------------------------------------------------------------------------------------
-
-
-def line_sweep(b: Builder, max_depth: int) -> list[Node]:
-    """Alternating-direction line solves: per line a forward recurrence, then a backward one; columns, then rows."""
-    b.tags.update(("line_sweep", "imperfect"))
-    n = b.rng.choice(b.params)
-    taken: list[Var] = []
-    box = [b.rect("i", n), b.rect("j", n)]
-    both = b.chance(0.75)  # columns then rows (each grid written by one half), or the columns only
-    v = _distinct(b, its_of(box), taken)
-    u = _distinct(b, its_of(box), taken) if both else _operand(b, (n, n))
-    per_line = b.chance(0.3)  # the recurrence's coefficients in one vector reused by every line
-    coef = [_distinct(b, its_of(box)[1:] if per_line else its_of(box), taken) for _ in range(2)]
-    halves: list[Node] = [_half_sweep(b, n, u, v, coef, per_line, across=True)]
-    if both:
-        halves.append(_half_sweep(b, n, v, u, coef, per_line, across=False))
-    if max_depth >= 3 and b.chance(0.8):
-        return [chain([b.time_loop()], halves)]
-    return halves
-
-
-def _half_sweep(b: Builder, n: str, src: Var, dst: Var, coef: list[Var], per_line: bool, *, across: bool) -> Loop:
-    """For each line i: P, Q along j from src, then dst back along j (dst[j][i] when `across`, else dst[i][j])."""
-    li = b.rect("i", n, 1, down=False)
-    fwd, bwd = b.rect("j", n, 1, down=False), b.rect("j", n, 1, down=True)
-    zero = Sub("0", Lin(const=1), (), "const")
-    i = li.it
-
-    def cell(var: Var, along: Sub, line: Sub, env: list[Loop]) -> Ref:  # var[along][line] or var[line][along]
-        return b._ref(var, [along, line] if across else [line, along], env)
-
-    def coefficient(var: Var, along: Sub, env: list[Loop]) -> Ref:  # P[i][j], or P[j] shared by the lines
-        return b._ref(var, [along] if per_line else [b.sub(i, "plain"), along], env)
-
-    p, q = coef
-    plain_i = b.sub(i, "plain")
-    start = [Stmt("assign", coefficient(p, zero, [li]), []),
-             _mix(coefficient(q, zero, [li]), [1.0], [cell(dst, zero, plain_i, [li])])]
-    env = [li, fwd]
-    j = fwd.it
-    ws = b.weights(2)
-    k = _operand(b, (n,))
-    reads = [coefficient(p, neighbour(j, -1), env), _at(b, k, [j], env)]
-    forward = [_mix(coefficient(p, b.sub(j, "plain"), env), ws, reads)]
-    ws = b.weights(5)
-    reads = [coefficient(q, neighbour(j, -1), env),
-             *(cell(src, b.sub(j, "plain"), neighbour(i, d), env) for d in (-1, 0, 1)),
-             coefficient(p, b.sub(j, "plain"), env)]
-    forward.append(_mix(coefficient(q, b.sub(j, "plain"), env), ws, reads))
-    env = [li, bwd]
-    j = bwd.it
-    ws = b.weights(3)
-    reads = [cell(dst, neighbour(j, 1), plain_i, env), coefficient(q, b.sub(j, "plain"), env),
-             coefficient(p, b.sub(j, "plain"), env)]
-    backward = _mix(cell(dst, b.sub(j, "plain"), plain_i, env), ws, reads)
-    return chain([li], [*start, chain([fwd], forward), chain([bwd], [backward])])
 
 
 # ---- tensor contractions -----------------------------------------------------------------------------
@@ -687,26 +518,26 @@ def contraction(b: Builder, max_depth: int) -> list[Node]:
     outer = [b.rect("ij"[d], params[d]) for d in range(rank - 1)]
     pk = params[-1]
     lk, ll = b.rect("k", pk), b.rect("l", pk)
-    mat = _operand(b, (pk, pk))
+    mat = b.operand((pk, pk))
     b.nest_product_reads.add(mat.name)
     flipped = b.chance(0.2)  # C stored transposed
     if b.chance(0.5):
         return [_contract_in_place(b, outer, lk, ll, mat, flipped)]
     mode = b.rng.randrange(rank)  # which mode of the tensor is contracted
-    tensor = _operand(b, (*params[:mode], pk, *params[mode:-1]))
+    tensor = b.operand((*params[:mode], pk, *params[mode:-1]))
     b.nest_product_reads.add(tensor.name)
-    out = _written(b, *its_of(outer[:mode]), lk.it, *its_of(outer[mode:]))
+    out = b.target([*its_of(outer[:mode]), lk.it, *its_of(outer[mode:])])
     l1 = [b.rect(it.name, it.param) for it in (*its_of(outer), lk.it)]
     init_its = its_of(l1)
-    init_target = _at(b, out, [*init_its[:mode], init_its[-1], *init_its[mode:-1]], l1)
+    init_target = b.at(out, [*init_its[:mode], init_its[-1], *init_its[mode:-1]], l1)
     init = chain(l1, [b.scale(init_target) if b.chance(0.3) else Stmt("assign", init_target, [])])
     order = [*outer, lk, ll]
     b.rng.shuffle(order)
     its = its_of(outer)
-    x = _at(b, tensor, [*its[:mode], ll.it, *its[mode:]], order)
-    c = _at(b, mat, [lk.it, ll.it] if flipped else [ll.it, lk.it], order)
+    x = b.at(tensor, [*its[:mode], ll.it, *its[mode:]], order)
+    c = b.at(mat, [lk.it, ll.it] if flipped else [ll.it, lk.it], order)
     w = b.weights(1)[0]
-    acc = Stmt("accumulate", _at(b, out, [*its[:mode], lk.it, *its[mode:]], order),
+    acc = Stmt("accumulate", b.at(out, [*its[:mode], lk.it, *its[mode:]], order),
                [Term(abs(w) if b.dtype != "int" else w, (x, c))], (ll,), style=b.rng.randint(0, 2))
     return [init, chain(order, [acc])]
 
@@ -714,24 +545,24 @@ def contraction(b: Builder, max_depth: int) -> list[Node]:
 def _contract_in_place(b: Builder, outer: list[Loop], lk: Loop, ll: Loop, mat: Var, flipped: bool) -> Loop:
     """X[..][k] = sum_l X[..][l] C[l][k] for each row, through a buffer S[k]: the row is read whole first."""
     b.tags.add("imperfect")
-    x = _written(b, *its_of(outer), lk.it)
+    x = b.target([*its_of(outer), lk.it])
     b.nest_product_reads.add(x.name)
-    buf = _written(b, lk.it)
+    buf = b.target([lk.it])
     its = its_of(outer)
     k_outer = b.chance(0.6)  # a dot product per k, or axpys along k for each l
     env = [*outer, lk, ll] if k_outer else [*outer, ll, lk]
-    c = _at(b, mat, [lk.it, ll.it] if flipped else [ll.it, lk.it], env)
+    c = b.at(mat, [lk.it, ll.it] if flipped else [ll.it, lk.it], env)
     w = b.weights(1)[0]
-    term = Term(abs(w) if b.dtype != "int" else w, (_at(b, x, [*its, ll.it], env), c))
-    acc = Stmt("accumulate", _at(b, buf, [lk.it], env), [term], (ll,), style=b.rng.randint(0, 2))
+    term = Term(abs(w) if b.dtype != "int" else w, (b.at(x, [*its, ll.it], env), c))
+    acc = Stmt("accumulate", b.at(buf, [lk.it], env), [term], (ll,), style=b.rng.randint(0, 2))
     if k_outer:
-        row = [chain([lk], [Stmt("assign", _at(b, buf, [lk.it], [*outer, lk]), []), chain([ll], [acc])])]
+        row = [chain([lk], [Stmt("assign", b.at(buf, [lk.it], [*outer, lk]), []), chain([ll], [acc])])]
     else:
         first = b.rect("k", lk.it.param)
-        row = [chain([first], [Stmt("assign", _at(b, buf, [first.it], [*outer, first]), [])]), chain([ll, lk], [acc])]
+        row = [chain([first], [Stmt("assign", b.at(buf, [first.it], [*outer, first]), [])]), chain([ll, lk], [acc])]
     back = b.rect("k", lk.it.param)
     env = [*outer, back]
-    row.append(chain([back], [_mix(_at(b, x, [*its, back.it], env), [1.0], [_at(b, buf, [back.it], env)])]))
+    row.append(chain([back], [b.mix(b.at(x, [*its, back.it], env), [1.0], [b.at(buf, [back.it], env)])]))
     return chain(outer, row)
 
 

@@ -180,6 +180,11 @@ class Sub:
     form: str  # plain | offset | strided | reversed | sum | const
 
 
+def constant(c: int) -> Sub:
+    """The subscript `c`: one fixed row or column (a face, a first element)."""
+    return Sub(str(c), Lin(const=c + 1), (), "const")
+
+
 @dataclass(frozen=True)
 class Ref:
     """A read or written element: `A[i][j + 1]`, or a scalar."""

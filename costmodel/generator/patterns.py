@@ -114,7 +114,7 @@ def matmul(b: Builder, max_depth: int) -> list[Node]:
         if b.chance(0.25):
             first, second = second, first
         var = operand(tuple(it.param for it in [*bi, first, second]))
-        pairs.append(b._ref(var, [b.sub(it, "plain") for it in [*bi, first, second]], env))
+        pairs.append(b.at(var, [*bi, first, second], env))
     w = b.weights(1)[0]
     acc = Stmt("accumulate", c, [Term(abs(w) if b.dtype != "int" else 1, tuple(pairs),
                                       b.scalar_param() if b.chance(0.5) else None)], (lk,), style=b.rng.randint(0, 2))
@@ -154,7 +154,7 @@ def scalar_reduction(b: Builder, max_depth: int) -> list[Node]:
         final = Stmt("assign", y, [Term(abs(w[0]), (Ref(s),), b.scalar_param() if b.chance(0.3) else None),
                                    Term(w[1], (y,))])
     else:
-        final = Stmt("assign", y, [Term(1.0, (Ref(s),))])
+        final = b.mix(y, [1.0], [Ref(s)])
     chain(outer, [init, chain(inner, [acc]), final])
     return [outer[0]]
 
@@ -195,11 +195,10 @@ def stencil(b: Builder, max_depth: int) -> list[Node]:
     def sweep(src: Var, dst: Var, copy: bool) -> Loop:
         loops = [b.rect(ITERATORS[n], params[n], radius) for n in range(dim)]
         its = its_of(loops)
-        dst_ref = b._ref(dst, [b.sub(it, "plain") for it in its], loops)
+        dst_ref = b.at(dst, its, loops)
         if copy:
-            src_ref = b._ref(src, [b.sub(it, "plain") for it in its], loops)
-            return chain(loops, [Stmt("assign", dst_ref, [Term(1.0, (src_ref,))])])
-        refs = [b._ref(src, [neighbour(it, c) for it, c in zip(its, p, strict=True)], loops) for p in points]
+            return chain(loops, [b.mix(dst_ref, [1.0], [b.at(src, its, loops)])])
+        refs = [b.ref(src, [neighbour(it, c) for it, c in zip(its, p, strict=True)], loops) for p in points]
         return chain(loops, [b.average(dst_ref, refs)])
 
     nests: list[Node]
