@@ -305,7 +305,7 @@ class Builder:
             var = self.rng.choice(old) if reuse else self.new_array(dims)
             if product:
                 self.nest_product_reads.add(var.name)
-            ref = self.ref(var, [self.sub(it, "plain") for it in group], env)
+            ref = self.at(var, group, env)
             st.terms.append(Term(self.weights(1)[0] if self.dtype == "int" else 0.5, (ref,)))
         if missing and self.dtype != "int" and st.kind == "assign":
             total = sum(abs(t.weight) for t in st.terms)
