@@ -226,10 +226,11 @@ class Builder:
             self.nest_product_reads.add(var.name)
         return var
 
-    def operand(self, dims: tuple[str, ...]) -> Var:
-        """An array of these sizes to read: one the program has (not written by this nest), or a new input."""
+    def operand(self, dims: tuple[str, ...], reuse: float = 0.4) -> Var:
+        """An array of these sizes to read: one the program has (not written by this nest; with probability
+        `reuse`), or a new input."""
         old = [v for v in self.arrays() if v.dims == dims and v.name not in self.nest_written]
-        if old and (self.chance(0.4) or len(self.vars) >= MAX_ARRAYS):
+        if old and (self.chance(reuse) or len(self.vars) >= MAX_ARRAYS):
             return self.rng.choice(old)
         return self.new_array(dims)
 

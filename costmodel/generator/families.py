@@ -160,7 +160,7 @@ def _trsv(b: Builder, mat: Var, forward: bool) -> Loop:
     rhs = b.at(b.operand((n,)), [li.it], [li])
     if b.chance(0.5):  # s = b[i]; s -= T[i][j] * x[j]; x[i] = s (* reciprocal)
         finish = Term(1.0, (Ref(s), b.at(mat, [li.it, li.it], [li])) if b.chance(0.5) else (Ref(s),))
-        stmts = [Stmt("assign", Ref(s), [Term(1.0, (rhs,))]), _update(b, Ref(s), coef, xj, (lj,)),
+        stmts = [b.mix(Ref(s), [1.0], [rhs]), _update(b, Ref(s), coef, xj, (lj,)),
                  Stmt("assign", xi, [finish])]
     else:  # s = 0; s += T[i][j] * x[j]; x[i] = b[i] - s
         stmts = [Stmt("assign", Ref(s), []), _update(b, Ref(s), coef, xj, (lj,), 1.0),
@@ -210,7 +210,7 @@ def _trsm(b: Builder, mat: Var, forward: bool) -> Loop:
     rhs = b.at(b.operand((n, m)), [li.it, lk.it], outer)
     upd = _update(b, Ref(s), _coef(b, mat, li.it, lj.it, env, transposed), b.at(x, [lj.it, lk.it], env), (lj,))
     factor = b.scalar_param() if b.chance(0.3) else None
-    chain(outer, [Stmt("assign", Ref(s), [Term(1.0, (rhs,))]), chain([lj], [upd]),
+    chain(outer, [b.mix(Ref(s), [1.0], [rhs]), chain([lj], [upd]),
                   Stmt("assign", xik, [Term(1.0, (Ref(s),), factor)])])
     return outer[0]
 

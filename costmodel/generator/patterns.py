@@ -102,8 +102,7 @@ def matmul(b: Builder, max_depth: int) -> list[Node]:
     bi = [lp.it for lp in outer]
 
     def operand(dims: tuple[str, ...]) -> Var:
-        old = [v for v in b.arrays() if v.dims == dims and v.name not in b.nest_written]
-        var = b.rng.choice(old) if old and (b.chance(0.5) or len(b.vars) >= MAX_ARRAYS) else b.new_array(dims)
+        var = b.operand(dims, reuse=0.5)
         b.nest_product_reads.add(var.name)
         return var
 
