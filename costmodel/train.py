@@ -291,6 +291,7 @@ def initial_model(path: str | Path, member: int = 0) -> CostModel:
     loaded = load_model(path)
     members = [cast(CostModel, m) for m in loaded.members] if isinstance(loaded, Ensemble) else [loaded]
     model = members[member % len(members)]
+    model.log_offset.zero_()  # training learns uncalibrated; calibrate() sets the offset at the end
     model.train()
     return model
 
@@ -303,12 +304,14 @@ def _load_single(path: Path) -> CostModel:
 
 
 def calibrate(model: CostModel, examples: list[Example]) -> float:
-    """Shift every log prediction of `model` by the offset with the least MAPE on `examples` (the
-    validation set) and return it. The rank loss learns order, and its log-space term aims at the
-    geometric mean; MAPE is least a little lower, since over-predicting a slow schedule costs most.
-    One shift keeps every ranking. The least sum of |e^(p+b) - y| / y is at b = log of the median of
-    y / e^p weighted by e^p / y."""
+    """Shift the log predictions of `model` for transformed schedules by the offset with the least MAPE on
+    `examples` (the validation set) and return it. The rank loss learns order, and its log-space term aims
+    at the geometric mean; MAPE is least a little lower, since over-predicting a slow schedule costs most.
+    The shift keeps the ranking of transformed schedules and moves the bar they must pass to beat the
+    original, which stays at 1x. The least sum of |e^(p+b) - y| / y is at b = log of the median of y / e^p
+    weighted by e^p / y."""
     model.log_offset.zero_()
+    examples = [e for e in examples if e.sample.origin is not None]  # an original is 1x whatever the offset
     if not examples:
         return 0.0
     predicted = predict(model, [e.sample for e in examples]).astype(np.float64)
