@@ -118,14 +118,9 @@ class CostModel(nn.Module):
             emb = self.loop_embed(torch.cat([h, loops[ids]], -1))
             table = table.index_copy(0, ids + n_comp, emb)
         out = self.head(table[batch.roots + n_comp]).squeeze(-1)
-        if not self.config.anchored:
-            return out[: batch.size] + self.log_offset
-        # Anchored, program-wide effects cancel: only how a schedule differs from the original counts. The
-        # original itself (its own anchor) runs at exactly 1x, a fact and not a prediction, so the calibration
-        # shifts only the others: shifted too, the original stood at 0.76x and a schedule predicted 0.91x
-        # outranked it (ft3b's jacobi-1d, measured 0.17x at LARGE).
-        transformed = batch.anchors != torch.arange(batch.size, device=out.device)
-        return out[: batch.size] - out[batch.anchors] + self.log_offset * transformed
+        # Anchored, program-wide effects cancel: only how a schedule differs from the original counts.
+        out = out[: batch.size] - out[batch.anchors] if self.config.anchored else out[: batch.size]
+        return out + self.log_offset
 
 
 class Ensemble(nn.Module):
