@@ -309,8 +309,8 @@ def calibrate(model: CostModel, examples: list[Example]) -> float:
     geometric mean; MAPE is least a little lower, since over-predicting a slow schedule costs most.
     One shift of every prediction, the original's too, keeps every ranking: it is a device for MAPE, not
     the bar a schedule must clear to beat the original (uncalibrated, the shipped model's predictions are
-    about median-unbiased on held-out sets; as a bar, the offset cost PolyBench LARGE regret). The least sum of |e^(p+b) - y| / y is at b = log of the median of
-    y / e^p weighted by e^p / y."""
+    about median-unbiased on held-out sets; as a bar, the offset cost PolyBench LARGE regret). The least
+    sum of |e^(p+b) - y| / y is at b = log of the median of y / e^p weighted by e^p / y."""
     model.log_offset.zero_()
     if not examples:
         return 0.0
