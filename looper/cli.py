@@ -18,7 +18,6 @@ from pathlib import Path
 
 import looper
 from codegen.build import Compiler
-from looper.argtypes import at_least
 from looper.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, LooperError
 
 
@@ -39,8 +38,7 @@ def _define(text: str) -> tuple[str, str | None]:
 
 def opt_parser() -> argparse.ArgumentParser:
     """The looper-opt command line (polycc-like flags)."""
-    from looper.api import SEARCHES
-    from looper.search.beam import FUSION_WIDTH
+    from looper.searchflags import add_search_flags
 
     p = _Parser(prog="looper-opt", description="Optimize the #pragma scop regions of a C file.")
     p.add_argument("file", type=Path, help="C source file")
@@ -48,18 +46,7 @@ def opt_parser() -> argparse.ArgumentParser:
     p.add_argument("-I", dest="include", action="append", default=[], metavar="DIR", help="include directory")
     p.add_argument("-D", dest="define", action="append", default=[], type=_define, metavar="NAME[=VALUE]",
                    help="macro definition (also used when building for --verify and measurement)")
-    p.add_argument("--search", choices=SEARCHES, default="model",
-                   help="how to choose transformations (default: model)")
-    p.add_argument("--beam-width", type=at_least(1), default=4, help="beam width of the search (default 4)")
-    p.add_argument("--fusion-width", type=at_least(1), default=FUSION_WIDTH,
-                   help=f"loop structures kept at the fusion levels of the model, hybrid and random searches "
-                   f"(default {FUSION_WIDTH})")
-    p.add_argument("--notile", action="store_true", help="no tiling")
-    p.add_argument("--noparallel", action="store_true", help="no OpenMP parallel loops")
-    p.add_argument("--nounroll", action="store_true", help="no unrolling")
-    p.add_argument("--novector", action="store_true", help="no simd loops")
-    p.add_argument("--model", type=Path,
-                   help="cost model checkpoint (default: the shipped model), or analytical for the stand-in")
+    add_search_flags(p)
     p.add_argument("--explain", action="store_true", help="print the chosen sequence and the beam's top candidates")
     p.add_argument("--emit-schedule", type=Path, metavar="FILE.json", help="save the chosen schedules")
     p.add_argument("--apply-schedule", type=Path, metavar="FILE.json", help="reuse saved schedules (no search)")
@@ -67,10 +54,7 @@ def opt_parser() -> argparse.ArgumentParser:
     p.add_argument("--dump-scop", action="store_true", help="print each region as Polly JSCoP JSON and stop")
     p.add_argument("--strict", action="store_true",
                    help="make every warning an error: a region that is not a SCoP, a call assumed pure, no region")
-    p.add_argument("--jobs", type=at_least(1), default=os.cpu_count() or 1, help="parallel builds when measuring")
-    p.add_argument("--repeat", type=at_least(1), default=5, help="timed runs per candidate when measuring (default 5)")
     p.add_argument("--cc", default="gcc", help="C compiler for measurement and --verify (default gcc)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random search")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no warnings")
     p.add_argument("--version", action="version", version=f"looper-opt {looper.__version__}")
     return p
@@ -140,7 +124,7 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
             return f"looper-opt: error: {flag} {out}: is a directory"
         if out is not None and not out.resolve().parent.is_dir():
             return f"looper-opt: error: {flag} {out}: no such directory {out.resolve().parent}"
-    if args.model is not None and str(args.model) != "analytical" and not args.model.is_file():
+    if args.model is not None and args.model != "analytical" and not Path(args.model).is_file():
         return f"looper-opt: error: --model {args.model}: no such file"
     if (args.verify or args.search in ("measure", "hybrid")) and shutil.which(args.cc) is None:
         return f"looper-opt: error: --cc {args.cc}: no such compiler"
@@ -148,8 +132,8 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
 
 
 def _run_opt(args: argparse.Namespace) -> int:
-    from looper.api import InputError, Settings, optimize
-    from looper.search import Space
+    from looper.api import InputError, optimize
+    from looper.searchflags import search_settings
 
     path: Path = args.file
     problem = _usage_problem(args)
@@ -170,11 +154,7 @@ def _run_opt(args: argparse.Namespace) -> int:
                                                     for r in regions):
             raise InputError(f"{args.apply_schedule}: error: not a schedule file of --emit-schedule "
                              "(expected {\"regions\": [{\"steps\": [...]}, ...]})")
-    space = Space(tile=not args.notile, parallel=not args.noparallel, unroll=not args.nounroll,
-                  vector=not args.novector)
-    settings = Settings(search=args.search, beam_width=args.beam_width, fusion_width=args.fusion_width, space=space,
-                        model=str(args.model) if args.model else None, jobs=args.jobs, repeat=args.repeat,
-                        seed=args.seed)
+    settings = search_settings(args)
     result = optimize(path, settings, include_dirs=args.include, defines=defines, apply=apply,
                       compiler=Compiler(cc=args.cc), strict=args.strict, verify=args.verify, quiet=args.quiet)
     notes = [(w.line, w.column, str(w)) for w in result.warnings]

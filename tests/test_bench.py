@@ -57,13 +57,33 @@ def test_a_candidate_model_is_a_configuration_of_its_own(tmp_path: Path, monkeyp
             str(tmp_path / "r.db"), "--json", str(out), "--quiet"]
     assert main([*argv, "--model", f"again={PRETRAINED}"]) == 0
     data = json.loads(out.read_text())
-    assert f"cost model {PRETRAINED}" in data["configurations"]["looper-again"]["description"]
+    assert f"--model {PRETRAINED}" in data["configurations"]["looper-again"]["description"]
     cell = data["sizes"]["MINI"]["kernels"]["jacobi-1d"]["configs"]["looper-again"]
     assert cell["status"] == OK and cell["speedup"] > 0
     for bad, says in ((f"pluto={PRETRAINED}", "configuration looper-pluto exists already"),
                       (str(PRETRAINED), "expected NAME=CHECKPOINT"), ("x=absent.pt", "no such cost-model checkpoint")):
         assert main([*argv, "--model", bad]) == 2
         assert says in capsys.readouterr().err
+
+
+def test_a_variant_is_the_default_search_changed_by_looper_opt_flags(tmp_path: Path, capsys: pytest.CaptureFixture
+                                                                      ) -> None:
+    from looper.bench.command import _extra_configs
+
+    configs = _extra_configs([], ["wide=--beam-width 8 --notile", "pluto2=--search pluto"], "gcc")
+    wide = configs["looper-wide"].looper
+    assert wide is not None and wide.beam_width == 8 and not wide.space.tile and wide.space.parallel
+    assert wide.search == "model" and wide.model is None and configs["looper-pluto2"].looper.search == "pluto"
+    assert configs["looper-wide"].description == "looper-opt --beam-width 8 --notile"
+    for bad, says in (("w=--beam-width 0", "must be at least 1"), ("w=--bogus", "unrecognized arguments: --bogus"),
+                      ("w=--model absent.pt", "no such cost-model checkpoint"), ("w=", "expected NAME=FLAGS"),
+                      ("pluto=--beam-width 2", "configuration looper-pluto exists already"), ("w='", "cannot split")):
+        with pytest.raises(ValueError, match=says):
+            _extra_configs([], [bad], "gcc")
+    status = main(["bench", "--size", "MINI", "--kernels", "jacobi-1d", "--variant", "w=--search nope",
+                   "--results", str(tmp_path / "r.db"), "--quiet"])
+    assert status == 2 and "looper bench: error: --variant 'w=--search nope': argument --search: invalid choice" in (
+        capsys.readouterr().err)
 
 
 @pytest.fixture(scope="module")

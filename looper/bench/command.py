@@ -12,11 +12,12 @@ from pathlib import Path
 
 from codegen.harness import machine_id
 from looper.argtypes import at_least, positive
-from looper.bench.configs import CONFIG_NAMES, Config, default_configs, model_config, select, unavailable
+from looper.bench.configs import CONFIG_NAMES, Config, default_configs, select, unavailable, variant_config
 from looper.bench.report import collect, combine, markdown, plot
 from looper.bench.runner import Settings, bench, commit_id
 from looper.bench.store import Key, Store
 from looper.errors import EXIT_INPUT, EXIT_OK
+from looper.searchflags import parse_search_flags
 from polybench.manifest import KERNELS, SIZES
 
 
@@ -43,6 +44,10 @@ def parser(cls: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argp
                    help="add configuration looper-NAME: the default search scored by this cost-model checkpoint, "
                         "beside the shipped model's `looper`; results are stored by NAME, so another checkpoint "
                         "needs another NAME (repeatable; default: none)")
+    p.add_argument("--variant", action="append", default=[], metavar="NAME=FLAGS",
+                   help="add configuration looper-NAME: looper with these looper-opt search flags, e.g. "
+                        "beam8='--beam-width 8' or 'ft=--model ft.pt --beam-width 8'; results are stored by NAME "
+                        "(repeatable; default: none)")
     p.add_argument("--repeat", type=at_least(1), default=5, help="timed runs per configuration (default: 5)")
     p.add_argument("--json", type=Path, metavar="OUT", help="write this run's results as JSON (default: not written)")
     p.add_argument("--plot", type=Path, metavar="OUT.png",
@@ -90,7 +95,7 @@ def main(argv: list[str] | None = None, cls: type[argparse.ArgumentParser] = arg
     say = (lambda text: None) if args.quiet else (lambda text: print(f"[bench] {text}", file=sys.stderr, flush=True))
     command = shlex.join(["looper", "bench", *(sys.argv[2:] if argv is None else argv)])
     try:
-        extra = _model_configs(args.model, args.gcc)
+        extra = _extra_configs(args.model, args.variant, args.gcc)
     except ValueError as exc:
         print(f"looper bench: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
@@ -108,7 +113,7 @@ def main(argv: list[str] | None = None, cls: type[argparse.ArgumentParser] = arg
         if args.json:
             _write(args.json, json.dumps(data, indent=1) + "\n")
     shown = _names(args.configs)
-    if shown is not None:  # the --model configurations too
+    if shown is not None:  # the --model and --variant configurations too
         shown += list(extra)
     try:
         report = combine(runs, shown)
@@ -167,18 +172,22 @@ def _measure(args: argparse.Namespace, say: Callable[[str], None], command: str,
                        verify_size=args.verify_size, command=command, note=args.note)
 
 
-def _model_configs(specs: list[str], gcc: str) -> dict[str, Config]:
-    """The configurations of `--model NAME=CHECKPOINT` options, by name."""
+def _extra_configs(models: list[str], variants: list[str], gcc: str) -> dict[str, Config]:
+    """The configurations of the `--model NAME=CHECKPOINT` and `--variant NAME=FLAGS` options, by name."""
     out: dict[str, Config] = {}
-    for spec in specs:
-        name, sep, path = spec.partition("=")
-        if not sep or not name or not path:
-            raise ValueError(f"--model {spec!r}: expected NAME=CHECKPOINT")
-        if not Path(path).is_file():
-            raise ValueError(f"--model {spec!r}: {path}: no such cost-model checkpoint")
-        config = model_config(name, Path(path).resolve(), gcc)
+    specs = [("--model", spec, "CHECKPOINT") for spec in models] + [("--variant", spec, "FLAGS") for spec in variants]
+    for option, spec, what in specs:
+        name, sep, value = spec.partition("=")
+        if not sep or not name or not value:
+            raise ValueError(f"{option} {spec!r}: expected NAME={what}")
+        flags = shlex.join(["--model", value]) if option == "--model" else value
+        try:
+            settings = parse_search_flags(flags)
+        except ValueError as exc:
+            raise ValueError(f"{option} {spec!r}: {exc}") from None
+        config = variant_config(name, settings, flags, gcc)
         if config.name in CONFIG_NAMES or config.name in out:
-            raise ValueError(f"--model {spec!r}: configuration {config.name} exists already")
+            raise ValueError(f"{option} {spec!r}: configuration {config.name} exists already")
         out[config.name] = config
     return out
 

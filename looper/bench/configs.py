@@ -69,11 +69,11 @@ def default_configs(gcc: str = "gcc", clang: str = "clang-16") -> dict[str, Conf
 CONFIG_NAMES = tuple(default_configs())
 
 
-def model_config(name: str, checkpoint: Path, gcc: str = "gcc") -> Config:
-    """`looper-<name>`: looper's default search scored by the cost-model checkpoint `checkpoint` (to set a
-    candidate model beside the shipped one, which `looper` uses, in one interleaved run)."""
-    return Config(f"looper-{name}", gcc, DEFAULT_FLAGS, openmp=True, looper=SearchSettings(model=str(checkpoint)),
-                  description=f"looper's default search with the cost model {checkpoint}")
+def variant_config(name: str, settings: SearchSettings, flags: str, gcc: str = "gcc") -> Config:
+    """`looper-<name>`: looper's search with `settings`, which looper-opt's search flags `flags` give (to set
+    a candidate model or search beside the shipped default, which `looper` uses, in one interleaved run)."""
+    return Config(f"looper-{name}", gcc, DEFAULT_FLAGS, openmp=True, looper=settings,
+                  description=f"looper-opt {flags}")
 
 
 def select(names: Iterable[str] | None, configs: Mapping[str, Config]) -> list[Config]:
