@@ -9,26 +9,29 @@ import shlex
 
 from looper.argtypes import at_least
 from looper.search import Space
-from looper.search.beam import FUSION_WIDTH
 from looper.search.strategies import SEARCHES, Settings
 
 
 def add_search_flags(p: argparse.ArgumentParser) -> None:
-    """Add the search flags (--search, --beam-width, ..., --model, --jobs, --repeat, --seed) to `p`."""
-    p.add_argument("--search", choices=SEARCHES, default="model",
-                   help="how to choose transformations (default: model)")
-    p.add_argument("--beam-width", type=at_least(1), default=4, help="beam width of the search (default 4)")
-    p.add_argument("--fusion-width", type=at_least(1), default=FUSION_WIDTH,
+    """Add the search flags (--search, --beam-width, ..., --model, --jobs, --repeat, --seed) to `p`, with
+    `Settings()`'s defaults (but --jobs: the machine's cores, as looper-opt has always had it)."""
+    d = Settings()
+    p.add_argument("--search", choices=SEARCHES, default=d.search,
+                   help=f"how to choose transformations (default: {d.search})")
+    p.add_argument("--beam-width", type=at_least(1), default=d.beam_width,
+                   help=f"beam width of the search (default {d.beam_width})")
+    p.add_argument("--fusion-width", type=at_least(1), default=d.fusion_width,
                    help=f"loop structures kept at the fusion levels of the model, hybrid and random searches "
-                   f"(default {FUSION_WIDTH})")
+                   f"(default {d.fusion_width})")
     p.add_argument("--notile", action="store_true", help="no tiling")
     p.add_argument("--noparallel", action="store_true", help="no OpenMP parallel loops")
     p.add_argument("--nounroll", action="store_true", help="no unrolling")
     p.add_argument("--novector", action="store_true", help="no simd loops")
     p.add_argument("--model", help="cost model checkpoint (default: the shipped model), or analytical for the stand-in")
     p.add_argument("--jobs", type=at_least(1), default=os.cpu_count() or 1, help="parallel builds when measuring")
-    p.add_argument("--repeat", type=at_least(1), default=5, help="timed runs per candidate when measuring (default 5)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random search")
+    p.add_argument("--repeat", type=at_least(1), default=d.repeat,
+                   help=f"timed runs per candidate when measuring (default {d.repeat})")
+    p.add_argument("--seed", type=int, default=d.seed, help="seed of the random search")
 
 
 def search_settings(args: argparse.Namespace) -> Settings:
@@ -40,6 +43,8 @@ def search_settings(args: argparse.Namespace) -> Settings:
 
 
 class _Raising(argparse.ArgumentParser):
+    """argparse that raises ValueError on a bad command line instead of exiting."""
+
     def error(self, message: str) -> None:  # type: ignore[override]
         raise ValueError(message)
 
@@ -49,6 +54,7 @@ def parse_search_flags(text: str) -> Settings:
     ValueError says what is wrong with them."""
     p = _Raising(prog="", add_help=False)
     add_search_flags(p)
+    p.set_defaults(jobs=Settings().jobs)  # a variant differs from the built-in configurations by its flags alone
     try:
         words = shlex.split(text)
     except ValueError as exc:

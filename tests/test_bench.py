@@ -69,10 +69,13 @@ def test_a_candidate_model_is_a_configuration_of_its_own(tmp_path: Path, monkeyp
 def test_a_variant_is_the_default_search_changed_by_looper_opt_flags(tmp_path: Path, capsys: pytest.CaptureFixture
                                                                       ) -> None:
     from looper.bench.command import _extra_configs
+    from looper.search import Space
+    from looper.search.strategies import Settings as SearchSettings
 
     configs = _extra_configs([], ["wide=--beam-width 8 --notile", "pluto2=--search pluto"], "gcc")
     wide = configs["looper-wide"].looper
     assert wide is not None and wide.beam_width == 8 and not wide.space.tile and wide.space.parallel
+    assert replace(wide, beam_width=4, space=Space()) == SearchSettings()  # nothing but its flags differs
     assert wide.search == "model" and wide.model is None and configs["looper-pluto2"].looper.search == "pluto"
     assert configs["looper-wide"].description == "looper-opt --beam-width 8 --notile"
     for bad, says in (("w=--beam-width 0", "must be at least 1"), ("w=--bogus", "unrecognized arguments: --bogus"),
