@@ -12,11 +12,8 @@ components are cut apart by a scalar dimension (loop distribution). The result i
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
-from math import lcm
 
 import islpy as isl
 import numpy as np
@@ -24,7 +21,9 @@ import numpy as np
 from looper.counting import L2_BYTES, array_bytes
 from looper.deps import Dependences
 from looper.errors import LooperError
+from looper.ilp import Rows, farkas, lexmin
 from looper.ir import Scop
+from looper.linalg import orthogonal, rank
 from looper.transforms import Reschedule
 
 FUSIONS = ("smart", "max", "none")  # Pluto's --smartfuse (default), --maxfuse, --nofuse: the search's seeds
@@ -140,24 +139,7 @@ class _Dep:
     relation: isl.Map
     remaining: isl.Map  # instances whose every level so far has distance 0
     band_start: isl.Map  # `remaining` when the current band began (the band's constraints apply to it)
-    farkas: _Farkas | None = None  # Farkas constraints of band_start, computed on demand
-
-
-@dataclass(frozen=True)
-class _Rows:
-    """Linear constraints a . v + b >= 0 (== 0 where `eq`), one per row."""
-
-    a: np.ndarray  # int64, rows x variables
-    b: np.ndarray  # int64
-    eq: np.ndarray  # bool
-
-    @staticmethod
-    def stack(parts: list[_Rows]) -> _Rows:
-        return _Rows(np.vstack([p.a for p in parts]), np.concatenate([p.b for p in parts]),
-                     np.concatenate([p.eq for p in parts]))
-
-
-_Farkas = _Rows  # over (c_cst, c_params, c_src, c_dst): the affine forms >= 0 on a dependence
+    farkas: Rows | None = None  # Farkas constraints of band_start, computed on demand
 
 
 @dataclass
@@ -215,7 +197,7 @@ def schedule(scop: Scop, deps: Dependences, fusion: str = "smart") -> PlutoSched
 
         _cut(scop, depdata, levels, apart, force=True)
     limit = 4 * sum(s.depth for s in scop.statements) + 2 * len(scop.statements) + 4
-    while not all(_rank(hyper[s.name]) == s.depth for s in scop.statements):
+    while not all(rank(hyper[s.name]) == s.depth for s in scop.statements):
         if len(levels) > limit:
             raise PlutoError("no progress")
         rows = _hyperplane(scop, depdata, hyper)
@@ -300,20 +282,20 @@ def _group_hyperplane(problem: _Problem, deps: list[_Dep], hyper: dict[str, list
     scop = problem.scop
     n = problem.size
     # Every variable >= 0 (Pluto's non-negative orthant); iterator coefficients <= MAX_COEFFICIENT.
-    base = [_Rows(np.eye(n, dtype=np.int64), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool))]
+    base = [Rows(np.eye(n, dtype=np.int64), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool))]
     bounded = [problem.coefficient(name, i) for name in problem.statements
                for i in range(1, scop.statement(name).depth + 1)]
-    base.append(_Rows(-np.eye(n, dtype=np.int64)[bounded], np.full(len(bounded), MAX_COEFFICIENT, dtype=np.int64),
+    base.append(Rows(-np.eye(n, dtype=np.int64)[bounded], np.full(len(bounded), MAX_COEFFICIENT, dtype=np.int64),
                       np.zeros(len(bounded), dtype=bool)))
     for d in deps:
         if d.farkas is None:
-            d.farkas = _farkas(d.band_start)
+            d.farkas = farkas(d.band_start)
         base.append(_dependence_rows(problem, d))
     # Linear independence, Pluto-style: the new row has a non-negative component along each basis vector
     # of the orthogonal complement of the statement's rows, and a positive one along some. The basis
     # vectors' signs are a choice: if no hyperplane exists with them, the opposite signs are tried.
     statements = [scop.statement(name) for name in problem.statements]
-    choices = [(s, _orthogonal(hyper[s.name], s.depth)) for s in statements if _rank(hyper[s.name]) < s.depth]
+    choices = [(s, orthogonal(hyper[s.name], s.depth)) for s in statements if rank(hyper[s.name]) < s.depth]
     patterns = [1, -1] if choices else [1]
     for pattern in patterns:
         extra_a, extra_b = [], []
@@ -328,9 +310,9 @@ def _group_hyperplane(problem: _Problem, deps: list[_Dep], hyper: dict[str, list
                 total += row
             extra_a.append(total)
             extra_b.append(-1)
-        rows = base + ([_Rows(np.array(extra_a), np.array(extra_b, dtype=np.int64), np.zeros(len(extra_b), dtype=bool))]
+        rows = base + ([Rows(np.array(extra_a), np.array(extra_b, dtype=np.int64), np.zeros(len(extra_b), dtype=bool))]
                        if extra_a else [])
-        point = _lexmin(_Rows.stack(rows), n)
+        point = lexmin(Rows.stack(rows), n)
         if point is not None:
             return {s.name: tuple(point[problem.coefficient(s.name, i)] for i in (*range(1, s.depth + 1), 0))
                     for s in statements}
@@ -350,7 +332,7 @@ def _connected(scop: Scop, deps: list[_Dep]) -> list[list[str]]:
     return list(found.values())
 
 
-def _dependence_rows(problem: _Problem, d: _Dep) -> _Rows:
+def _dependence_rows(problem: _Problem, d: _Dep) -> Rows:
     """Validity (delta >= 0) and bounding (u.N + w - delta >= 0) constraints of one dependence, over the
     ILP's variables: the Farkas constraints with the affine form's coefficients substituted."""
     scop = problem.scop
@@ -370,92 +352,7 @@ def _dependence_rows(problem: _Problem, d: _Dep) -> _Rows:
         bound[1 + j, j] += 1  # + u_j N_j
     assert d.farkas is not None
     f = d.farkas
-    return _Rows(np.vstack([f.a @ delta, f.a @ bound]), np.concatenate([f.b, f.b]), np.concatenate([f.eq, f.eq]))
-
-
-def _farkas(relation: isl.Map) -> _Farkas:
-    """The constraints on (c_cst, c_params, c_src, c_dst) of affine forms >= 0 on the relation."""
-    return _farkas_of(str(relation))
-
-
-@functools.lru_cache(maxsize=4096)
-def _farkas_of(text: str) -> _Farkas:
-    """`_farkas` by the relation's text: the fusion policies, the plain path and the search's seeds ask
-    for the same relations, and a stencil's (a coalesced polytope of many faces) cost up to a second."""
-    # isl's Farkas dual takes no existentially quantified variables (a `%` subscript or a strided loop
-    # makes them): they are dropped, which enlarges the relation, so the constraints only get stronger.
-    coeffs = isl.Map(text).remove_divs().wrap().coefficients()
-    nd = coeffs.dim(isl.dim_type.set)
-    a, b, eq = [], [], []
-    for c in coeffs.get_constraints():
-        vals = [_fraction(c.get_coefficient_val(isl.dim_type.set, i)) for i in range(nd)]
-        vals.append(_fraction(c.get_constant_val()))
-        scale = lcm(*(v.denominator for v in vals))
-        ints = [int(v * scale) for v in vals]
-        a.append(ints[:-1])
-        b.append(ints[-1])
-        eq.append(c.is_equality())
-    return _Farkas(np.array(a, dtype=np.int64).reshape(len(a), nd), np.array(b, dtype=np.int64),
-                   np.array(eq, dtype=bool))
-
-
-def _lexmin(rows: _Rows, n: int) -> tuple[int, ...] | None:
-    """The lexicographically smallest integer point of the constraints, or None if there is none."""
-    # Farkas duals repeat many constraints: each is divided by the gcd of its coefficients (rounding the
-    # constant down, exact for integer points) and kept once, the tightest of those alike.
-    g = np.gcd.reduce(np.abs(rows.a), axis=1)
-    empty = g == 0
-    if np.any(empty & rows.eq & (rows.b != 0)) or np.any(empty & ~rows.eq & (rows.b < 0)):
-        return None
-    keep = ~empty
-    a, b, eq, g = rows.a[keep], rows.b[keep], rows.eq[keep], g[keep]
-    if np.any(eq & (b % g != 0)):
-        return None
-    a, b = a // g[:, None], np.floor_divide(b, g)
-    inequalities: dict[tuple[int, ...], int] = {}
-    for coefficients, constant in zip(map(tuple, a[~eq].tolist()), b[~eq].tolist(), strict=True):
-        inequalities[coefficients] = min(inequalities.get(coefficients, constant), constant)
-    equalities = {(*coefficients, constant) for coefficients, constant
-                  in zip(map(tuple, a[eq].tolist()), b[eq].tolist(), strict=True)}
-    return _solve(tuple(sorted(inequalities.items())), tuple(sorted(equalities)), n)
-
-
-@functools.lru_cache(maxsize=4096)
-def _solve(inequalities: tuple, equalities: tuple, n: int) -> tuple[int, ...] | None:
-    """`_lexmin` of deduplicated constraints; the fusion policies and the seeds pose many alike."""
-    feasible = _basic_set(inequalities, equalities, n)
-    # isl's lexmin works on every constraint it is given; most of the Farkas rows are redundant, and
-    # dropping them first takes it from seconds to milliseconds on a periodic stencil's ILP.
-    point = feasible.remove_redundancies().lexmin().sample_point()
-    if point.is_void():
-        return None
-    return tuple(point.get_coordinate_val(isl.dim_type.set, i).to_python() for i in range(n))
-
-
-def _basic_set(inequalities: tuple, equalities: tuple, n: int) -> isl.BasicSet:
-    """The set of `_solve`'s constraints over n variables, built by constraint objects.
-
-    Neither isl's text parser nor adding the constraints one by one is used: both simplify the whole
-    set once per constraint, quadratic in their number (deriche's 800-row ILPs: 0.2 s each to build).
-    Intersecting them pairwise, as a balanced tree, simplifies each constraint log n times."""
-    ctx = isl.DEFAULT_CONTEXT
-    space = isl.Space.set_alloc(ctx, 0, n)
-    local = isl.LocalSpace.from_space(space)
-    parts = []
-    for alloc, coefficients, constant in [*((isl.Constraint.inequality_alloc, a, a0) for a, a0 in inequalities),
-                                          *((isl.Constraint.equality_alloc, e[:-1], e[-1]) for e in equalities)]:
-        c = alloc(local)
-        for i, v in enumerate(coefficients):
-            if v:
-                c = c.set_coefficient_val(isl.dim_type.set, i, isl.Val.int_from_si(ctx, v))
-        if constant:
-            c = c.set_constant_val(isl.Val.int_from_si(ctx, constant))
-        parts.append(isl.BasicSet.from_constraint(c))
-    if not parts:
-        return isl.BasicSet.universe(space)
-    while len(parts) > 1:
-        parts = [parts[i].intersect(parts[i + 1]) if i + 1 < len(parts) else parts[i] for i in range(0, len(parts), 2)]
-    return parts[0]
+    return Rows(np.vstack([f.a @ delta, f.a @ bound]), np.concatenate([f.b, f.b]), np.concatenate([f.eq, f.eq]))
 
 
 # --- satisfaction and cuts -------------------------------------------------------------------------
@@ -530,68 +427,6 @@ def _components(names: list[str], edges: dict[str, set[str]]) -> list[list[str]]
         ordered.append(comp)
         comps.remove(comp)
     return ordered
-
-
-# --- linear algebra --------------------------------------------------------------------------------
-
-def _rank(rows: list[tuple[int, ...]]) -> int:
-    return len(_echelon([list(map(Fraction, r)) for r in rows]))
-
-
-def _echelon(rows: list[list[Fraction]]) -> list[list[Fraction]]:
-    """Row echelon form (nonzero rows only)."""
-    rows = [r[:] for r in rows if any(r)]
-    result = []
-    col = 0
-    width = len(rows[0]) if rows else 0
-    while rows and col < width:
-        pivot = next((r for r in rows if r[col] != 0), None)
-        if pivot is None:
-            col += 1
-            continue
-        rows.remove(pivot)
-        rows = [[x - r[col] / pivot[col] * y for x, y in zip(r, pivot, strict=True)] for r in rows]
-        rows = [r for r in rows if any(r)]
-        result.append(pivot)
-        col += 1
-    return result
-
-
-def _orthogonal(rows: list[tuple[int, ...]], m: int) -> list[list[int]]:
-    """An integer basis of the vectors orthogonal to every row (the null space), each with a positive
-    first non-zero entry."""
-    if not rows:
-        return [_unit(m, i) for i in range(m)]
-    echelon = _echelon([list(map(Fraction, r)) for r in rows])
-    pivots: list[int] = []
-    reduced: list[list[Fraction]] = []
-    for r in echelon:  # reduce to reduced row echelon form
-        col = next(i for i, x in enumerate(r) if x != 0)
-        r = [x / r[col] for x in r]
-        reduced = [[x - q[col] * y for x, y in zip(q, r, strict=True)] for q in reduced]
-        reduced.append(r)
-        pivots.append(col)
-    basis = []
-    for free in (i for i in range(m) if i not in pivots):
-        v = [Fraction(0)] * m
-        v[free] = Fraction(1)
-        for r, col in zip(reduced, pivots, strict=True):
-            v[col] = -r[free]
-        scale = lcm(*(x.denominator for x in v))
-        ints = [int(x * scale) for x in v]
-        first = next(x for x in ints if x)
-        basis.append([x if first > 0 else -x for x in ints])
-    return basis
-
-
-def _unit(n: int, i: int) -> list[int]:
-    v = [0] * n
-    v[i] = 1
-    return v
-
-
-def _fraction(v: isl.Val) -> Fraction:
-    return Fraction(v.get_num_si(), v.get_den_val().to_python())
 
 
 def _name(m: isl.Map, kind: isl.dim_type) -> str:

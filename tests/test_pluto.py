@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import islpy as isl
 import pytest
 
 from frontend import read_scop, read_scops
@@ -279,13 +278,3 @@ def test_explain_names_the_seed_the_schedule_grew_from(tmp_path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "[looper] grew from: " in proc.stderr
 
-
-def test_the_ilp_constraint_set_is_the_one_its_text_describes() -> None:
-    inequalities = (((1, 0, -2), 3), ((0, 1, 1), 0), ((-1, -1, 0), 10), ((0, 0, 1), -1))
-    equalities = ((1, -1, 0, 0),)
-    built = pluto._basic_set(inequalities, equalities, 3)
-    text = isl.BasicSet("{ [v0, v1, v2] : v0 - 2*v2 + 3 >= 0 and v1 + v2 >= 0 and -v0 - v1 + 10 >= 0"
-                        " and v2 - 1 >= 0 and v0 - v1 = 0 }")
-    assert built.is_equal(text)
-    assert pluto._solve(inequalities, equalities, 3) == (-1, -1, 1)  # v0 >= 2*v2 - 3, v2 >= 1
-    assert pluto._basic_set((), (), 2).is_equal(isl.BasicSet("{ [v0, v1] }"))
