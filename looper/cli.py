@@ -124,8 +124,10 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
             return f"looper-opt: error: {flag} {out}: is a directory"
         if out is not None and not out.resolve().parent.is_dir():
             return f"looper-opt: error: {flag} {out}: no such directory {out.resolve().parent}"
-    if args.model is not None and args.model != "analytical" and not Path(args.model).is_file():
-        return f"looper-opt: error: --model {args.model}: no such file"
+    from looper.searchflags import model_problem
+
+    if problem := model_problem(args.model):
+        return f"looper-opt: error: {problem}"
     if (args.verify or args.search in ("measure", "hybrid")) and shutil.which(args.cc) is None:
         return f"looper-opt: error: --cc {args.cc}: no such compiler"
     return None

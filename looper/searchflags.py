@@ -60,8 +60,16 @@ def parse_search_flags(text: str) -> Settings:
     except ValueError as exc:
         raise ValueError(f"cannot split {text!r}: {exc}") from None
     args = p.parse_args(words)
+    problem = model_problem(args.model)
+    if problem:
+        raise ValueError(problem)
     if args.model is not None and args.model != "analytical":
-        if not os.path.isfile(args.model):
-            raise ValueError(f"--model {args.model}: no such cost-model checkpoint")
         args.model = os.path.abspath(args.model)
     return search_settings(args)
+
+
+def model_problem(model: str | None) -> str | None:
+    """What is wrong with a --model value (a checkpoint that is not a file), or None."""
+    if model is None or model == "analytical" or os.path.isfile(model):
+        return None
+    return f"--model {model}: no such cost-model checkpoint"

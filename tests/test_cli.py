@@ -201,7 +201,7 @@ def test_verify_of_an_original_that_does_not_build_is_a_usage_error(tmp_path: Pa
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["--model", "no-such-model.pt"], "--model no-such-model.pt: no such file"),
+        (["--model", "no-such-model.pt"], "--model no-such-model.pt: no such cost-model checkpoint"),
         (["-o", "no/such/dir/out.c"], "-o no/such/dir/out.c: no such directory"),
         (["-o", "."], "-o .: is a directory"),
         (["--emit-schedule", "no/such/dir/s.json"], "--emit-schedule no/such/dir/s.json: no such directory"),
