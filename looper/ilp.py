@@ -28,7 +28,8 @@ class Rows:
 
 
 def farkas(relation: isl.Map) -> Rows:
-    """The constraints on (c_cst, c_params, c_src, c_dst) of affine forms >= 0 on the relation."""
+    """The constraints on the coefficients of the affine forms >= 0 on the relation, over (constant,
+    parameters, input dimensions, output dimensions): Pluto's (c_cst, c_params, c_src, c_dst)."""
     return _farkas_of(str(relation))
 
 

@@ -286,7 +286,7 @@ def _group_hyperplane(problem: _Problem, deps: list[_Dep], hyper: dict[str, list
     bounded = [problem.coefficient(name, i) for name in problem.statements
                for i in range(1, scop.statement(name).depth + 1)]
     base.append(Rows(-np.eye(n, dtype=np.int64)[bounded], np.full(len(bounded), MAX_COEFFICIENT, dtype=np.int64),
-                      np.zeros(len(bounded), dtype=bool)))
+                     np.zeros(len(bounded), dtype=bool)))
     for d in deps:
         if d.farkas is None:
             d.farkas = farkas(d.band_start)

@@ -45,8 +45,8 @@ PACKAGES = ("looper", "frontend", "codegen", "costmodel", "polybench")
 # looper's core: the IR, dependences, schedules, legality, the schedulers and the search. It imports
 # nothing but itself; the wiring (api, measure, verify, cli, bench, fuzz) connects it to the rest.
 CORE = {f"looper.{name}" for name in ("ir", "expr", "deps", "depwalk", "transforms", "schedule", "legality",
-                                      "strides", "counting", "pluto", "isl_scheduler", "recipe", "errors",
-                                      "progress", "argtypes")}
+                                      "strides", "counting", "pluto", "ilp", "linalg", "isl_scheduler", "recipe",
+                                      "errors", "progress", "argtypes")}
 
 
 def graph(packages: tuple[str, ...] = PACKAGES, root: Path = ROOT) -> dict[str, list[str]]:
