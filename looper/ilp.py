@@ -6,10 +6,11 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from fractions import Fraction
-from math import lcm
 
 import islpy as isl
 import numpy as np
+
+from looper.linalg import integer_multiple
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,12 @@ def _farkas_of(text: str) -> Rows:
     for c in coeffs.get_constraints():
         vals = [_fraction(c.get_coefficient_val(isl.dim_type.set, i)) for i in range(nd)]
         vals.append(_fraction(c.get_constant_val()))
-        scale = lcm(*(v.denominator for v in vals))
-        ints = [int(v * scale) for v in vals]
+        ints = integer_multiple(vals)
         a.append(ints[:-1])
         b.append(ints[-1])
         eq.append(c.is_equality())
     return Rows(np.array(a, dtype=np.int64).reshape(len(a), nd), np.array(b, dtype=np.int64),
-                   np.array(eq, dtype=bool))
+                np.array(eq, dtype=bool))
 
 
 def lexmin(rows: Rows, n: int) -> tuple[int, ...] | None:

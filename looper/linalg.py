@@ -50,11 +50,16 @@ def orthogonal(rows: list[tuple[int, ...]], m: int) -> list[list[int]]:
         v[free] = Fraction(1)
         for r, col in zip(reduced, pivots, strict=True):
             v[col] = -r[free]
-        scale = lcm(*(x.denominator for x in v))
-        ints = [int(x * scale) for x in v]
+        ints = integer_multiple(v)
         first = next(x for x in ints if x)
         basis.append([x if first > 0 else -x for x in ints])
     return basis
+
+
+def integer_multiple(values: list[Fraction]) -> list[int]:
+    """The values scaled by the least common multiple of their denominators: integers in the same ratios."""
+    scale = lcm(*(x.denominator for x in values))
+    return [int(x * scale) for x in values]
 
 
 def _unit(n: int, i: int) -> list[int]:

@@ -60,8 +60,7 @@ def parse_search_flags(text: str) -> Settings:
     except ValueError as exc:
         raise ValueError(f"cannot split {text!r}: {exc}") from None
     args = p.parse_args(words)
-    problem = model_problem(args.model)
-    if problem:
+    if problem := model_problem(args.model):
         raise ValueError(problem)
     if args.model is not None and args.model != "analytical":
         args.model = os.path.abspath(args.model)

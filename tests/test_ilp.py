@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import islpy as isl
 import numpy as np
 
 from looper import ilp
-from looper.linalg import orthogonal, rank
+from looper.linalg import integer_multiple, orthogonal, rank
 
 
 def _rows(a: list[list[int]], b: list[int], eq: list[bool]) -> ilp.Rows:
@@ -50,6 +52,7 @@ def test_farkas_rows_hold_exactly_the_forms_nonnegative_on_the_relation() -> Non
 def test_rank_and_null_space_are_exact() -> None:
     assert rank([(1, 2, 3), (2, 4, 6), (0, 1, 1)]) == 2
     assert rank([]) == 0
+    assert integer_multiple([Fraction(1, 2), Fraction(-2, 3), Fraction(0)]) == [3, -4, 0]
     basis = orthogonal([(1, 2, 3), (0, 1, 1)], 3)
     assert basis == [[1, 1, -1]]
     assert orthogonal([], 2) == [[1, 0], [0, 1]]
