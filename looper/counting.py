@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 import islpy as isl
 
+from looper.linalg import fraction
+
 if TYPE_CHECKING:
     from looper.ir import Scop
 
@@ -133,20 +135,16 @@ def _pieces(pa: isl.PwAff) -> list[tuple[isl.Set, tuple[Fraction, ...]]]:
     return [(dom, _affine(aff)) for dom, aff in pa.get_pieces()]
 
 
-def _fraction(v: isl.Val) -> Fraction:
-    return Fraction(str(v))  # isl prints a rational as "p/q"
-
-
 def _affine(aff: isl.Aff) -> tuple[Fraction, ...]:
     """Coefficients of the parameters, then the constant; a floor division floor(e/d) counts as
     e/d - (d-1)/(2d), its value on average (the count is then close, not exact)."""
-    out = [_fraction(aff.get_coefficient_val(isl.dim_type.param, i)) for i in range(aff.dim(isl.dim_type.param))]
-    out.append(_fraction(aff.get_constant_val()))
+    out = [fraction(aff.get_coefficient_val(isl.dim_type.param, i)) for i in range(aff.dim(isl.dim_type.param))]
+    out.append(fraction(aff.get_constant_val()))
     for k in range(aff.dim(isl.dim_type.div)):
-        weight = _fraction(aff.get_coefficient_val(isl.dim_type.div, k))
+        weight = fraction(aff.get_coefficient_val(isl.dim_type.div, k))
         if weight:
             inner = aff.get_div(k)
-            d = _fraction(inner.get_denominator_val())
+            d = fraction(inner.get_denominator_val())
             out = [a + weight * b for a, b in zip(out, _affine(inner), strict=True)]
             out[-1] -= weight * (d - 1) / (2 * d)
     return tuple(out)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from fractions import Fraction
 
 import islpy as isl
 import numpy as np
 
-from looper.linalg import integer_multiple
+from looper.linalg import fraction, integer_multiple
 
 
 @dataclass(frozen=True)
@@ -44,8 +43,8 @@ def _farkas_of(text: str) -> Rows:
     nd = coeffs.dim(isl.dim_type.set)
     a, b, eq = [], [], []
     for c in coeffs.get_constraints():
-        vals = [_fraction(c.get_coefficient_val(isl.dim_type.set, i)) for i in range(nd)]
-        vals.append(_fraction(c.get_constant_val()))
+        vals = [fraction(c.get_coefficient_val(isl.dim_type.set, i)) for i in range(nd)]
+        vals.append(fraction(c.get_constant_val()))
         ints = integer_multiple(vals)
         a.append(ints[:-1])
         b.append(ints[-1])
@@ -111,7 +110,3 @@ def _basic_set(inequalities: tuple, equalities: tuple, n: int) -> isl.BasicSet:
     while len(parts) > 1:
         parts = [parts[i].intersect(parts[i + 1]) if i + 1 < len(parts) else parts[i] for i in range(0, len(parts), 2)]
     return parts[0]
-
-
-def _fraction(v: isl.Val) -> Fraction:
-    return Fraction(v.get_num_si(), v.get_den_val().to_python())

@@ -1,9 +1,14 @@
-"""Exact linear algebra on integer rows: rank and an integer basis of the null space."""
+"""Exact linear algebra on integer rows: rank and an integer basis of the null space; isl values as
+exact fractions."""
 
 from __future__ import annotations
 
 from fractions import Fraction
 from math import lcm
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import islpy as isl
 
 
 def rank(rows: list[tuple[int, ...]]) -> int:
@@ -60,6 +65,13 @@ def integer_multiple(values: list[Fraction]) -> list[int]:
     """The values scaled by the least common multiple of their denominators: integers in the same ratios."""
     scale = lcm(*(x.denominator for x in values))
     return [int(x * scale) for x in values]
+
+
+def fraction(v: isl.Val) -> Fraction:
+    """A rational isl value, exactly (its text, "p/q" or "p": no 64-bit limit on p or q)."""
+    if not v.is_rat():
+        raise ValueError(f"not a rational number: {v}")
+    return Fraction(str(v))
 
 
 def _unit(n: int, i: int) -> list[int]:

@@ -6,9 +6,10 @@ from fractions import Fraction
 
 import islpy as isl
 import numpy as np
+import pytest
 
 from looper import ilp
-from looper.linalg import integer_multiple, orthogonal, rank
+from looper.linalg import fraction, integer_multiple, orthogonal, rank
 
 
 def _rows(a: list[list[int]], b: list[int], eq: list[bool]) -> ilp.Rows:
@@ -58,3 +59,13 @@ def test_rank_and_null_space_are_exact() -> None:
     assert orthogonal([], 2) == [[1, 0], [0, 1]]
     for v in orthogonal([(2, 0, 1, 0)], 4):
         assert 2 * v[0] + v[2] == 0 and next(x for x in v if x) > 0
+
+
+def test_isl_values_become_exact_fractions() -> None:
+    ctx = isl.Context()
+    assert fraction(isl.Val("-7/3", ctx)) == Fraction(-7, 3)
+    assert fraction(isl.Val("5", ctx)) == 5
+    big = 3**60 + 1  # beyond a 64-bit numerator
+    assert fraction(isl.Val(f"{big}/2", ctx)) == Fraction(big, 2)
+    with pytest.raises(ValueError):
+        fraction(isl.Val.infty(ctx))

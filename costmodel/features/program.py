@@ -34,6 +34,7 @@ from costmodel.features.layout import (
     described,
 )
 from looper.ir import Access, Scop, Statement
+from looper.linalg import fraction
 
 
 # --- program-level (static) features ----------------------------------------------------------
@@ -78,11 +79,7 @@ def _fixed_domain(stmt: Statement, values: dict[str, int]) -> isl.Set:
 
 
 def _int(v: isl.Val, default: float = 0.0) -> float:
-    if v.is_int():
-        return float(v.to_python())
-    if v.is_rat():
-        return v.get_num_si() / v.get_den_val().to_python()
-    return default
+    return float(fraction(v)) if v.is_rat() else default
 
 
 def _domain_matrix(fixed: isl.Set, depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
