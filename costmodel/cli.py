@@ -180,13 +180,14 @@ def _outcome(summary: dict) -> str:
 def _evaluate(argv: list[str], parser_cls) -> int:
     from costmodel.agreement import averaged, averaged_labels, second_labelling
     from costmodel.evaluate import evaluate, evaluate_scorer, format_metrics
+    from looper.search.strategies import STANDIN
 
     args = evaluate_parser(parser_cls).parse_args(argv)
     if args.model is None:
         from costmodel.inference import PRETRAINED
 
         args.model = PRETRAINED
-    standin = str(args.model) == "analytical"
+    standin = str(args.model) == STANDIN
     data = args.data[0]
     for path in [*(() if standin else (args.model,)), *args.data, *((args.again,) if args.again else ())]:
         if not path.is_file():

@@ -26,7 +26,7 @@ from looper.legality import check
 from looper.measure import MeasureCache, MeasureEvaluator, Program
 from looper.schedule import Schedule
 from looper.search import AnalyticalEvaluator, Evaluator, SearchResult
-from looper.search.strategies import SEARCHES, STRATEGIES, Settings
+from looper.search.strategies import SEARCHES, STANDIN, STRATEGIES, Settings
 from looper.verify import Verification, has_main, verify_sources
 from polybench.manifest import UTILITIES
 
@@ -75,7 +75,7 @@ class Result:
 def model_evaluator(model: str | Path | None = None) -> tuple[Evaluator, str]:
     """The evaluator behind `search="model"`: the learned cost model if one is available, else the
     analytical stand-in (named as such in every report). `model="analytical"` asks for the stand-in."""
-    if str(model) == "analytical":
+    if str(model) == STANDIN:
         return AnalyticalEvaluator(), "analytical stand-in"
     try:
         from costmodel.inference import load_evaluator  # the API layer may use the cost model

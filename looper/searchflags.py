@@ -9,7 +9,7 @@ import shlex
 
 from looper.argtypes import at_least
 from looper.search import Space
-from looper.search.strategies import SEARCHES, Settings
+from looper.search.strategies import SEARCHES, STANDIN, Settings
 
 
 def add_search_flags(p: argparse.ArgumentParser) -> None:
@@ -27,7 +27,7 @@ def add_search_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--noparallel", action="store_true", help="no OpenMP parallel loops")
     p.add_argument("--nounroll", action="store_true", help="no unrolling")
     p.add_argument("--novector", action="store_true", help="no simd loops")
-    p.add_argument("--model", help="cost model checkpoint (default: the shipped model), or analytical for the stand-in")
+    p.add_argument("--model", help=f"cost model checkpoint (default: the shipped model), or {STANDIN} for the stand-in")
     p.add_argument("--jobs", type=at_least(1), default=os.cpu_count() or 1, help="parallel builds when measuring")
     p.add_argument("--repeat", type=at_least(1), default=d.repeat,
                    help=f"timed runs per candidate when measuring (default {d.repeat})")
@@ -62,13 +62,13 @@ def parse_search_flags(text: str) -> Settings:
     args = p.parse_args(words)
     if problem := model_problem(args.model):
         raise ValueError(problem)
-    if args.model is not None and args.model != "analytical":
+    if args.model not in (None, STANDIN):
         args.model = os.path.abspath(args.model)
     return search_settings(args)
 
 
 def model_problem(model: str | None) -> str | None:
     """What is wrong with a --model value (a checkpoint that is not a file), or None."""
-    if model is None or model == "analytical" or os.path.isfile(model):
+    if model in (None, STANDIN) or os.path.isfile(model):
         return None
     return f"--model {model}: no such cost-model checkpoint"

@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from codegen.build import DEFAULT_FLAGS
+from looper.search.strategies import STANDIN
 from looper.search.strategies import Settings as SearchSettings
 from polybench.manifest import Kernel
 
@@ -58,7 +59,7 @@ def default_configs(gcc: str = "gcc", clang: str = "clang-16") -> dict[str, Conf
                description="looper --search isl (isl's scheduler, the same post-processing)"),
         Config("looper", gcc, native, openmp=True, looper=SearchSettings(),
                description="looper's default search (the cost model's beam, from the original and the seeds)"),
-        Config("looper-analytical", gcc, native, openmp=True, looper=SearchSettings(model="analytical"),
+        Config("looper-analytical", gcc, native, openmp=True, looper=SearchSettings(model=STANDIN),
                description="looper's model search scored by the hand-written analytical stand-in"),
         Config("looper-hybrid", gcc, native, openmp=True, looper=SearchSettings(search="hybrid"),
                description="looper --search hybrid (model, then measure its top candidates)"),

@@ -23,6 +23,8 @@ from looper.search.evaluators import RandomEvaluator
 from looper.search.seeds import plain, search_starts
 from looper.strides import rows_crossed
 
+STANDIN = "analytical"  # the model named as the analytical stand-in (--model analytical), not a checkpoint
+
 
 @dataclass(frozen=True)
 class Settings:
