@@ -12,34 +12,13 @@ from functools import lru_cache
 
 import islpy as isl
 
+from frontend.declarations import INTEGER_TYPEDEFS
 from frontend.tokens import char_literal, int_literal
 from looper.expr import Binary, Call, Cast, Expr, Index, Name, Num, Ternary, Unary
 
 _CTX = isl.DEFAULT_CONTEXT
 # Casts that keep an integer expression integral (and so affine).
-_INT_TYPES = frozenset(
-    [
-        "char",
-        "short",
-        "int",
-        "long",
-        "unsigned",
-        "signed",
-        "size_t",
-        "ptrdiff_t",
-        "int8_t",
-        "int16_t",
-        "int32_t",
-        "int64_t",
-        "uint8_t",
-        "uint16_t",
-        "uint32_t",
-        "uint64_t",
-        "intptr_t",
-        "uintptr_t",
-        "const",
-    ]
-)
+_INT_TYPES = INTEGER_TYPEDEFS | {"char", "short", "int", "long", "unsigned", "signed", "const"}
 _LIMIT = 1 << 62
 
 

@@ -33,6 +33,11 @@ _QUALIFIERS = frozenset(
 TYPE_KEYWORDS = frozenset(
     ["void", "char", "short", "int", "long", "float", "double", "signed", "unsigned", "_Bool", "_Complex"]
 )
+# The integer types of the standard headers, which a C file may use without this reader seeing the header.
+INTEGER_TYPEDEFS = frozenset(
+    ["size_t", "ptrdiff_t", "intptr_t", "uintptr_t"]
+    + [f"{sign}int{bits}_t" for sign in ("", "u") for bits in (8, 16, 32, 64)]
+)
 _NOT_TYPES = frozenset(
     [
         "return",

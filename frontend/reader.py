@@ -10,7 +10,7 @@ from pathlib import Path
 
 import islpy as isl
 
-from frontend.declarations import TYPE_KEYWORDS, Declaration, FileDeclarations, scan_file
+from frontend.declarations import INTEGER_TYPEDEFS, TYPE_KEYWORDS, Declaration, FileDeclarations, scan_file
 from frontend.errors import FrontendError, FrontendWarning
 from frontend.extract import RegionContext, extract
 from frontend.macros import Expander, Macro, PPTok
@@ -25,23 +25,7 @@ from looper.ir import Region, Scop
 Defines = Mapping[str, str | int | None] | Iterable[str]
 
 # Types every C file may use without this reader seeing their header, and PolyBench's element type.
-_KNOWN_TYPES = frozenset(
-    [
-        "DATA_TYPE",
-        "size_t",
-        "ptrdiff_t",
-        "int8_t",
-        "int16_t",
-        "int32_t",
-        "int64_t",
-        "uint8_t",
-        "uint16_t",
-        "uint32_t",
-        "uint64_t",
-        "intptr_t",
-        "uintptr_t",
-    ]
-)
+_KNOWN_TYPES = INTEGER_TYPEDEFS | {"DATA_TYPE"}
 _TYPE_WORDS = TYPE_KEYWORDS | {"const", "volatile"}
 # isl's operation counter bounds the work on one region (a runaway `else` of `!=` conditions, say).
 MAX_ISL_OPERATIONS = 1_000_000

@@ -215,6 +215,17 @@ def test_for_declarations_and_step_spellings() -> None:
     assert _count(scop.statements[0].domain, n=4, m=1) == 10
 
 
+
+def test_standard_integer_types_need_no_header() -> None:
+    # int64_t and size_t as loop variables and casts, with no <stdint.h> in sight: a cast to an integer
+    # type keeps the subscript affine.
+    scop = read_scop(_region("  for (int64_t ii = 0; ii < n; ii++)\n    for (size_t jj = 0; jj < n; jj++)\n"
+                             "      A[ii][(uint32_t)jj] = B[(ptrdiff_t)ii];"))
+    (stmt,) = scop.statements
+    assert stmt.iterators == ("ii", "jj") and _count(stmt.domain, n=3, m=1) == 9
+    assert [str(a.relation).split("->")[-1].strip() for a in stmt.accesses] == ["A[ii, jj] }", "B[ii] }"]
+
+
 # Accesses.
 def test_scalars_and_compound_assignment() -> None:
     scop = read_scop(_region("  s = 0;\n  for (i = 0; i < n; i++)\n    s += B[i] * x;\n  B[0] = s;"))
