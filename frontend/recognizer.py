@@ -216,7 +216,8 @@ class Recognizer:
         if not (basic or named):
             self._fail("a type")
 
-    def _struct(self) -> None:
+    def _tag(self) -> bool:
+        """`struct` or `enum` and its name, if any; True when a body follows (its `{` eaten)."""
         self.i += 1
         has_name = self._peek() == "IDENT"
         if has_name:
@@ -224,8 +225,13 @@ class Recognizer:
         if self._peek() != "LBRACE":
             if not has_name:
                 self._fail("a name or '{'")
-            return
+            return False
         self.i += 1
+        return True
+
+    def _struct(self) -> None:
+        if not self._tag():
+            return
         while self._peek() not in ("RBRACE", "END"):
             self._specifiers()
             while self._peek() != "SEMI":
@@ -241,15 +247,8 @@ class Recognizer:
         self._eat("RBRACE")
 
     def _enum(self) -> None:
-        self.i += 1
-        has_name = self._peek() == "IDENT"
-        if has_name:
-            self.i += 1
-        if self._peek() != "LBRACE":
-            if not has_name:
-                self._fail("a name or '{'")
+        if not self._tag():
             return
-        self.i += 1
         while self._peek() != "RBRACE":
             self._eat("IDENT")
             if self._peek() == "ASSIGN":
