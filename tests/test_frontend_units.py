@@ -215,7 +215,6 @@ def test_for_declarations_and_step_spellings() -> None:
     assert _count(scop.statements[0].domain, n=4, m=1) == 10
 
 
-
 def test_standard_integer_types_need_no_header() -> None:
     # int64_t and size_t as loop variables and casts, with no <stdint.h> in sight: a cast to an integer
     # type keeps the subscript affine.
